@@ -1,0 +1,143 @@
+import type { WorkflowRun } from '@deploybot/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaleRunError } from '../engine/ports';
+import { TEST_DATABASES } from '../testing/test-db';
+import type { Db } from './db';
+import { SqlWorkflowStore } from './workflow-store';
+
+function sampleRun(id: string, overrides: Partial<WorkflowRun> = {}): WorkflowRun {
+  const at = new Date().toISOString();
+  return {
+    id,
+    name: 'sample',
+    title: 'Sample',
+    version: 1,
+    status: 'running',
+    progress: 0,
+    context: { hostname: 'web-01', steps: {} },
+    steps: [],
+    currentStep: null,
+    error: null,
+    startedBy: 'tester',
+    createdAt: at,
+    updatedAt: at,
+    seq: 1,
+    ...overrides,
+  };
+}
+
+const started = (run: WorkflowRun) => ({
+  runId: run.id,
+  seq: 1,
+  type: 'run.started' as const,
+  stepId: null,
+  at: run.createdAt,
+  detail: null,
+});
+
+describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
+  let db: Db;
+  let store: SqlWorkflowStore;
+  beforeAll(async () => {
+    db = await create();
+    store = new SqlWorkflowStore(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('inserts a run with its first event and reads it back', async () => {
+    const run = sampleRun(crypto.randomUUID());
+    await store.insertRun(run, started(run));
+    expect(await store.getRun(run.id)).toEqual(run);
+    const events = await store.eventsAfter(run.id, 0);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      runId: run.id,
+      seq: 1,
+      type: 'run.started',
+      stepId: null,
+      detail: null,
+    });
+  });
+
+  it('commits transitions with gap-free seq and refuses a stale writer', async () => {
+    const run = sampleRun(crypto.randomUUID());
+    await store.insertRun(run, started(run));
+    const next = { ...run, seq: 2, status: 'completed' as const };
+    const at = new Date().toISOString();
+    await store.commit(next, {
+      runId: run.id,
+      seq: 2,
+      type: 'run.completed',
+      stepId: null,
+      at,
+      detail: { a: 1 },
+    });
+    // A second writer that also read seq 1 loses, and nothing of its write lands.
+    const stale = { ...run, seq: 2, status: 'cancelled' as const };
+    await expect(
+      store.commit(stale, { runId: run.id, seq: 2, type: 'run.cancelled', stepId: null, at, detail: null }),
+    ).rejects.toBeInstanceOf(StaleRunError);
+    expect((await store.getRun(run.id))?.status).toBe('completed');
+    const events = await store.eventsAfter(run.id, 0);
+    expect(events.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'run.started'],
+      [2, 'run.completed'],
+    ]);
+    expect(events[1]?.detail).toEqual({ a: 1 });
+    expect(await store.eventsAfter(run.id, 1)).toHaveLength(1);
+  });
+
+  it('lists active, past and by name, newest first', async () => {
+    const name = `list_${Math.random().toString(36).slice(2, 8)}`;
+    const base = Date.now();
+    const runs = [
+      sampleRun(crypto.randomUUID(), { name, status: 'running', createdAt: new Date(base).toISOString() }),
+      sampleRun(crypto.randomUUID(), {
+        name,
+        status: 'waiting',
+        createdAt: new Date(base + 1).toISOString(),
+      }),
+      sampleRun(crypto.randomUUID(), { name, status: 'failed', createdAt: new Date(base + 2).toISOString() }),
+    ];
+    for (const r of runs) await store.insertRun(r, started(r));
+    const active = await store.listRuns({ state: 'active', name, limit: 10 });
+    expect(active.map((r) => r.id)).toEqual([runs[1]!.id, runs[0]!.id]);
+    const past = await store.listRuns({ state: 'past', name, limit: 10 });
+    expect(past.map((r) => r.id)).toEqual([runs[2]!.id]);
+    expect(await store.listRuns({ state: 'all', name, limit: 2 })).toHaveLength(2);
+    const running = await store.listRunning();
+    expect(running.map((r) => r.id)).toContain(runs[0]!.id);
+    expect(running.map((r) => r.id)).not.toContain(runs[1]!.id);
+  });
+
+  it('finds waiting runs whose deadline has passed, by the waiting step', async () => {
+    const past = new Date(Date.now() - 1000).toISOString();
+    const future = new Date(Date.now() + 60_000).toISOString();
+    const step = (deadline: string) => ({
+      id: 'gate',
+      title: 'Gate',
+      description: '',
+      kind: 'gate' as const,
+      status: 'awaiting_approval' as const,
+      needsApproval: true,
+      summary: null,
+      data: null,
+      plan: null,
+      input: null,
+      error: null,
+      attempt: 1,
+      startedAt: null,
+      finishedAt: null,
+      deadline,
+      decisions: [],
+    });
+    const expired = sampleRun(crypto.randomUUID(), { status: 'waiting', steps: [step(past)] });
+    const notYet = sampleRun(crypto.randomUUID(), { status: 'waiting', steps: [step(future)] });
+    for (const r of [expired, notYet]) await store.insertRun(r, started(r));
+    const ids = await store.listExpired(new Date().toISOString());
+    expect(ids).toContain(expired.id);
+    expect(ids).not.toContain(notYet.id);
+  });
+});

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { Ack } from './errors';
+import type { WorkflowRun } from './workflow';
+import { runIdSchema } from './workflow';
+
+/** What happened to a run; one event per committed transition. */
+export const WORKFLOW_EVENT_TYPES = [
+  'run.started',
+  'step.started',
+  'step.retrying',
+  'step.completed',
+  'step.failed',
+  'step.skipped',
+  'step.awaiting_approval',
+  'step.awaiting_input',
+  'step.approved',
+  'step.rejected',
+  'step.input_received',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+] as const;
+export type WorkflowEventType = (typeof WORKFLOW_EVENT_TYPES)[number];
+
+/** One committed transition. `seq` is gap-free per run, starting at 1. */
+export interface WorkflowEvent {
+  runId: string;
+  seq: number;
+  type: WorkflowEventType;
+  at: string;
+  stepId: string | null;
+  /** The run as it stands after this transition. */
+  run: WorkflowRun;
+}
+
+export const subscribeRunPayloadSchema = z.strictObject({ runId: runIdSchema });
+export type SubscribeRunPayload = z.infer<typeof subscribeRunPayloadSchema>;
+
+/** Answer to a subscription: the run now, plus the events the client missed after `afterSeq`. */
+export interface RunSnapshot {
+  run: WorkflowRun;
+}
+
+export interface ServerToClientEvents {
+  /** A transition of a run the client subscribed to (or of any run, for `workflows:subscribe`). */
+  'workflow:event': (event: WorkflowEvent) => void;
+}
+
+export interface ClientToServerEvents {
+  /** Subscribe to one run: the ack carries its snapshot; events after the snapshot's seq follow. */
+  'workflow:subscribe': (payload: SubscribeRunPayload, ack: (res: Ack<RunSnapshot>) => void) => void;
+  'workflow:unsubscribe': (payload: SubscribeRunPayload, ack: (res: Ack<{ ok: true }>) => void) => void;
+  /** Subscribe to every run's transitions: the ack carries the active runs. */
+  'workflows:subscribe': (
+    payload: Record<string, never>,
+    ack: (res: Ack<{ runs: WorkflowRun[] }>) => void,
+  ) => void;
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { inputSpecSchema } from './inputs';
+
+/** Run statuses: a closed set. */
+export const RUN_STATUSES = [
+  /** A step is being executed (or about to be). */
+  'running',
+  /** Parked at a gate or an input step; nothing runs until a person acts or a deadline passes. */
+  'waiting',
+  /** Every step completed or was skipped. */
+  'completed',
+  /** A step failed (after its retries) or a gate's deadline expired. */
+  'failed',
+  /** Cancelled by a person, or a gate was rejected. */
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** Step statuses: a closed set. */
+export const STEP_STATUSES = [
+  'pending',
+  'in_progress',
+  'awaiting_input',
+  'awaiting_approval',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const STEP_KINDS = ['automatic', 'gate', 'input'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** A person's decision on a waiting step, recorded verbatim. */
+export const decisionSchema = z.object({
+  by: z.string(),
+  decision: z.enum(['approved', 'rejected', 'input']),
+  note: z.string().nullable(),
+  input: z.unknown().optional(),
+  at: z.string(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const stepOutcomeSchema = z.object({
+  summary: z.string(),
+  data: z.unknown(),
+});
+export type StepOutcome = z.infer<typeof stepOutcomeSchema>;
+
+export const stepRecordSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  kind: z.enum(STEP_KINDS),
+  status: z.enum(STEP_STATUSES),
+  needsApproval: z.boolean(),
+  summary: z.string().nullable(),
+  data: z.unknown(),
+  /** For a gate: what `plan` found, shown to the person before they decide. */
+  plan: stepOutcomeSchema.nullable(),
+  /** For a step awaiting input or a gate that accepts input: what it asks for. */
+  input: inputSpecSchema.nullable(),
+  error: z.string().nullable(),
+  attempt: z.number().int(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  /** For a step awaiting a person: when the wait expires (ISO), if it has a deadline. */
+  deadline: z.string().nullable(),
+  decisions: z.array(decisionSchema),
+});
+export type StepRecord = z.infer<typeof stepRecordSchema>;
+
+export const workflowRunSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  title: z.string(),
+  version: z.number().int(),
+  status: z.enum(RUN_STATUSES),
+  /** Percentage of steps finished (completed or skipped), 0-100. */
+  progress: z.number(),
+  context: z.record(z.string(), z.unknown()),
+  steps: z.array(stepRecordSchema),
+  currentStep: z.string().nullable(),
+  error: z.string().nullable(),
+  startedBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Seq of the last event appended for this run; a client seeing a gap refetches. */
+  seq: z.number().int(),
+});
+export type WorkflowRun = z.infer<typeof workflowRunSchema>;
+
+export const workflowStepDefDtoSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string(),
+  kind: z.enum(STEP_KINDS),
+  needsApproval: z.boolean(),
+});
+
+export const workflowDefinitionDtoSchema = z.object({
+  name: z.string(),
+  title: z.string(),
+  description: z.string(),
+  version: z.number().int(),
+  inputs: z.array(inputSpecSchema),
+  steps: z.array(workflowStepDefDtoSchema),
+});
+export type WorkflowDefinitionDto = z.infer<typeof workflowDefinitionDtoSchema>;
+
+// ---- Request schemas (REST bodies, queries; socket payloads reuse them) ----
+
+const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
+
+export const startWorkflowQuerySchema = z.object({
+  workflow_name: z.string().regex(NAME_RE, 'workflow_name must be a lower-case identifier'),
+});
+
+/** The start body is the run's initial context: a flat object of input values. */
+export const startWorkflowBodySchema = z.record(z.string().max(64), z.unknown());
+
+export const approveBodySchema = z.strictObject({
+  approved: z.boolean(),
+  user_input: z.unknown().optional(),
+  note: z.string().max(2000).optional(),
+  /** Optional guard: the step the person was looking at; refused if another step is waiting. */
+  step_id: z.string().max(64).optional(),
+});
+export type ApproveBody = z.infer<typeof approveBodySchema>;
+
+export const submitInputBodySchema = z.strictObject({
+  value: z.unknown(),
+  step_id: z.string().max(64).optional(),
+  note: z.string().max(2000).optional(),
+});
+export type SubmitInputBody = z.infer<typeof submitInputBodySchema>;
+
+export const cancelBodySchema = z.strictObject({
+  reason: z.string().max(2000).optional(),
+});
+
+export const listWorkflowsQuerySchema = z.object({
+  /** `active` (running or waiting, the default), `past` (finished), or `all`. */
+  state: z.enum(['active', 'past', 'all']).default('active'),
+  name: z.string().regex(NAME_RE).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type ListWorkflowsQuery = z.infer<typeof listWorkflowsQuerySchema>;
+
+export const runIdSchema = z.uuid({ message: 'run id must be a UUID' });
