@@ -17,7 +17,9 @@ export const repositoryNameSchema = z
 
 /** A git ref as a person types it: branch, tag or sha. Refused: whitespace, control chars, `..`, leading `-`. */
 export const GIT_REF_RE = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[A-Za-z0-9._/+-]{1,200}(?<![./])$/;
-export const gitRefSchema = z.string().regex(GIT_REF_RE, 'ref must be a branch, tag or commit sha (no spaces, "..", or leading "-")');
+export const gitRefSchema = z
+  .string()
+  .regex(GIT_REF_RE, 'ref must be a branch, tag or commit sha (no spaces, "..", or leading "-")');
 export const shaSchema = z.string().regex(/^[0-9a-f]{40}$/, 'sha must be 40 hex characters');
 
 /** Sent in the Socket.IO handshake `auth`. */

@@ -1,5 +1,5 @@
+export * from './agent-protocol';
 export * from './errors';
 export * from './events';
 export * from './inputs';
 export * from './workflow';
-export * from './agent-protocol';

@@ -274,7 +274,7 @@ export class WorkflowEngine {
         const next = finishRun(
           run,
           'failed',
-          { error, stepId: step.id, stepStatus: 'failed', restStatus: 'skipped' },
+          { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' },
           this.now(),
         );
         await this.commit(run, next, 'step.failed', step.id, { error });
@@ -381,7 +381,7 @@ export class WorkflowEngine {
           finishRun(
             r,
             'failed',
-            { error, stepId: step.id, stepStatus: 'failed', restStatus: 'skipped' },
+            { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' },
             this.now(),
           ),
         'step.failed',
