@@ -150,3 +150,8 @@ export const listWorkflowsQuerySchema = z.object({
 export type ListWorkflowsQuery = z.infer<typeof listWorkflowsQuerySchema>;
 
 export const runIdSchema = z.uuid({ message: 'run id must be a UUID' });
+
+export const eventsQuerySchema = z.object({
+  /** Only events with a greater seq. */
+  after: z.coerce.number().int().min(0).default(0),
+});

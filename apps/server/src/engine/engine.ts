@@ -11,7 +11,14 @@ import {
 import { backoffMs, messageOf, runAttempt, sleep } from './attempt';
 import { EngineError, RunCancelledError } from './errors';
 import { KeyedMutex } from './keyed-mutex';
-import { type Clock, type EventSink, type RunFilter, systemClock, type WorkflowStore } from './ports';
+import {
+  type Clock,
+  type EventRecord,
+  type EventSink,
+  type RunFilter,
+  systemClock,
+  type WorkflowStore,
+} from './ports';
 import { completeStep, contextOf, currentStepOf, finishRun, newRun, patchStep } from './run-state';
 import { validateStartInputs } from './start-inputs';
 import type { StepContext, StepDef, StepResult, WorkflowDefinition } from './types';
@@ -111,6 +118,11 @@ export class WorkflowEngine {
 
   list(filter: RunFilter): Promise<WorkflowRun[]> {
     return this.store.listRuns(filter);
+  }
+
+  /** The run's committed transitions after `afterSeq`, oldest first (its audit trail). */
+  events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
+    return this.store.eventsAfter(runId, afterSeq);
   }
 
   // ---------------------------------------------------------------- commands

@@ -1,0 +1,23 @@
+import { Router } from 'express';
+import type { Db } from '../db/db';
+
+/** Liveness plus a real database round-trip, so a load balancer sees a controller that cannot persist. */
+export function healthRouter(db: Db, version: string): Router {
+  const router = Router();
+  router.get('/', async (_req, res) => {
+    const started = performance.now();
+    try {
+      await db.query('SELECT 1');
+      res.json({
+        status: 'ok',
+        version,
+        database: { kind: db.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 },
+      });
+    } catch (err) {
+      res.status(503).json({
+        error: { code: 'unavailable', message: `database unreachable: ${(err as Error).message}` },
+      });
+    }
+  });
+  return router;
+}

@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db';
+import type { WorkflowEngine } from '../engine/engine';
+import type { ActorResolver } from './actor';
+import { errorMiddleware, notFoundHandler } from './error-middleware';
+import { healthRouter } from './health.routes';
+import { workflowsRouter } from './workflows.routes';
+
+export interface HttpDeps {
+  db: Db;
+  engine: WorkflowEngine;
+  logger: Logger;
+  actorOf: ActorResolver;
+  version: string;
+  /** The web app's build directory, served at `/` when it exists. */
+  webDist?: string;
+}
+
+/** Express with every router mounted; no listening, no globals, so tests build it as they like. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '100kb', strict: true }));
+
+  app.use('/health', healthRouter(deps.db, deps.version));
+  app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.actorOf));
+  app.use('/v1', notFoundHandler);
+
+  if (deps.webDist && existsSync(join(deps.webDist, 'index.html'))) {
+    const dist = deps.webDist;
+    app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
+    // The SPA owns every other GET path.
+    app.get(/^\/(?!v1\/|socket\.io\/|health).*/, (_req, res) => res.sendFile(join(dist, 'index.html')));
+  }
+
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

@@ -1,0 +1,80 @@
+import {
+  approveBodySchema,
+  cancelBodySchema,
+  eventsQuerySchema,
+  listWorkflowsQuerySchema,
+  runIdSchema,
+  startWorkflowBodySchema,
+  startWorkflowQuerySchema,
+  submitInputBodySchema,
+} from '@deploybot/shared';
+import { Router } from 'express';
+import type { WorkflowEngine } from '../engine/engine';
+import type { ActorResolver } from './actor';
+import { parseOr400 } from './http-error';
+
+/** The workflow API, with the paths and fields documented for users. */
+export function workflowsRouter(engine: WorkflowEngine, actorOf: ActorResolver): Router {
+  const router = Router();
+  const runId = (raw: unknown) => parseOr400(runIdSchema, raw, 'params');
+
+  router.get('/definitions', (_req, res) => {
+    res.json({ definitions: engine.definitions() });
+  });
+
+  router.post('/start', async (req, res) => {
+    const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
+    const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
+    const run = await engine.start(workflow_name, context, actorOf(req));
+    res.status(201).json(run);
+  });
+
+  router.get('/', async (req, res) => {
+    const filter = parseOr400(listWorkflowsQuerySchema, req.query, 'query');
+    res.json({ runs: await engine.list(filter) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    res.json(await engine.get(runId(req.params.id)));
+  });
+
+  router.post('/:id/approve', async (req, res) => {
+    const id = runId(req.params.id);
+    const body = parseOr400(approveBodySchema, req.body, 'body');
+    const run = await engine.decide(id, {
+      approved: body.approved,
+      input: body.user_input,
+      note: body.note ?? null,
+      stepId: body.step_id,
+      by: actorOf(req),
+    });
+    res.json(run);
+  });
+
+  router.post('/:id/input', async (req, res) => {
+    const id = runId(req.params.id);
+    const body = parseOr400(submitInputBodySchema, req.body, 'body');
+    const run = await engine.submitInput(id, {
+      value: body.value,
+      note: body.note ?? null,
+      stepId: body.step_id,
+      by: actorOf(req),
+    });
+    res.json(run);
+  });
+
+  router.post('/:id/cancel', async (req, res) => {
+    const id = runId(req.params.id);
+    const body = parseOr400(cancelBodySchema, req.body ?? {}, 'body');
+    res.json(await engine.cancel(id, { by: actorOf(req), reason: body.reason ?? null }));
+  });
+
+  router.get('/:id/events', async (req, res) => {
+    const id = runId(req.params.id);
+    await engine.get(id); // 404 for unknown runs rather than an empty list
+    const after = parseOr400(eventsQuerySchema, req.query, 'query').after;
+    res.json({ events: await engine.events(id, after) });
+  });
+
+  return router;
+}

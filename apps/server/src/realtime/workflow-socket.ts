@@ -1,0 +1,79 @@
+import {
+  type Ack,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  subscribeRunPayloadSchema,
+  type WorkflowEvent,
+} from '@deploybot/shared';
+import type { Namespace, Socket } from 'socket.io';
+import { z } from 'zod';
+import type { WorkflowEngine } from '../engine/engine';
+import { EngineError } from '../engine/errors';
+import { issuesOf } from '../http/http-error';
+
+type WorkflowSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+export type WorkflowNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
+
+const ALL_RUNS_ROOM = 'runs';
+const runRoom = (runId: string) => `run:${runId}`;
+const emptyPayloadSchema = z.strictObject({});
+
+/** Answers a socket request with the same envelope REST uses, whatever the handler throws. */
+async function answer<T>(ack: unknown, work: () => Promise<T>): Promise<void> {
+  // A client that sends no ack callback gets nothing back; it must not crash the handler.
+  const reply = typeof ack === 'function' ? (ack as (res: Ack<T>) => void) : () => {};
+  try {
+    reply({ data: await work() });
+  } catch (err) {
+    if (err instanceof z.ZodError) {
+      reply({ error: { code: 'validation_failed', message: 'invalid payload', details: issuesOf(err) } });
+    } else if (err instanceof EngineError) {
+      reply({ error: { code: err.code, message: err.message, details: err.details } });
+    } else {
+      reply({ error: { code: 'internal', message: 'internal error' } });
+    }
+  }
+}
+
+/**
+ * Workflow subscriptions. A client joins a room first and reads the snapshot second, so every event after the
+ * snapshot's seq reaches it; it drops buffered events with seq ≤ the snapshot's.
+ */
+export function registerWorkflowHandlers(
+  nsp: WorkflowNamespace,
+  engine: WorkflowEngine,
+): (event: WorkflowEvent) => void {
+  nsp.on('connection', (socket: WorkflowSocket) => {
+    socket.on('workflow:subscribe', (payload, ack) =>
+      answer(ack, async () => {
+        const { runId } = subscribeRunPayloadSchema.parse(payload);
+        await socket.join(runRoom(runId));
+        try {
+          return { run: await engine.get(runId) };
+        } catch (err) {
+          await socket.leave(runRoom(runId));
+          throw err;
+        }
+      }),
+    );
+    socket.on('workflow:unsubscribe', (payload, ack) =>
+      answer(ack, async () => {
+        const { runId } = subscribeRunPayloadSchema.parse(payload);
+        await socket.leave(runRoom(runId));
+        return { ok: true as const };
+      }),
+    );
+    socket.on('workflows:subscribe', (payload, ack) =>
+      answer(ack, async () => {
+        emptyPayloadSchema.parse(payload ?? {});
+        await socket.join(ALL_RUNS_ROOM);
+        return { runs: await engine.list({ state: 'active', limit: 500 }) };
+      }),
+    );
+  });
+
+  // Called by the engine after each commit: one emit reaches each socket once even if it is in both rooms.
+  return (event) => {
+    nsp.to(ALL_RUNS_ROOM).to(runRoom(event.runId)).emit('workflow:event', event);
+  };
+}
