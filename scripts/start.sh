@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# One command from a clean clone: install, build the web app, start the controller on its embedded defaults
+# (PGlite under ./data, port 8080). Extra arguments are ignored; configure with environment variables.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "==> building the web app"
+pnpm --filter @deploybot/web build >/dev/null
+echo "==> starting DeployBot on http://localhost:${PORT:-8080}/"
+exec pnpm --silent start
