@@ -5,47 +5,65 @@ import { Server as SocketServer } from 'socket.io';
 import type { Db } from './db/db';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
-import type { Clock } from './engine/ports';
+import { type Clock, systemClock } from './engine/ports';
 import type { WorkflowDefinition } from './engine/types';
+import type { AgentNamespace } from './fleet/agent-gateway';
+import { Fleet, type FleetOptions } from './fleet/fleet';
 import { type ActorResolver, anonymousActor } from './http/actor';
 import { createHttpApp } from './http/http-app';
+import { registerFleetHandlers } from './realtime/fleet-socket';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
 
 export interface AppDeps {
   db: Db;
   logger: Logger;
-  definitions: WorkflowDefinition[];
+  /** The workflow definitions, built with the fleet they act on. */
+  workflows: (fleet: Fleet) => WorkflowDefinition[];
+  fleet: FleetOptions;
   version: string;
   clock?: Clock;
   actorOf?: ActorResolver;
   webDist?: string;
   /** How often expired gate deadlines are looked for. */
   deadlineSweepMs?: number;
+  /** How often the fleet looks for stale agents and lost jobs. */
+  fleetSweepMs?: number;
 }
 
 export interface App {
   http: HttpServer;
   io: SocketServer<ClientToServerEvents, ServerToClientEvents>;
   engine: WorkflowEngine;
+  fleet: Fleet;
   /** Recovers unfinished runs, starts timers, listens. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests and driving runs; the database stays open (the caller owns it). */
   close(): Promise<void>;
 }
 
-/** Builds the controller: engine, HTTP and Socket.IO on one server. No globals, so tests build as many as they like. */
+/** Builds the controller: fleet, engine, HTTP and Socket.IO on one server. No globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps): App {
+  const clock = deps.clock ?? systemClock;
+  const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>({ serveClient: false });
+  const fleet = new Fleet(
+    deps.db,
+    io.of('/agents') as unknown as AgentNamespace,
+    deps.fleet,
+    clock,
+    deps.logger,
+  );
   let forward: (event: WorkflowEvent) => void = () => {};
   const engine = new WorkflowEngine({
     store: new SqlWorkflowStore(deps.db),
-    definitions: deps.definitions,
-    clock: deps.clock,
+    definitions: deps.workflows(fleet),
+    clock,
     onEvent: (event) => forward(event),
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
   });
   const express = createHttpApp({
     db: deps.db,
     engine,
+    fleet,
     logger: deps.logger,
     actorOf: deps.actorOf ?? anonymousActor,
     version: deps.version,
@@ -53,26 +71,31 @@ export function createApp(deps: AppDeps): App {
   });
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);
-  const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>(http, { serveClient: false });
+  io.attach(http);
   forward = registerWorkflowHandlers(io.of('/'), engine);
+  registerFleetHandlers(io.of('/'), fleet);
 
   return {
     http,
     io,
     engine,
+    fleet,
     async listen(port, host = '0.0.0.0') {
-      const recovered = await engine.recover();
-      if (recovered > 0) deps.logger.info({ recovered }, 'resumed unfinished workflow runs');
-      engine.startDeadlineSweeper(deps.deadlineSweepMs);
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => resolve());
       });
+      // Listen first: recovered runs may wait for agents, which need the port to reconnect.
+      const recovered = await engine.recover();
+      if (recovered > 0) deps.logger.info({ recovered }, 'resumed unfinished workflow runs');
+      engine.startDeadlineSweeper(deps.deadlineSweepMs);
+      fleet.startSweeper(deps.fleetSweepMs);
       const address = http.address();
       return typeof address === 'object' && address ? address.port : port;
     },
     async close() {
       await engine.stop();
+      await fleet.close();
       await io.close(); // also closes the HTTP server
     },
   };

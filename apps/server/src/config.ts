@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { FleetOptions } from './fleet/fleet';
 
 const envSchema = z.object({
   /** HTTP and Socket.IO port. Default 8080. */
@@ -14,6 +15,30 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often expired approval deadlines are looked for, in ms. Default 1000. */
   DEPLOYBOT_DEADLINE_SWEEP_MS: z.coerce.number().int().min(10).default(1000),
+  /** Create the demo repository and start the local demo agent. Default true. */
+  DEPLOYBOT_DEMO: z.enum(['true', 'false', '1', '0']).default('true'),
+  /** URL agents use to reach the controller (shown in enrollment commands). Default http://localhost:PORT. */
+  DEPLOYBOT_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Interval agents heartbeat at, ms. Default 5000. */
+  DEPLOYBOT_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
+  /** Heartbeat age after which an agent is offline, ms. Default 15000. */
+  DEPLOYBOT_OFFLINE_AFTER_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Grace period before a job whose agent vanished fails with "agent lost", ms. Default 30000. */
+  DEPLOYBOT_JOB_LOST_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Join token lifetime, ms. Default 15 minutes. */
+  DEPLOYBOT_JOIN_TOKEN_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(15 * 60_000),
+  /** Default job timeout, seconds. Default 1800. */
+  DEPLOYBOT_JOB_TIMEOUT_SEC: z.coerce.number().int().min(1).max(86_400).default(1800),
+  /** How long register_agent waits for the new agent to connect, ms. Default 10 minutes. */
+  DEPLOYBOT_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60_000),
 });
 
 export type Config = {
@@ -23,6 +48,9 @@ export type Config = {
   databaseUrl?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   deadlineSweepMs: number;
+  demo: boolean;
+  fleet: FleetOptions;
+  connectTimeoutMs: number;
 };
 
 /** Reads the configuration from the environment; a bad value stops the start with a message naming it. */
@@ -40,5 +68,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL || undefined,
     logLevel: e.LOG_LEVEL,
     deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
+    demo: e.DEPLOYBOT_DEMO === 'true' || e.DEPLOYBOT_DEMO === '1',
+    connectTimeoutMs: e.DEPLOYBOT_CONNECT_TIMEOUT_MS,
+    fleet: {
+      heartbeatIntervalMs: e.DEPLOYBOT_HEARTBEAT_MS,
+      offlineAfterMs: e.DEPLOYBOT_OFFLINE_AFTER_MS,
+      jobLostGraceMs: e.DEPLOYBOT_JOB_LOST_GRACE_MS,
+      joinTokenTtlMs: e.DEPLOYBOT_JOIN_TOKEN_TTL_MS,
+      jobTimeoutSec: e.DEPLOYBOT_JOB_TIMEOUT_SEC,
+      publicUrl: (e.DEPLOYBOT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    },
   };
 }

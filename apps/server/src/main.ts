@@ -4,6 +4,8 @@ import pino from 'pino';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { openDb } from './db/open-db';
+import { AGENT_BIN, type DemoAgent, startDemoAgent } from './demo/demo-agent';
+import { ensureDemoRepository } from './demo/demo-repo';
 import { builtInWorkflows } from './workflows';
 
 const version = (
@@ -19,23 +21,51 @@ async function main(): Promise<void> {
     { database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir },
     'database ready',
   );
+  const agentsDir = config.dataDir === 'memory://' ? '/tmp/deploybot-agents' : join(config.dataDir, 'agents');
 
   const app = createApp({
     db,
     logger,
-    definitions: builtInWorkflows(),
     version,
+    fleet: config.fleet,
+    workflows: (fleet) =>
+      builtInWorkflows({
+        fleet,
+        // Runnable as is on this machine; on another server, install the agent and drop the `node …` prefix.
+        enrollCommand: (hostname, token) =>
+          `node ${AGENT_BIN} --controller ${config.fleet.publicUrl} --hostname ${hostname} --token ${token} --workdir ${join(agentsDir, hostname)}`,
+        connectTimeoutMs: config.connectTimeoutMs,
+        agentReturnTimeoutMs: config.connectTimeoutMs,
+      }),
     webDist: join(import.meta.dirname, '..', '..', 'web', 'dist'),
     deadlineSweepMs: config.deadlineSweepMs,
   });
   const port = await app.listen(config.port, config.host);
   logger.info({ port, url: `http://localhost:${port}/` }, 'DeployBot controller listening');
 
+  let demoAgent: DemoAgent | null = null;
+  if (config.demo) {
+    const dataDir = config.dataDir === 'memory://' ? '/tmp/deploybot-demo' : config.dataDir;
+    const path = await ensureDemoRepository(dataDir);
+    await app.fleet.repositories.ensure({ name: 'demo/hello-app', url: path, defaultRef: 'main' });
+    demoAgent = await startDemoAgent({
+      fleet: app.fleet,
+      dataDir,
+      controllerUrl: `http://127.0.0.1:${port}`,
+      logger,
+    });
+    logger.info(
+      { repository: 'demo/hello-app', agent: 'demo-agent' },
+      'demo ready: try deploy_application with demo/hello-app at main',
+    );
+  }
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    await demoAgent?.stop();
     await app.close();
     await db.close();
     process.exit(0);

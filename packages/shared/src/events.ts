@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { LogLine } from './agent-protocol';
 import type { Ack } from './errors';
+import type { AgentDto, FleetServerToClientEvents, JobDto } from './fleet';
 import type { WorkflowRun } from './workflow';
 import { runIdSchema } from './workflow';
 
@@ -41,7 +43,11 @@ export interface RunSnapshot {
   run: WorkflowRun;
 }
 
-export interface ServerToClientEvents {
+export const subscribeJobPayloadSchema = z.strictObject({
+  jobId: z.uuid({ message: 'jobId must be a UUID' }),
+});
+
+export interface ServerToClientEvents extends FleetServerToClientEvents {
   /** A transition of a run the client subscribed to (or of any run, for `workflows:subscribe`). */
   'workflow:event': (event: WorkflowEvent) => void;
 }
@@ -55,4 +61,15 @@ export interface ClientToServerEvents {
     payload: Record<string, never>,
     ack: (res: Ack<{ runs: WorkflowRun[] }>) => void,
   ) => void;
+  /** Agent and job status changes: the ack carries the agents and recent jobs. */
+  'fleet:subscribe': (
+    payload: Record<string, never>,
+    ack: (res: Ack<{ agents: AgentDto[]; jobs: JobDto[] }>) => void,
+  ) => void;
+  /** One job's log lines as they arrive: the ack carries the job and its latest lines (up to 5,000). */
+  'job:subscribe': (
+    payload: { jobId: string },
+    ack: (res: Ack<{ job: JobDto; lines: LogLine[] }>) => void,
+  ) => void;
+  'job:unsubscribe': (payload: { jobId: string }, ack: (res: Ack<{ ok: true }>) => void) => void;
 }

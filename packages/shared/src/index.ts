@@ -1,5 +1,6 @@
 export * from './agent-protocol';
 export * from './errors';
 export * from './events';
+export * from './fleet';
 export * from './inputs';
 export * from './workflow';

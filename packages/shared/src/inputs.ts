@@ -56,6 +56,7 @@ export function checkInput(
   if (value.length > MAX_TEXT) return fail(`${spec.label} is longer than ${MAX_TEXT} characters`);
   switch (spec.type) {
     case 'hostname':
+      // Host names are case-insensitive; store them lower-case so `Web-01` and `web-01` are one agent.
       if (!HOSTNAME_RE.test(value)) {
         return fail(
           `${spec.label} must be an RFC 1123 host name (letters, digits, hyphens and dots, e.g. prod-server-03)`,

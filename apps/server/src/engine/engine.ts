@@ -157,8 +157,15 @@ export class WorkflowEngine {
       const note = cmd.note?.trim() || null;
       if (!cmd.approved) {
         const decision: Decision = { by: cmd.by, decision: 'rejected', note, at };
-        const reason = `Rejected by ${cmd.by} at step "${step.title}"${note ? `: ${note}` : ''}`;
-        const withDecision = patchStep(run, step.id, { decisions: [...step.decisions, decision] }, at);
+        const def = this.stepDef(run, step.id);
+        const outcome = def.kind === 'gate' ? def.rejectSummary : undefined;
+        const reason = `Rejected by ${cmd.by} at step "${step.title}"${note ? `: ${note}` : ''}${outcome ? ` — ${outcome}` : ''}`;
+        const withDecision = patchStep(
+          run,
+          step.id,
+          { decisions: [...step.decisions, decision], summary: outcome ?? step.summary },
+          at,
+        );
         const next = finishRun(
           withDecision,
           'cancelled',

@@ -72,6 +72,8 @@ export interface GateStepDef extends StepBase {
   input?: (ctx: StepContext, plan: StepOutcome) => InputSpec | Promise<InputSpec>;
   /** How long the gate waits; on expiry the run fails with "approval expired". */
   deadlineMs?: number;
+  /** What a rejection means for this gate (e.g. "left for manual resolution"), recorded with the reason. */
+  rejectSummary?: string;
 }
 
 /** Waits for a typed value, validated on the server; the value becomes an output named by the spec's key. */

@@ -3,6 +3,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { EngineError } from '../engine/errors';
 import { StaleRunError } from '../engine/ports';
+import { AgentUnavailableError } from '../fleet/agent-gateway';
+import { FleetError } from '../fleet/agents.service';
 import { HttpError } from './http-error';
 
 const ENGINE_STATUS = { not_found: 404, conflict: 409, validation_failed: 400 } as const;
@@ -11,6 +13,8 @@ function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof EngineError)
     return new HttpError(ENGINE_STATUS[err.code], err.code, err.message, err.details);
+  if (err instanceof FleetError) return new HttpError(ENGINE_STATUS[err.code], err.code, err.message);
+  if (err instanceof AgentUnavailableError) return new HttpError(409, 'conflict', err.message);
   if (err instanceof StaleRunError)
     return new HttpError(409, 'conflict', 'the run changed meanwhile; reload it and try again');
   // body-parser's errors carry `type` and `status`.

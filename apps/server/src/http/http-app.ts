@@ -4,14 +4,17 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
+import type { Fleet } from '../fleet/fleet';
 import type { ActorResolver } from './actor';
 import { errorMiddleware, notFoundHandler } from './error-middleware';
+import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
 import { workflowsRouter } from './workflows.routes';
 
 export interface HttpDeps {
   db: Db;
   engine: WorkflowEngine;
+  fleet: Fleet;
   logger: Logger;
   actorOf: ActorResolver;
   version: string;
@@ -28,6 +31,10 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.use('/health', healthRouter(deps.db, deps.version));
   app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.actorOf));
+  app.use('/v1/agents', agentsRouter(deps.fleet, deps.actorOf));
+  app.use('/v1/repositories', repositoriesRouter(deps.fleet));
+  app.use('/v1/jobs', jobsRouter(deps.fleet, deps.actorOf));
+  app.use('/v1/hosts', hostsRouter(deps.fleet));
   app.use('/v1', notFoundHandler);
 
   if (deps.webDist && existsSync(join(deps.webDist, 'index.html'))) {

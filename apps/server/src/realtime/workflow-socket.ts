@@ -1,5 +1,4 @@
 import {
-  type Ack,
   type ClientToServerEvents,
   type ServerToClientEvents,
   subscribeRunPayloadSchema,
@@ -8,8 +7,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { WorkflowEngine } from '../engine/engine';
-import { EngineError } from '../engine/errors';
-import { issuesOf } from '../http/http-error';
+import { answer } from './socket-ack';
 
 type WorkflowSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 export type WorkflowNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
@@ -17,23 +15,6 @@ export type WorkflowNamespace = Namespace<ClientToServerEvents, ServerToClientEv
 const ALL_RUNS_ROOM = 'runs';
 const runRoom = (runId: string) => `run:${runId}`;
 const emptyPayloadSchema = z.strictObject({});
-
-/** Answers a socket request with the same envelope REST uses, whatever the handler throws. */
-async function answer<T>(ack: unknown, work: () => Promise<T>): Promise<void> {
-  // A client that sends no ack callback gets nothing back; it must not crash the handler.
-  const reply = typeof ack === 'function' ? (ack as (res: Ack<T>) => void) : () => {};
-  try {
-    reply({ data: await work() });
-  } catch (err) {
-    if (err instanceof z.ZodError) {
-      reply({ error: { code: 'validation_failed', message: 'invalid payload', details: issuesOf(err) } });
-    } else if (err instanceof EngineError) {
-      reply({ error: { code: err.code, message: err.message, details: err.details } });
-    } else {
-      reply({ error: { code: 'internal', message: 'internal error' } });
-    }
-  }
-}
 
 /**
  * Workflow subscriptions. A client joins a room first and reads the snapshot second, so every event after the

@@ -1,68 +1,184 @@
 import type { WorkflowDefinition } from '../engine/types';
-import { needsFleet } from './fleet-unavailable';
+import { type ScoredAgent, scoreAgents } from './agent-scoring';
+import { formatMs, shortSha, type WorkflowDeps } from './workflow-deps';
 
-export const deployApplicationWorkflow: WorkflowDefinition = {
-  name: 'deploy_application',
-  title: 'Deploy an application',
-  description:
-    'Pick an agent, resolve the ref to a commit, and run the repository’s deploy manifest on that agent.',
-  version: 1,
-  inputs: [
-    {
-      key: 'repository',
-      label: 'Repository',
-      type: 'text',
-      required: true,
-      placeholder: 'myorg/frontend',
-      pattern: '^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$',
-    },
-    {
-      key: 'ref',
-      label: 'Ref (branch, tag or sha)',
-      type: 'text',
-      required: true,
-      placeholder: 'main',
-      pattern: '^(?!-)[A-Za-z0-9._/+-]{1,200}$',
-    },
-    {
-      key: 'environment',
-      label: 'Environment',
-      type: 'text',
-      required: false,
-      placeholder: 'production',
-      pattern: '^[a-z][a-z0-9-]{0,31}$',
-    },
-  ],
-  steps: [
-    {
-      id: 'select_agent',
-      title: 'Select target agent',
-      description: 'Score online agents by environment, load and recent success; review the choice.',
-      kind: 'gate',
-      plan: needsFleet('selecting a target agent'),
-      apply: needsFleet('selecting a target agent'),
-    },
-    {
-      id: 'validate_repository',
-      title: 'Validate repository',
-      description: 'Resolve the ref to a commit with git ls-remote.',
-      kind: 'automatic',
-      run: needsFleet('validating the repository'),
-    },
-    {
-      id: 'create_job',
-      title: 'Create deployment job',
-      description: 'Queue the deployment job on the chosen agent.',
-      kind: 'gate',
-      plan: needsFleet('creating the deployment job'),
-      apply: needsFleet('creating the deployment job'),
-    },
-    {
-      id: 'monitor_job',
-      title: 'Monitor deployment',
-      description: 'Follow the job until it ends, with its logs.',
-      kind: 'automatic',
-      run: needsFleet('monitoring the deployment'),
-    },
-  ],
-};
+interface SelectPlan {
+  chosen: ScoredAgent;
+  candidates: ScoredAgent[];
+}
+
+export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefinition {
+  return {
+    name: 'deploy_application',
+    title: 'Deploy an application',
+    description:
+      'Pick an agent, resolve the ref to a commit, and run the repository’s deploy manifest on that agent.',
+    version: 1,
+    inputs: [
+      {
+        key: 'repository',
+        label: 'Repository',
+        type: 'text',
+        required: true,
+        placeholder: 'demo/hello-app',
+        pattern: '^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,99}$',
+      },
+      {
+        key: 'ref',
+        label: 'Ref (branch, tag or sha)',
+        type: 'text',
+        required: true,
+        placeholder: 'main',
+        pattern: '^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/+-]{1,200}$',
+      },
+      {
+        key: 'environment',
+        label: 'Environment',
+        type: 'text',
+        required: false,
+        placeholder: 'production',
+        pattern: '^[a-z][a-z0-9-]{0,31}$',
+      },
+    ],
+    steps: [
+      {
+        id: 'select_agent',
+        title: 'Select target agent',
+        description: 'Score online agents by environment, load and recent success; review the choice.',
+        kind: 'gate',
+        plan: async (ctx) => {
+          const environment = ctx.context.environment as string | undefined;
+          const [agents, recent] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 500 })]);
+          const candidates = scoreAgents(agents, recent, environment);
+          const chosen = candidates[0];
+          if (!chosen) {
+            const others = agents.map((a) => `${a.hostname} ${a.status}`).join(', ');
+            throw new Error(
+              `no online agent to deploy to${others ? ` (registered: ${others})` : ' (none registered: run register_agent first)'}`,
+            );
+          }
+          const plan: SelectPlan = { chosen, candidates };
+          const rest = candidates
+            .slice(1)
+            .map((c) => `${c.hostname} (${c.score})`)
+            .join(', ');
+          return {
+            summary: `Deploy to ${chosen.hostname} (score ${chosen.score}: ${chosen.reasons.join(', ')}).${rest ? ` Other candidates: ${rest}.` : ''}`,
+            data: plan,
+          };
+        },
+        input: (_ctx, plan) => ({
+          key: 'agent',
+          label: 'Deploy to another agent instead',
+          type: 'choice',
+          required: false,
+          choices: (plan.data as SelectPlan).candidates.map((c) => c.hostname),
+        }),
+        apply: async (_ctx, plan, decision) => {
+          const { chosen } = plan.data as SelectPlan;
+          const hostname = (decision.input as string | undefined) ?? chosen.hostname;
+          const agent = await fleet.agents.get(hostname);
+          if (agent.status !== 'online')
+            throw new Error(`${hostname} went ${agent.status} meanwhile; start the deployment again`);
+          const overridden = hostname !== chosen.hostname;
+          return {
+            summary: overridden
+              ? `Target: ${hostname}, picked by ${decision.by} instead of ${chosen.hostname}.`
+              : `Target: ${hostname}.`,
+            data: { agentId: agent.id, hostname, overridden },
+            outputs: { agent_id: agent.id, agent_hostname: hostname },
+          };
+        },
+      },
+      {
+        id: 'validate_repository',
+        title: 'Validate repository',
+        description: 'Resolve the ref to a commit with git ls-remote.',
+        kind: 'automatic',
+        timeoutMs: 60_000,
+        run: async (ctx) => {
+          const r = await fleet.repositories.resolve(
+            ctx.context.repository as string,
+            ctx.context.ref as string,
+            ctx.signal,
+          );
+          const note = r.verified
+            ? ''
+            : ' (a commit sha no branch or tag points at: the agent verifies it when fetching)';
+          return {
+            summary: `${r.repository.name}@${r.ref} → ${shortSha(r.sha)} (${r.resolvedFrom})${note}.`,
+            data: {
+              repository: r.repository.name,
+              url: r.repository.url,
+              ref: r.ref,
+              sha: r.sha,
+              resolvedFrom: r.resolvedFrom,
+            },
+            outputs: { sha: r.sha },
+          };
+        },
+      },
+      {
+        id: 'create_job',
+        title: 'Create deployment job',
+        description: 'Queue the deployment job on the chosen agent.',
+        kind: 'gate',
+        plan: async (ctx) => {
+          const { repository, ref, sha, agent_hostname } = ctx.context as Record<string, string>;
+          return {
+            summary: `Deploy ${repository}@${ref} (${shortSha(sha!)}) → ${agent_hostname}: the agent fetches the commit and runs its deploybot.yml.`,
+            data: { repository, ref, sha, agent: agent_hostname },
+          };
+        },
+        apply: async (ctx, _plan, decision) => {
+          const { repository, ref, sha, agent_id } = ctx.context as Record<string, string>;
+          const job = await fleet.jobs.create({
+            repository: repository!,
+            ref,
+            sha,
+            agent: agent_id!,
+            idempotencyKey: ctx.idempotencyKey,
+            runId: ctx.runId,
+            createdBy: decision.by,
+          });
+          return {
+            summary: `Job ${job.id} queued on ${job.agentHostname}.`,
+            data: { jobId: job.id },
+            outputs: { job_id: job.id },
+          };
+        },
+      },
+      {
+        id: 'monitor_job',
+        title: 'Monitor deployment',
+        description: 'Follow the job until it ends, with its logs.',
+        kind: 'automatic',
+        run: async (ctx) => {
+          const jobId = ctx.context.job_id as string;
+          let job: Awaited<ReturnType<typeof fleet.jobs.waitForEnd>>;
+          try {
+            job = await fleet.jobs.waitForEnd(jobId, ctx.signal);
+          } catch (err) {
+            // The run was cancelled while the job ran: stop the job too, so nothing deploys behind the operator's back.
+            if (ctx.signal.aborted) await fleet.jobs.cancel(jobId).catch(() => {});
+            throw err;
+          }
+          const tail = await fleet.jobs.tailLogs(jobId, 10);
+          const lastLines = tail.map((l) => l.line);
+          const took =
+            job.startedAt && job.finishedAt ? Date.parse(job.finishedAt) - Date.parse(job.startedAt) : null;
+          if (job.status !== 'success') {
+            const where = job.step ? ` at step "${job.step}"` : '';
+            throw new Error(
+              `job ${job.status}${where}: ${job.error ?? 'no error reported'}${lastLines.length ? `\nlast log lines:\n${lastLines.join('\n')}` : ''}`,
+            );
+          }
+          return {
+            summary: `Deployed ${shortSha(job.sha)} to ${job.agentHostname} in ${formatMs(took)}; current → ${job.releaseDir ?? 'new release'}.`,
+            data: { job, lastLines },
+          };
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentDto, AgentStatus } from '@deploybot/shared';
+import type { Db } from '../db/db';
+import type { Clock } from '../engine/ports';
+import type { AgentGateway, Enrollment } from './agent-gateway';
+import type { AgentRow, AgentsStore } from './agents.store';
+import type { FleetEvents } from './fleet-events';
+import type { JobsStore } from './jobs.store';
+import { iso } from './time';
+import { AGENT_CREDENTIAL_PREFIX, hashToken, JOIN_TOKEN_PREFIX, newToken } from './tokens';
+
+export interface AgentsServiceOptions {
+  /** An agent whose last heartbeat is older than this is offline. */
+  offlineAfterMs: number;
+  /** How long a join token stays usable. */
+  joinTokenTtlMs: number;
+}
+
+export class FleetError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict' | 'validation_failed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Agent registry: enrollment, registration, status derived from heartbeat freshness, draining, revocation. */
+export class AgentsService {
+  private gateway!: AgentGateway;
+  /** Last status announced per agent, so freshness expiry is announced once. */
+  private readonly announced = new Map<string, AgentStatus>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: AgentsStore,
+    private readonly jobs: JobsStore,
+    private readonly events: FleetEvents,
+    private readonly clock: Clock,
+    private readonly opts: AgentsServiceOptions,
+  ) {}
+
+  attachGateway(gateway: AgentGateway): void {
+    this.gateway = gateway;
+  }
+
+  statusOf(row: AgentRow): AgentStatus {
+    if (row.draining) return 'draining';
+    const last = row.last_heartbeat_at?.getTime() ?? 0;
+    const fresh = this.clock.now().getTime() - last <= this.opts.offlineAfterMs;
+    const cleanlyGone = row.disconnected_at !== null && row.disconnected_at.getTime() >= last;
+    return fresh && !cleanlyGone && this.gateway.isConnected(row.id) ? 'online' : 'offline';
+  }
+
+  toDto(row: AgentRow, runningJobs: number): AgentDto {
+    return {
+      id: row.id,
+      hostname: row.hostname,
+      environment: row.environment,
+      labels: row.labels,
+      status: this.statusOf(row),
+      draining: row.draining,
+      version: row.info?.version ?? null,
+      gitVersion: row.info?.gitVersion ?? null,
+      workdirWritable: row.info?.workdirWritable ?? null,
+      address: row.address,
+      lastHeartbeatAt: iso(row.last_heartbeat_at),
+      connectedAt: iso(row.connected_at),
+      disconnectedAt: iso(row.disconnected_at),
+      runningJobs,
+      createdAt: iso(row.created_at)!,
+      registeredBy: row.registered_by,
+    };
+  }
+
+  async list(): Promise<AgentDto[]> {
+    const [rows, counts] = await Promise.all([this.store.list(), this.jobs.countRunningByAgent()]);
+    return rows.map((r) => this.toDto(r, counts.get(r.id) ?? 0));
+  }
+
+  /** By id or hostname. */
+  async get(idOrHostname: string): Promise<AgentDto> {
+    const row = await this.row(idOrHostname);
+    const counts = await this.jobs.countRunningByAgent();
+    return this.toDto(row, counts.get(row.id) ?? 0);
+  }
+
+  async row(idOrHostname: string): Promise<AgentRow> {
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrHostname);
+    const row = isUuid ? await this.store.get(idOrHostname) : await this.store.getByHostname(idOrHostname);
+    if (!row || row.revoked_at) throw new FleetError('not_found', `no agent ${idOrHostname}`);
+    return row;
+  }
+
+  async update(
+    idOrHostname: string,
+    patch: { draining?: boolean; environment?: string; labels?: Record<string, string> },
+  ): Promise<AgentDto> {
+    const row = await this.row(idOrHostname);
+    await this.store.update(row.id, patch);
+    await this.publish(row.id);
+    return this.get(row.id);
+  }
+
+  /** Revokes the credential and disconnects the agent at once. */
+  async revoke(idOrHostname: string): Promise<AgentDto> {
+    const row = await this.row(idOrHostname);
+    const revoked = await this.store.revoke(row.id, this.clock.now().toISOString());
+    if (!revoked) throw new FleetError('not_found', `no agent ${idOrHostname}`);
+    this.gateway.disconnect(row.id);
+    return this.toDto(revoked, 0);
+  }
+
+  heartbeats(agentId: string, limit = 20) {
+    return this.store.heartbeats(agentId, limit);
+  }
+
+  /** Announces the agent's current state to listeners (sockets, waiting steps). */
+  async publish(agentId: string): Promise<void> {
+    const row = await this.store.get(agentId);
+    if (!row) return;
+    const counts = await this.jobs.countRunningByAgent();
+    const dto = this.toDto(row, counts.get(agentId) ?? 0);
+    this.announced.set(agentId, dto.status);
+    this.events.emit('agent', dto);
+  }
+
+  /** Announces agents whose status changed by the passage of time alone (heartbeats went stale). */
+  async announceStale(): Promise<void> {
+    for (const row of await this.store.list()) {
+      const status = this.statusOf(row);
+      if (this.announced.get(row.id) !== status) await this.publish(row.id);
+    }
+  }
+
+  // ---------------------------------------------------------------- enrollment
+
+  async assertHostnameFree(hostname: string): Promise<void> {
+    if (await this.store.getByHostname(hostname)) {
+      throw new FleetError('conflict', `an agent named ${hostname} is already registered`);
+    }
+  }
+
+  /** Issues a one-time join token for `hostname`; only its hash is stored. */
+  async issueJoinToken(
+    hostname: string,
+    by: string,
+    runId: string | null,
+  ): Promise<{ token: string; expiresAt: string }> {
+    const token = newToken(JOIN_TOKEN_PREFIX);
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + this.opts.joinTokenTtlMs).toISOString();
+    await this.store.insertJoinToken({
+      id: randomUUID(),
+      hash: hashToken(token),
+      hostname,
+      runId,
+      by,
+      at: now.toISOString(),
+      expiresAt,
+    });
+    return { token, expiresAt };
+  }
+
+  /** The join token's id, if the token is still usable (for a workflow that holds the token in its context). */
+  async joinTokenId(token: string): Promise<string | null> {
+    return (await this.store.usableJoinToken(hashToken(token), this.clock.now().toISOString()))?.id ?? null;
+  }
+
+  /**
+   * Stores the agent from its enrollment, uses up the join token, and switches the agent to a new credential.
+   * Idempotent per run: a re-run after a crash finds the agent it registered before.
+   */
+  async register(
+    enrollment: Enrollment,
+    opts: { environment: string; labels: Record<string, string>; by: string; runId: string | null },
+  ): Promise<AgentDto> {
+    const existing = await this.store.getByHostname(enrollment.hostname);
+    if (existing && (!opts.runId || existing.run_id !== opts.runId)) {
+      throw new FleetError('conflict', `an agent named ${enrollment.hostname} is already registered`);
+    }
+    const credential = newToken(AGENT_CREDENTIAL_PREFIX);
+    const at = this.clock.now().toISOString();
+    const agentId = existing?.id ?? randomUUID();
+    await this.db.transaction(async (tx) => {
+      if (existing) {
+        await tx.query('UPDATE agents SET credential_hash = $2 WHERE id = $1', [
+          agentId,
+          hashToken(credential),
+        ]);
+        return;
+      }
+      if (!(await this.store.useJoinToken(tx, enrollment.joinTokenId, at))) {
+        throw new FleetError('conflict', 'this join token has already been used');
+      }
+      await this.store.insert(tx, {
+        id: agentId,
+        hostname: enrollment.hostname,
+        environment: opts.environment,
+        labels: opts.labels,
+        credentialHash: hashToken(credential),
+        info: enrollment.info,
+        address: enrollment.address,
+        registeredBy: opts.by,
+        runId: opts.runId,
+        at,
+      });
+    });
+    await this.gateway.promote(enrollment.joinTokenId, agentId, credential);
+    return this.get(agentId);
+  }
+}

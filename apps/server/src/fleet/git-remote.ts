@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+
+/** Environment for every git child: no prompts, and only transports that fetch (never `ext::`, which runs commands). */
+export const GIT_ENV = {
+  ...process.env,
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
+  GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=10',
+};
+
+export class GitRemoteError extends Error {
+  constructor(
+    readonly kind: 'unreachable' | 'ref_not_found',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs git with an argument array (never a shell); resolves with stdout or rejects with the first stderr line. */
+export function runGit(
+  args: string[],
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      env: GIT_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: opts.signal,
+      timeout: opts.timeoutMs,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve(out);
+      const reason =
+        err.split('\n').find((l) => l.trim()) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
+      reject(new Error(reason.replace(/^fatal: /, '')));
+    });
+  });
+}
+
+/**
+ * Resolves a branch, tag or full sha to a commit with `git ls-remote`. A full sha that no ref points at is
+ * returned as given: only a fetch can prove it exists, and the agent reports `ref_not_found` if it does not.
+ */
+export async function resolveRef(
+  url: string,
+  ref: string,
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<{ sha: string; resolvedFrom: string; verified: boolean }> {
+  let out: string;
+  try {
+    out = await runGit(['ls-remote', '--', url], {
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      signal: opts.signal,
+    });
+  } catch (err) {
+    throw new GitRemoteError('unreachable', `cannot reach ${url}: ${(err as Error).message}`);
+  }
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [sha, name] = line.split('\t');
+    if (sha && name) refs.set(name, sha);
+  }
+  const candidates = [`refs/heads/${ref}`, `refs/tags/${ref}^{}`, `refs/tags/${ref}`, ref];
+  for (const name of candidates) {
+    const sha = refs.get(name);
+    if (sha) return { sha, resolvedFrom: name.replace(/\^\{\}$/, ''), verified: true };
+  }
+  if (/^[0-9a-f]{40}$/.test(ref)) {
+    const tip = [...refs.entries()].find(([, sha]) => sha === ref);
+    return { sha: ref, resolvedFrom: tip ? tip[0] : 'commit sha', verified: Boolean(tip) };
+  }
+  const branches = [...refs.keys()]
+    .filter((n) => n.startsWith('refs/heads/'))
+    .map((n) => n.slice('refs/heads/'.length))
+    .slice(0, 10);
+  throw new GitRemoteError(
+    'ref_not_found',
+    `ref "${ref}" not found in ${url}${branches.length ? ` (branches: ${branches.join(', ')})` : ' (no branches)'}`,
+  );
+}

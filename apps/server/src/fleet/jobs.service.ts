@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { JobDto, ListJobsQuery, LogLine } from '@deploybot/shared';
+import type { Clock } from '../engine/ports';
+import type { AgentGateway } from './agent-gateway';
+import { type AgentsService, FleetError } from './agents.service';
+import type { FleetEvents } from './fleet-events';
+import { GitRemoteError } from './git-remote';
+import type { JobRecord, JobsStore } from './jobs.store';
+import type { RepositoriesService } from './repositories.service';
+
+export interface CreateJobInput {
+  repository: string;
+  ref?: string;
+  /** Agent id or hostname. */
+  agent: string;
+  /** When given, the sha to deploy (already resolved); otherwise the ref is resolved now. */
+  sha?: string;
+  idempotencyKey?: string | null;
+  runId?: string | null;
+  retryOf?: string | null;
+  timeoutSec?: number;
+  createdBy: string;
+}
+
+const FINISHED = new Set(['success', 'failed', 'cancelled']);
+
+export function isFinished(job: JobDto): boolean {
+  return FINISHED.has(job.status);
+}
+
+/** Deployment jobs: creation (idempotent by key), dispatch to the agent, cancel, logs, waiting for the end. */
+export class JobsService {
+  private gateway!: AgentGateway;
+
+  constructor(
+    private readonly store: JobsStore,
+    private readonly agents: AgentsService,
+    private readonly repositories: RepositoriesService,
+    private readonly events: FleetEvents,
+    private readonly clock: Clock,
+    private readonly defaultTimeoutSec: number,
+  ) {}
+
+  attachGateway(gateway: AgentGateway): void {
+    this.gateway = gateway;
+  }
+
+  async create(input: CreateJobInput): Promise<JobDto> {
+    const agent = await this.agents.row(input.agent);
+    const repo = await this.repositories.get(input.repository);
+    const ref = input.ref ?? repo.defaultRef;
+    let sha = input.sha;
+    if (!sha) {
+      try {
+        sha = (await this.repositories.resolve(repo.name, ref)).sha;
+      } catch (err) {
+        if (err instanceof GitRemoteError) throw new FleetError('validation_failed', err.message);
+        throw err;
+      }
+    }
+    const { job, created } = await this.store.insert({
+      id: randomUUID(),
+      repositoryId: repo.id,
+      ref,
+      sha,
+      agentId: agent.id,
+      attempt: 1,
+      retryOf: input.retryOf ?? null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      runId: input.runId ?? null,
+      timeoutSec: input.timeoutSec ?? this.defaultTimeoutSec,
+      createdBy: input.createdBy,
+      at: this.clock.now().toISOString(),
+    });
+    if (created) {
+      this.changed(job);
+      await this.gateway.dispatch(job);
+    }
+    return strip(job);
+  }
+
+  /** Creates a new attempt of a job, on the same or another agent. */
+  async retry(
+    jobId: string,
+    opts: { agent?: string; idempotencyKey?: string; runId?: string | null; createdBy: string },
+  ): Promise<JobDto> {
+    const original = await this.record(jobId);
+    return this.create({
+      repository: original.repository,
+      ref: original.ref,
+      sha: original.sha,
+      agent: opts.agent ?? original.agentId,
+      idempotencyKey: opts.idempotencyKey ?? null,
+      runId: opts.runId ?? null,
+      retryOf: original.id,
+      timeoutSec: original.timeoutSec,
+      createdBy: opts.createdBy,
+    });
+  }
+
+  async get(jobId: string): Promise<JobDto> {
+    return strip(await this.record(jobId));
+  }
+
+  private async record(jobId: string): Promise<JobRecord> {
+    const job = await this.store.get(jobId);
+    if (!job) throw new FleetError('not_found', `no job ${jobId}`);
+    return job;
+  }
+
+  async list(q: ListJobsQuery & { since?: string; statuses?: JobDto['status'][] }): Promise<JobDto[]> {
+    return (await this.store.list(q)).map(strip);
+  }
+
+  async logs(jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    await this.record(jobId);
+    return this.store.logs(jobId, afterSeq, limit);
+  }
+
+  tailLogs(jobId: string, count: number): Promise<LogLine[]> {
+    return this.store.tailLogs(jobId, count);
+  }
+
+  /**
+   * Cancels a job. A pending job, or one whose agent is unreachable, is cancelled here; a running job is
+   * cancelled by its agent (which kills the process group and reports `cancelled`).
+   */
+  async cancel(jobId: string): Promise<JobDto> {
+    const job = await this.record(jobId);
+    if (isFinished(job)) throw new FleetError('conflict', `job ${jobId} is already ${job.status}`);
+    const reached = await this.gateway.cancelJob(job.agentId, job.id);
+    if (job.status === 'pending' || !reached) {
+      const cancelled = await this.store.transition(job.id, {
+        status: 'cancelled',
+        error: reached ? 'cancelled before it started' : 'cancelled while the agent was unreachable',
+        cause: 'cancelled',
+        at: this.clock.now().toISOString(),
+      });
+      if (cancelled) this.changed(cancelled);
+    }
+    return this.get(jobId);
+  }
+
+  /** Resolves with the job once it has finished; rejects if `signal` aborts first. */
+  async waitForEnd(jobId: string, signal: AbortSignal): Promise<JobDto> {
+    return new Promise<JobDto>((resolve, reject) => {
+      const onJob = (job: JobDto) => {
+        if (job.id === jobId && isFinished(job)) finish(() => resolve(job));
+      };
+      const onAbort = () => finish(() => reject(signal.reason));
+      const finish = (settle: () => void) => {
+        this.events.off('job', onJob);
+        signal.removeEventListener('abort', onAbort);
+        settle();
+      };
+      if (signal.aborted) return reject(signal.reason);
+      // Listen first, then read: a change in between is seen by one or the other.
+      this.events.on('job', onJob);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.get(jobId).then(
+        (job) => {
+          if (isFinished(job)) finish(() => resolve(job));
+        },
+        (err) => finish(() => reject(err)),
+      );
+    });
+  }
+
+  /** Fails unfinished jobs whose agent has been gone longer than the grace period. */
+  async failLostJobs(graceMs: number): Promise<number> {
+    const now = this.clock.now();
+    const lost = await this.store.lostBefore(new Date(now.getTime() - graceMs).toISOString());
+    let failed = 0;
+    for (const job of lost) {
+      const grace = `${Math.round(graceMs / 1000)} s`;
+      const changed = await this.store.transition(
+        job.id,
+        job.status === 'running'
+          ? {
+              status: 'failed',
+              error: `agent lost: ${job.agentHostname} disconnected mid-job and did not come back within ${grace}`,
+              cause: 'agent_lost',
+              at: now.toISOString(),
+            }
+          : {
+              status: 'failed',
+              error: `agent offline: ${job.agentHostname} was not connected to take the job within ${grace}`,
+              cause: 'agent_offline',
+              at: now.toISOString(),
+            },
+      );
+      if (changed) {
+        failed++;
+        this.changed(changed);
+      }
+    }
+    return failed;
+  }
+
+  /** Marks running jobs of agents whose heartbeats went stale without a disconnect (a silent death). */
+  async markStaleAgentsLost(staleAgentIds: string[]): Promise<void> {
+    for (const id of staleAgentIds) await this.store.markLost(id, this.clock.now().toISOString());
+  }
+
+  changed(job: JobRecord | JobDto): void {
+    this.events.emit('job', strip(job as JobRecord));
+  }
+}
+
+function strip(job: JobRecord): JobDto {
+  const { timeoutSec: _timeoutSec, ...dto } = job;
+  return dto;
+}

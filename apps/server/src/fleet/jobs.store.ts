@@ -1,0 +1,270 @@
+import type { JobDto, JobFailureCause, JobStatus, ListJobsQuery, LogLine } from '@deploybot/shared';
+import type { Db } from '../db/db';
+import { iso } from './time';
+
+interface JobRow {
+  id: string;
+  repository: string;
+  repository_url: string;
+  ref: string;
+  sha: string;
+  agent_id: string;
+  agent_hostname: string;
+  status: JobStatus;
+  exit_code: number | null;
+  error: string | null;
+  cause: JobFailureCause | null;
+  step: string | null;
+  release_dir: string | null;
+  attempt: number;
+  retry_of: string | null;
+  idempotency_key: string | null;
+  run_id: string | null;
+  timeout_sec: number;
+  created_by: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface NewJob {
+  id: string;
+  repositoryId: string;
+  ref: string;
+  sha: string;
+  agentId: string;
+  attempt: number;
+  retryOf: string | null;
+  idempotencyKey: string | null;
+  runId: string | null;
+  timeoutSec: number;
+  createdBy: string;
+  at: string;
+}
+
+export interface JobRecord extends JobDto {
+  timeoutSec: number;
+}
+
+const SELECT = `SELECT j.*, r.name AS repository, r.url AS repository_url, a.hostname AS agent_hostname
+                  FROM jobs j JOIN repositories r ON r.id = j.repository_id JOIN agents a ON a.id = j.agent_id`;
+
+function toRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    repository: r.repository,
+    repositoryUrl: r.repository_url,
+    ref: r.ref,
+    sha: r.sha,
+    agentId: r.agent_id,
+    agentHostname: r.agent_hostname.replace(/~revoked~.*$/, ''),
+    status: r.status,
+    exitCode: r.exit_code,
+    error: r.error,
+    cause: r.cause,
+    step: r.step,
+    releaseDir: r.release_dir,
+    attempt: r.attempt,
+    retryOf: r.retry_of,
+    idempotencyKey: r.idempotency_key,
+    runId: r.run_id,
+    createdBy: r.created_by,
+    createdAt: iso(r.created_at)!,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    timeoutSec: r.timeout_sec,
+  };
+}
+
+export interface JobTransition {
+  status: JobStatus;
+  exitCode?: number | null;
+  error?: string | null;
+  cause?: JobFailureCause | null;
+  step?: string | null;
+  releaseDir?: string | null;
+  at: string;
+}
+
+/** Which status may follow which: a late or replayed report can never move a finished job. */
+const ALLOWED: Record<JobStatus, readonly JobStatus[]> = {
+  pending: ['running', 'success', 'failed', 'cancelled'],
+  running: ['success', 'failed', 'cancelled'],
+  success: [],
+  failed: [],
+  cancelled: [],
+};
+
+export class JobsStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the job, or returns the one already created with the same idempotency key. */
+  async insert(job: NewJob): Promise<{ job: JobRecord; created: boolean }> {
+    const inserted = await this.db.query<{ id: string }>(
+      `INSERT INTO jobs (id, repository_id, ref, sha, agent_id, status, attempt, retry_of, idempotency_key, run_id,
+                         timeout_sec, created_by, created_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+      [
+        job.id,
+        job.repositoryId,
+        job.ref,
+        job.sha,
+        job.agentId,
+        job.attempt,
+        job.retryOf,
+        job.idempotencyKey,
+        job.runId,
+        job.timeoutSec,
+        job.createdBy,
+        job.at,
+      ],
+    );
+    if (inserted.length === 1) return { job: (await this.get(job.id))!, created: true };
+    const existing = (
+      await this.db.query<JobRow>(`${SELECT} WHERE j.idempotency_key = $1`, [job.idempotencyKey])
+    )[0];
+    return { job: toRecord(existing!), created: false };
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const row = (await this.db.query<JobRow>(`${SELECT} WHERE j.id = $1`, [id]))[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async list(
+    q: ListJobsQuery & { agentId?: string; since?: string; statuses?: JobStatus[] },
+  ): Promise<JobRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (q.status) add('j.status = ?', q.status);
+    if (q.statuses) add('j.status = ANY(?)', q.statuses);
+    if (q.agentId) add('j.agent_id = ?', q.agentId);
+    if (q.agent) {
+      params.push(q.agent);
+      where.push(`(a.hostname = $${params.length} OR a.id::text = $${params.length})`);
+    }
+    if (q.repository) add('r.name = ?', q.repository);
+    if (q.cause) add('j.cause = ?', q.cause);
+    if (q.since) add('j.created_at >= ?', q.since);
+    params.push(q.limit);
+    const rows = await this.db.query<JobRow>(
+      `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY j.created_at DESC, j.id LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Applies a status change if it is legal from the current status; returns the job after, or null if refused. */
+  async transition(id: string, t: JobTransition): Promise<JobRecord | null> {
+    const from = ALLOWED_FROM[t.status];
+    const finished = t.status === 'success' || t.status === 'failed' || t.status === 'cancelled';
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE jobs SET status = $2,
+              exit_code = COALESCE($3, exit_code), error = COALESCE($4, error), cause = COALESCE($5, cause),
+              step = COALESCE($6, step), release_dir = COALESCE($7, release_dir),
+              started_at = CASE WHEN $2 = 'running' THEN $8::timestamptz ELSE started_at END,
+              finished_at = CASE WHEN $9 THEN $8::timestamptz ELSE finished_at END,
+              lost_since = NULL
+        WHERE id = $1 AND status = ANY($10) RETURNING id`,
+      [
+        id,
+        t.status,
+        t.exitCode ?? null,
+        t.error ?? null,
+        t.cause ?? null,
+        t.step ?? null,
+        t.releaseDir ?? null,
+        t.at,
+        finished,
+        from,
+      ],
+    );
+    return rows.length === 1 ? this.get(id) : null;
+  }
+
+  async appendLogs(jobId: string, lines: LogLine[]): Promise<LogLine[]> {
+    if (lines.length === 0) return [];
+    // One statement for the batch; replayed lines (same seq) are ignored, so a resend after reconnect is harmless.
+    const rows = await this.db.query<{ seq: number }>(
+      `INSERT INTO job_logs (job_id, seq, stream, line, at)
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])
+       ON CONFLICT (job_id, seq) DO NOTHING RETURNING seq`,
+      [
+        jobId,
+        lines.map((l) => l.seq),
+        lines.map((l) => l.stream),
+        lines.map((l) => l.line),
+        lines.map((l) => l.at),
+      ],
+    );
+    const stored = new Set(rows.map((r) => r.seq));
+    return lines.filter((l) => stored.has(l.seq));
+  }
+
+  async logs(jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+    const rows = await this.db.query<{ seq: number; stream: LogLine['stream']; line: string; at: Date }>(
+      'SELECT seq, stream, line, at FROM job_logs WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [jobId, afterSeq, limit],
+    );
+    return rows.map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
+  }
+
+  async tailLogs(jobId: string, count: number): Promise<LogLine[]> {
+    const rows = await this.db.query<{ seq: number; stream: LogLine['stream']; line: string; at: Date }>(
+      'SELECT seq, stream, line, at FROM job_logs WHERE job_id = $1 ORDER BY seq DESC LIMIT $2',
+      [jobId, count],
+    );
+    return rows.reverse().map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
+  }
+
+  async countRunningByAgent(): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ agent_id: string; n: number }>(
+      `SELECT agent_id, count(*)::int AS n FROM jobs WHERE status IN ('pending', 'running') GROUP BY agent_id`,
+    );
+    return new Map(rows.map((r) => [r.agent_id, r.n]));
+  }
+
+  async markLost(agentId: string, at: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET lost_since = $2 WHERE agent_id = $1 AND status IN ('pending', 'running') AND lost_since IS NULL`,
+      [agentId, at],
+    );
+  }
+
+  async clearLost(agentId: string, jobIds: string[]): Promise<void> {
+    // Pending jobs are pushed again on reconnect, so they are not lost either.
+    await this.db.query(
+      `UPDATE jobs SET lost_since = NULL WHERE agent_id = $1 AND (status = 'pending' OR id = ANY($2))`,
+      [agentId, jobIds],
+    );
+  }
+
+  /** Unfinished jobs whose agent has been gone since before `before`. */
+  async lostBefore(before: string): Promise<JobRecord[]> {
+    const rows = await this.db.query<JobRow>(
+      `${SELECT} WHERE j.status IN ('pending', 'running') AND j.lost_since <= $1`,
+      [before],
+    );
+    return rows.map(toRecord);
+  }
+
+  async byStatusForAgent(agentId: string, status: JobStatus): Promise<JobRecord[]> {
+    const rows = await this.db.query<JobRow>(
+      `${SELECT} WHERE j.agent_id = $1 AND j.status = $2 ORDER BY j.created_at`,
+      [agentId, status],
+    );
+    return rows.map(toRecord);
+  }
+}
+
+const ALLOWED_FROM: Record<JobStatus, JobStatus[]> = Object.fromEntries(
+  (Object.keys(ALLOWED) as JobStatus[]).map((to) => [
+    to,
+    (Object.keys(ALLOWED) as JobStatus[]).filter((from) => ALLOWED[from].includes(to)),
+  ]),
+) as Record<JobStatus, JobStatus[]>;

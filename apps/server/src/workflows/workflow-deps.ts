@@ -1,0 +1,43 @@
+import type { Fleet } from '../fleet/fleet';
+
+/** What the built-in workflows need from the rest of the controller. */
+export interface WorkflowDeps {
+  fleet: Fleet;
+  /** The exact command that starts an agent for `hostname` with `token`, shown to the operator. */
+  enrollCommand: (hostname: string, token: string) => string;
+  /** How long check_connectivity waits for the new agent to connect. Default 10 min. */
+  connectTimeoutMs: number;
+  /** How long suggest_fix waits for an offline agent to come back before retrying. Default 10 min. */
+  agentReturnTimeoutMs: number;
+}
+
+/** A signal that aborts with `message` after `ms`, or when `parent` aborts. */
+export function withTimeout(parent: AbortSignal, ms: number, message: string): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(message)), ms);
+  timer.unref();
+  parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true });
+  controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return controller.signal;
+}
+
+export function formatMs(ms: number | null): string {
+  if (ms === null) return 'n/a';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+export const shortSha = (sha: string) => sha.slice(0, 7);
+
+/** `key=value, key2=value2` → a labels object; throws with a clear message on anything else. */
+export function parseLabels(text: unknown): Record<string, string> {
+  if (typeof text !== 'string' || text.trim() === '') return {};
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const match = /^\s*([a-z][a-z0-9_.-]{0,63})\s*=\s*([^=,]{0,256}?)\s*$/.exec(pair);
+    if (!match) throw new Error(`labels must look like "key=value, key2=value2"; "${pair.trim()}" does not`);
+    labels[match[1]!] = match[2]!;
+  }
+  return labels;
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import {
+  type AgentInfo,
+  gitRefSchema,
+  JOB_FAILURE_CAUSES,
+  JOB_STATUSES,
+  type JobFailureCause,
+  type JobStatus,
+  type LogLine,
+  repositoryNameSchema,
+  shaSchema,
+} from './agent-protocol';
+import { HOSTNAME_RE } from './inputs';
+
+export const AGENT_STATUSES = ['enrolling', 'online', 'offline', 'draining'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+export interface AgentDto {
+  id: string;
+  hostname: string;
+  environment: string;
+  labels: Record<string, string>;
+  /** Derived: `draining` when set so; otherwise `online` while heartbeats are fresh, else `offline`. */
+  status: AgentStatus;
+  draining: boolean;
+  version: string | null;
+  gitVersion: string | null;
+  workdirWritable: boolean | null;
+  address: string | null;
+  lastHeartbeatAt: string | null;
+  connectedAt: string | null;
+  disconnectedAt: string | null;
+  runningJobs: number;
+  createdAt: string;
+  registeredBy: string;
+}
+
+export interface RepositoryDto {
+  id: string;
+  name: string;
+  url: string;
+  defaultRef: string;
+  createdAt: string;
+}
+
+export interface JobDto {
+  id: string;
+  repository: string;
+  repositoryUrl: string;
+  ref: string;
+  sha: string;
+  agentId: string;
+  agentHostname: string;
+  status: JobStatus;
+  exitCode: number | null;
+  error: string | null;
+  cause: JobFailureCause | null;
+  step: string | null;
+  releaseDir: string | null;
+  attempt: number;
+  retryOf: string | null;
+  idempotencyKey: string | null;
+  runId: string | null;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export type JobLogLineDto = LogLine;
+
+export interface HostDto {
+  hostname: string;
+  agentId: string;
+  environment: string;
+  status: AgentStatus;
+  address: string | null;
+  currentReleases: { repository: string; jobId: string; sha: string; deployedAt: string }[];
+}
+
+export const agentIdSchema = z.uuid({ message: 'agent id must be a UUID' });
+export const jobIdSchema = z.uuid({ message: 'job id must be a UUID' });
+
+export const hostnameSchema = z
+  .string()
+  .max(253)
+  .regex(HOSTNAME_RE, 'hostname must be an RFC 1123 host name (letters, digits, hyphens and dots)');
+export const environmentSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'environment must be lower-case letters, digits and hyphens');
+export const labelsSchema = z
+  .record(
+    z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'label keys are lower-case identifiers'),
+    z.string().max(256),
+  )
+  .refine((l) => Object.keys(l).length <= 32, 'at most 32 labels');
+
+/**
+ * Git URLs: a local absolute path, file://, http(s)://, ssh:// or scp-like `user@host:path`.
+ * Never `ext::` or other transports that run commands, never a leading `-` (git would read an option).
+ */
+export const GIT_URL_RE =
+  /^(?:\/[^\0]*|file:\/\/\/[^\0]+|https?:\/\/[^\s]+|ssh:\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/;
+export const gitUrlSchema = z
+  .string()
+  .max(2048)
+  .regex(GIT_URL_RE, 'url must be an absolute path, file://, http(s)://, ssh:// or user@host:path git URL');
+
+export const createRepositoryBodySchema = z.strictObject({
+  name: repositoryNameSchema,
+  url: gitUrlSchema,
+  default_ref: gitRefSchema.default('main'),
+});
+
+export const updateAgentBodySchema = z.strictObject({
+  draining: z.boolean().optional(),
+  environment: environmentSchema.optional(),
+  labels: labelsSchema.optional(),
+});
+
+export const createJobBodySchema = z.strictObject({
+  repository: repositoryNameSchema,
+  ref: gitRefSchema.optional(),
+  /** Target agent by id or hostname. */
+  agent: z.string().min(1).max(253),
+  idempotency_key: z.string().min(1).max(200).optional(),
+  timeout_sec: z.number().int().positive().max(86_400).optional(),
+});
+
+export const listJobsQuerySchema = z.object({
+  status: z.enum(JOB_STATUSES).optional(),
+  agent: z.string().max(253).optional(),
+  repository: repositoryNameSchema.optional(),
+  cause: z.enum(JOB_FAILURE_CAUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
+
+export const jobLogsQuerySchema = z.object({
+  after: z.coerce.number().int().min(-1).default(-1),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+
+export const resolvedRefSchema = z.object({ ref: gitRefSchema, sha: shaSchema });
+export type AgentInfoDto = AgentInfo;
+
+/** Fleet changes pushed to web clients that joined the fleet room. */
+export interface FleetServerToClientEvents {
+  'agent:status': (agent: AgentDto) => void;
+  'job:status': (job: JobDto) => void;
+  'job:log': (batch: { jobId: string; lines: LogLine[] }) => void;
+}
