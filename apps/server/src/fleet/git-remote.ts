@@ -77,7 +77,11 @@ export async function resolveRef(
   }
   if (/^[0-9a-f]{40}$/.test(ref)) {
     const tip = [...refs.entries()].find(([, sha]) => sha === ref);
-    return { sha: ref, resolvedFrom: tip ? tip[0] : 'commit sha', verified: Boolean(tip) };
+    return {
+      sha: ref,
+      resolvedFrom: tip ? tip[0].replace(/\^\{\}$/, '') : 'commit sha',
+      verified: Boolean(tip),
+    };
   }
   const branches = [...refs.keys()]
     .filter((n) => n.startsWith('refs/heads/'))
