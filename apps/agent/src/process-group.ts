@@ -97,6 +97,9 @@ export function runProcessGroup(
     });
 
     child.once('exit', (code, signal) => {
+      // From here on the step is over: a deadline or cancel arriving during the clean-up must not relabel it.
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       void (async () => {
         // Leftovers in the group (background jobs of a step) are ended with it; this also makes the pipes close.
         await killGroup();

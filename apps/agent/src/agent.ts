@@ -1,0 +1,99 @@
+import { mkdir } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import type { Logger } from 'pino';
+import { type AgentConfig, ConfigError } from './config';
+import { ControllerConnection } from './connection';
+import { CredentialStore } from './credential-store';
+import { createHandlers } from './handlers';
+import { AGENT_VERSION, collectInfo } from './info';
+import { JobManager } from './job-manager';
+import { Outbox } from './outbox';
+import { lockWorkdir } from './workdir-lock';
+
+export interface RunningAgent {
+  /** Cancels jobs, delivers their final statuses if it can, disconnects. */
+  stop(): Promise<void>;
+}
+
+/** How long shutdown waits for the controller to take the last statuses before disconnecting anyway. */
+const DRAIN_ON_STOP_MS = 3_000;
+
+/** Composition root: builds the agent's parts from the configuration and connects. */
+export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  await mkdir(config.workdir, { recursive: true });
+  const unlock = await lockWorkdir(config.workdir);
+
+  const store = new CredentialStore(config.workdir, config.controller, config.hostname);
+  const stored = await store.load();
+  let environment = stored?.environment;
+  let token = stored?.credential ?? null;
+  if (token) {
+    logger.info({ file: store.file }, 'using the stored credential');
+  } else if (config.token) {
+    token = config.token;
+    logger.info('using the join token');
+  } else {
+    await unlock();
+    const other = await store.loadAny();
+    // A credential is only ever sent to the controller that issued it: a changed URL must not leak it elsewhere.
+    const why = other?.credential
+      ? `the credential in ${store.file} was issued by ${other.controller} for hostname ${other.hostname}, ` +
+        `not by ${config.controller} for ${config.hostname}`
+      : `no credential is stored in ${store.file}`;
+    throw new ConfigError(`${why}: pass a join token with --token (or DEPLOYBOT_TOKEN)`);
+  }
+
+  const outbox = new Outbox(logger);
+  const jobs = new JobManager({
+    workdir: config.workdir,
+    keepReleases: config.keepReleases,
+    environment: () => environment,
+    concurrency: config.concurrency,
+    reporter: outbox,
+    logger,
+  });
+  const handlers = createHandlers({
+    workdir: config.workdir,
+    jobs,
+    store,
+    logger,
+    useCredential: (credential) => {
+      token = credential;
+    },
+    onConfigure: (configuration) => {
+      environment = configuration.environment;
+    },
+  });
+  const connection = new ControllerConnection({
+    controller: config.controller,
+    hostname: config.hostname,
+    version: AGENT_VERSION,
+    token: () => token!,
+    // Jobs that finished while disconnected are still reported as ours until their final status is delivered.
+    info: () =>
+      collectInfo(config.workdir, [...new Set([...jobs.activeJobIds(), ...outbox.unreportedJobIds()])]),
+    heartbeat: () => ({
+      runningJobs: jobs.activeJobIds().slice(0, 100),
+      load: Math.max(0, loadavg()[0] ?? 0),
+    }),
+    handlers,
+    outbox,
+    logger,
+  });
+  connection.start();
+
+  let stopping: Promise<void> | null = null;
+  return {
+    stop: () => {
+      stopping ??= (async () => {
+        logger.info('stopping: cancelling running jobs');
+        await jobs.shutdown();
+        if (connection.connected && outbox.size > 0) await outbox.drained(DRAIN_ON_STOP_MS);
+        connection.stop();
+        await unlock();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CredentialStore } from './credential-store';
+import { removeTempDirs, tempDir } from './test-helpers';
+
+afterAll(removeTempDirs);
+
+const CREDENTIAL = 'c'.repeat(48);
+
+describe('CredentialStore', () => {
+  it('persists the credential with mode 0600 and keeps configuration beside it', async () => {
+    const dir = await tempDir();
+    const store = new CredentialStore(dir, 'http://127.0.0.1:4000/', 'web-01');
+    expect(await store.credential()).toBeNull();
+    await Promise.all([
+      store.saveCredential(CREDENTIAL),
+      store.saveConfiguration('production', { zone: 'a' }),
+    ]);
+    expect((await stat(store.file)).mode & 0o777).toBe(0o600);
+    const again = new CredentialStore(dir, 'http://127.0.0.1:4000', 'web-01');
+    expect(await again.load()).toMatchObject({
+      credential: CREDENTIAL,
+      environment: 'production',
+      labels: { zone: 'a' },
+    });
+  });
+
+  it('ignores a credential issued for another controller or hostname', async () => {
+    const dir = await tempDir();
+    await new CredentialStore(dir, 'http://127.0.0.1:4000', 'web-01').saveCredential(CREDENTIAL);
+    expect(await new CredentialStore(dir, 'http://127.0.0.1:4001', 'web-01').credential()).toBeNull();
+    expect(await new CredentialStore(dir, 'http://127.0.0.1:4000', 'web-02').credential()).toBeNull();
+    // Saving for the new pair replaces the old state rather than merging into it.
+    const other = new CredentialStore(dir, 'http://127.0.0.1:4001', 'web-01');
+    await other.saveConfiguration('staging', {});
+    const saved = JSON.parse(await readFile(other.file, 'utf8'));
+    expect(saved.credential).toBeUndefined();
+    expect(saved.controller).toBe('http://127.0.0.1:4001');
+  });
+
+  it('treats a damaged file as no credential', async () => {
+    const dir = await tempDir();
+    const store = new CredentialStore(dir, 'http://h:1', 'web-01');
+    await writeFile(store.file, '{ not json');
+    expect(await store.credential()).toBeNull();
+  });
+});

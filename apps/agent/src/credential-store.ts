@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const STATE_FILE = '.deploybot-agent.json';
+
+const stateSchema = z.object({
+  /** The controller and hostname the credential was issued for; it is worthless anywhere else. */
+  controller: z.string(),
+  hostname: z.string(),
+  credential: z.string().min(32).max(200).optional(),
+  environment: z.string().max(64).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  updatedAt: z.string().optional(),
+});
+export type AgentState = z.infer<typeof stateSchema>;
+
+/** Compares controller addresses the way a person means them: `http://h:1/` and `http://h:1` are the same. */
+export function normalizeController(url: string): string {
+  const u = new URL(url);
+  return u.href.replace(/\/+$/, '');
+}
+
+/**
+ * The agent's persistent state in `DIR/.deploybot-agent.json` (mode 0600): the long-lived credential the
+ * controller issued in exchange for the one-time join token, and the environment and labels it assigned.
+ * Written to a temp file and renamed, so a crash never leaves a half-written credential behind.
+ */
+export class CredentialStore {
+  readonly file: string;
+  /** Updates are read-modify-write; chaining them keeps a credential and a configure from overwriting each other. */
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    workdir: string,
+    private readonly controller: string,
+    private readonly hostname: string,
+  ) {
+    this.file = path.join(workdir, STATE_FILE);
+  }
+
+  /** The stored state, or null if there is none, it is unreadable, or it belongs to another controller/hostname. */
+  async load(): Promise<AgentState | null> {
+    const state = await this.loadAny();
+    return state && this.matches(state) ? state : null;
+  }
+
+  /** Whatever is stored, for whichever controller and hostname; only to explain why it is not used. */
+  async loadAny(): Promise<AgentState | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch {
+      return null;
+    }
+    const parsed = stateSchema.safeParse(safeJson(text));
+    return parsed.success ? parsed.data : null;
+  }
+
+  async credential(): Promise<string | null> {
+    return (await this.load())?.credential ?? null;
+  }
+
+  async saveCredential(credential: string): Promise<void> {
+    await this.update({ credential });
+  }
+
+  async saveConfiguration(environment: string, labels: Record<string, string>): Promise<void> {
+    await this.update({ environment, labels });
+  }
+
+  private matches(state: AgentState): boolean {
+    try {
+      return (
+        normalizeController(state.controller) === normalizeController(this.controller) &&
+        state.hostname === this.hostname
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  private update(patch: Partial<AgentState>): Promise<void> {
+    const write = this.writes.then(() => this.write(patch));
+    this.writes = write.catch(() => {});
+    return write;
+  }
+
+  private async write(patch: Partial<AgentState>): Promise<void> {
+    // State for another controller/hostname is replaced, not merged: its credential means nothing here.
+    const current = (await this.load()) ?? {
+      controller: normalizeController(this.controller),
+      hostname: this.hostname,
+    };
+    const next: AgentState = { ...current, ...patch, updatedAt: new Date().toISOString() };
+    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
+    // Created 0600 from the start: a chmod after writing would leave a window where others can read it.
+    const handle = await open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(next, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await chmod(tmp, 0o600);
+      await rename(tmp, this.file);
+    } catch (error) {
+      await unlink(tmp).catch(() => {});
+      throw error;
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
