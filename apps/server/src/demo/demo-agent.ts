@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -31,9 +30,11 @@ export async function startDemoAgent(opts: {
   const workdir = join(opts.dataDir, 'demo', 'agent');
   await mkdir(workdir, { recursive: true });
   let registered = await fleet.agents.get(DEMO_AGENT_HOSTNAME).catch(() => null);
-  if (registered && !existsSync(join(workdir, AGENT_STATE_FILE))) {
-    // The database knows the agent but its credential is gone (a wiped work dir): enroll it afresh.
+  if (registered && !(await holdsCredentialFor(workdir, opts.controllerUrl))) {
+    // The database knows the agent but its credential is gone, or was issued for another controller URL
+    // (a different port): enroll it afresh rather than leave the demo without an agent.
     await fleet.agents.revoke(registered.id);
+    await rm(join(workdir, AGENT_STATE_FILE), { force: true });
     registered = null;
   }
   const enrollment = registered ? null : await fleet.agents.issueJoinToken(DEMO_AGENT_HOSTNAME, 'demo', null);
@@ -46,8 +47,9 @@ export async function startDemoAgent(opts: {
     '--workdir',
     workdir,
   ];
-  if (enrollment) args.push('--token', enrollment.token);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The token goes through the environment, not argv, so it does not show in `ps`.
+  const env = { ...process.env, ...(enrollment && { DEPLOYBOT_TOKEN: enrollment.token }) };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const log = logger.child({ component: 'demo-agent', pid: child.pid });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => log.debug(line));
@@ -78,4 +80,18 @@ export async function startDemoAgent(opts: {
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
   };
+}
+
+/** Whether the agent's state file holds a credential issued by the controller at `url`. */
+async function holdsCredentialFor(workdir: string, url: string): Promise<boolean> {
+  try {
+    const raw = await readFile(join(workdir, AGENT_STATE_FILE), 'utf8');
+    const state = JSON.parse(raw) as { controller?: string; credential?: string };
+    const same = (a: string) => new URL(a).href.replace(/\/+$/, '');
+    return (
+      Boolean(state.credential) && state.controller !== undefined && same(state.controller) === same(url)
+    );
+  } catch {
+    return false;
+  }
 }

@@ -71,7 +71,7 @@ describe('health report', () => {
         repository: 'r/c',
         agentHostname: 'h',
       },
-    ] as JobDto[];
+    ] as unknown as JobDto[];
     const health = assessJobs(jobs, NOW, 30 * 60_000);
     expect(health.running).toBe(2);
     expect(health.stuck.map((j) => j.id)).toEqual(['a']);
