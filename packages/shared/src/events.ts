@@ -19,7 +19,6 @@ export const WORKFLOW_EVENT_TYPES = [
   'step.rejected',
   'step.input_received',
   'run.completed',
-  'run.failed',
   'run.cancelled',
 ] as const;
 export type WorkflowEventType = (typeof WORKFLOW_EVENT_TYPES)[number];

@@ -118,8 +118,15 @@ export const startWorkflowQuerySchema = z.object({
   workflow_name: z.string().regex(NAME_RE, 'workflow_name must be a lower-case identifier'),
 });
 
-/** The start body is the run's initial context: a flat object of input values. */
-export const startWorkflowBodySchema = z.record(z.string().max(64), z.unknown());
+/**
+ * The start body is the run's initial context: a flat JSON object of input values. Checked as a plain object
+ * rather than a zod record, which would silently drop keys such as `__proto__`; the engine refuses every key
+ * its definition does not declare.
+ */
+export const startWorkflowBodySchema = z.custom<Record<string, unknown>>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  { message: 'the body must be a JSON object of input values' },
+);
 
 export const approveBodySchema = z.strictObject({
   approved: z.boolean(),

@@ -209,7 +209,13 @@ export class WorkflowEngine {
       }
       const at = this.now();
       const shown = spec.type === 'secret' ? '••••••' : String(checked.value ?? '(none)');
-      const decision: Decision = { by: cmd.by, decision: 'input', note: cmd.note?.trim() || null, at };
+      const decision: Decision = {
+        by: cmd.by,
+        decision: 'input',
+        note: cmd.note?.trim() || null,
+        input: spec.type === 'secret' ? '••••••' : checked.value,
+        at,
+      };
       const withDecision = patchStep(
         { ...current, status: 'running' },
         step.id,

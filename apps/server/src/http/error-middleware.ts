@@ -23,7 +23,7 @@ function toHttpError(err: unknown): HttpError {
   if (e.type === 'entity.too.large')
     return new HttpError(413, 'payload_too_large', 'request body is too large');
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    return new HttpError(415 as number, 'bad_request', 'unsupported body encoding');
+    return new HttpError(415, 'bad_request', 'unsupported body encoding');
   }
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new HttpError(e.status, 'bad_request', 'bad request');
@@ -50,4 +50,17 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));
+};
+
+/**
+ * A body that is not JSON would be skipped by the JSON parser and read as "no body"; refuse it instead, so a
+ * request never runs with its fields silently dropped.
+ */
+export const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    return next(new HttpError(415, 'bad_request', 'request body must be application/json'));
+  }
+  next();
 };

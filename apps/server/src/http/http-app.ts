@@ -6,7 +6,7 @@ import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
 import type { ActorResolver } from './actor';
-import { errorMiddleware, notFoundHandler } from './error-middleware';
+import { errorMiddleware, notFoundHandler, requireJsonBody } from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
 import { workflowsRouter } from './workflows.routes';
@@ -28,6 +28,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '100kb', strict: true }));
+  app.use(requireJsonBody);
 
   app.use('/health', healthRouter(deps.db, deps.version));
   app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.actorOf));
