@@ -4,3 +4,4 @@ export * from './events';
 export * from './fleet';
 export * from './inputs';
 export * from './workflow';
+export * from './auth';
