@@ -36,12 +36,22 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 export const usernameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9._-]{1,31}$/, 'username must be 2-32 lower-case letters, digits, ".", "_" or "-", starting with a letter');
+  .regex(
+    /^[a-z][a-z0-9._-]{1,31}$/,
+    'username must be 2-32 lower-case letters, digits, ".", "_" or "-", starting with a letter',
+  );
 export const passwordSchema = z.string().min(10, 'password must be at least 10 characters').max(200);
 
-export const loginBodySchema = z.strictObject({ username: z.string().max(64), password: z.string().max(200) });
+export const loginBodySchema = z.strictObject({
+  username: z.string().max(64),
+  password: z.string().max(200),
+});
 export const tokenLoginBodySchema = z.strictObject({ token: z.string().min(10).max(200) });
-export const createUserBodySchema = z.strictObject({ username: usernameSchema, password: passwordSchema, role: z.enum(ROLES) });
+export const createUserBodySchema = z.strictObject({
+  username: usernameSchema,
+  password: passwordSchema,
+  role: z.enum(ROLES),
+});
 export const updateUserBodySchema = z.strictObject({
   role: z.enum(ROLES).optional(),
   password: passwordSchema.optional(),

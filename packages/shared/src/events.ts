@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { LogLine } from './agent-protocol';
+import type { ChatClientToServerEvents, ChatServerToClientEvents } from './assistant';
 import type { Ack } from './errors';
 import type { AgentDto, FleetServerToClientEvents, JobDto } from './fleet';
 import type { WorkflowRun } from './workflow';
@@ -46,12 +47,12 @@ export const subscribeJobPayloadSchema = z.strictObject({
   jobId: z.uuid({ message: 'jobId must be a UUID' }),
 });
 
-export interface ServerToClientEvents extends FleetServerToClientEvents {
+export interface ServerToClientEvents extends FleetServerToClientEvents, ChatServerToClientEvents {
   /** A transition of a run the client subscribed to (or of any run, for `workflows:subscribe`). */
   'workflow:event': (event: WorkflowEvent) => void;
 }
 
-export interface ClientToServerEvents {
+export interface ClientToServerEvents extends ChatClientToServerEvents {
   /** Subscribe to one run: the ack carries its snapshot; events after the snapshot's seq follow. */
   'workflow:subscribe': (payload: SubscribeRunPayload, ack: (res: Ack<RunSnapshot>) => void) => void;
   'workflow:unsubscribe': (payload: SubscribeRunPayload, ack: (res: Ack<{ ok: true }>) => void) => void;
