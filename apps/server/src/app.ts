@@ -2,16 +2,22 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { ClientToServerEvents, ServerToClientEvents, WorkflowEvent } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
+import { AuditLog } from './auth/audit-log';
+import { AuthService } from './auth/auth.service';
+import { DecisionPolicy, type DecisionPolicyOptions } from './auth/decision-policy';
+import { UsersStore } from './auth/users.store';
 import type { Db } from './db/db';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
 import { type Clock, systemClock } from './engine/ports';
+import type { SecretBox } from './engine/secrets';
 import type { WorkflowDefinition } from './engine/types';
 import type { AgentNamespace } from './fleet/agent-gateway';
 import { Fleet, type FleetOptions } from './fleet/fleet';
-import { type ActorResolver, anonymousActor } from './http/actor';
+import { type ActorResolver, principalActor } from './http/actor';
 import { createHttpApp } from './http/http-app';
 import { registerFleetHandlers } from './realtime/fleet-socket';
+import { authenticateSockets, originAllowed, userRoom } from './realtime/socket-auth';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
 
 export interface AppDeps {
@@ -21,8 +27,10 @@ export interface AppDeps {
   workflows: (fleet: Fleet) => WorkflowDefinition[];
   fleet: FleetOptions;
   version: string;
+  security: SecurityOptions;
+  /** Seals secret inputs at rest. Default: a key that lives as long as this process. */
+  secrets?: SecretBox;
   clock?: Clock;
-  actorOf?: ActorResolver;
   webDist?: string;
   /** How often expired gate deadlines are looked for. */
   deadlineSweepMs?: number;
@@ -30,11 +38,21 @@ export interface AppDeps {
   fleetSweepMs?: number;
 }
 
+export interface SecurityOptions extends DecisionPolicyOptions {
+  /** Browser origins allowed besides the controller's own (CORS and socket handshakes). */
+  corsOrigins: string[];
+  /** Login attempts per address per minute. */
+  loginLimitPerMinute: number;
+}
+
 export interface App {
   http: HttpServer;
   io: SocketServer<ClientToServerEvents, ServerToClientEvents>;
   engine: WorkflowEngine;
   fleet: Fleet;
+  auth: AuthService;
+  audit: AuditLog;
+  decisions: DecisionPolicy;
   /** Recovers unfinished runs, starts timers, listens. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests and driving runs; the database stays open (the caller owns it). */
@@ -44,18 +62,28 @@ export interface App {
 /** Builds the controller: fleet, engine, HTTP and Socket.IO on one server. No globals, so tests build as many as they like. */
 export function createApp(deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
-  const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>({ serveClient: false });
+  const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>({
+    serveClient: false,
+    allowRequest: (req, callback) => callback(null, originAllowed(req, deps.security.corsOrigins)),
+  });
+  const audit = new AuditLog(deps.db, clock);
+  const auth = new AuthService(new UsersStore(deps.db), audit, clock);
+  const decisions = new DecisionPolicy(deps.security);
+  auth.onAccessRevoked = (userId) => io.of('/').in(userRoom(userId)).disconnectSockets(true);
+  const actorOf: ActorResolver = principalActor;
   const fleet = new Fleet(
     deps.db,
     io.of('/agents') as unknown as AgentNamespace,
     deps.fleet,
     clock,
     deps.logger,
+    audit,
   );
   let forward: (event: WorkflowEvent) => void = () => {};
   const engine = new WorkflowEngine({
     store: new SqlWorkflowStore(deps.db),
     definitions: deps.workflows(fleet),
+    secrets: deps.secrets,
     clock,
     onEvent: (event) => forward(event),
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
@@ -65,13 +93,19 @@ export function createApp(deps: AppDeps): App {
     engine,
     fleet,
     logger: deps.logger,
-    actorOf: deps.actorOf ?? anonymousActor,
+    actorOf,
+    auth,
+    audit,
+    decisions,
+    corsOrigins: deps.security.corsOrigins,
+    loginLimitPerMinute: deps.security.loginLimitPerMinute,
     version: deps.version,
     webDist: deps.webDist,
   });
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);
   io.attach(http);
+  authenticateSockets(io.of('/'), auth);
   forward = registerWorkflowHandlers(io.of('/'), engine);
   registerFleetHandlers(io.of('/'), fleet);
 
@@ -80,6 +114,9 @@ export function createApp(deps: AppDeps): App {
     io,
     engine,
     fleet,
+    auth,
+    audit,
+    decisions,
     async listen(port, host = '0.0.0.0') {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

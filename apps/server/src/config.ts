@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { SecurityOptions } from './app';
+import { parseApproverRoles } from './auth/decision-policy';
 import type { FleetOptions } from './fleet/fleet';
 
 const envSchema = z.object({
@@ -33,6 +35,27 @@ const envSchema = z.object({
     .default(15 * 60_000),
   /** Default job timeout, seconds. Default 1800. */
   DEPLOYBOT_JOB_TIMEOUT_SEC: z.coerce.number().int().min(1).max(86_400).default(1800),
+  /** Token of the bootstrap `admin` user created on an empty database; generated and printed when unset. */
+  DEPLOYBOT_ADMIN_TOKEN: z
+    .string()
+    .regex(/^dbt_[A-Za-z0-9_-]{20,200}$/, 'must look like dbt_ followed by at least 20 URL-safe characters')
+    .optional(),
+  /** 32 bytes, base64: seals secret inputs at rest. Default: generated once into `<data dir>/secret.key`. */
+  DEPLOYBOT_SECRET_KEY: z
+    .string()
+    .refine(
+      (v) => Buffer.from(v, 'base64').length === 32,
+      'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+    )
+    .optional(),
+  /** Forbid approving a gate of a run you started. Default false. */
+  DEPLOYBOT_FOUR_EYES: z.enum(['true', 'false', '1', '0']).default('false'),
+  /** Role needed to decide a workflow's gates, e.g. `deploy_application=admin,health_check=operator`. Default approver. */
+  DEPLOYBOT_APPROVER_ROLES: z.string().optional(),
+  /** Comma-separated browser origins allowed besides the controller's own. Default none. */
+  DEPLOYBOT_CORS_ORIGINS: z.string().optional(),
+  /** Login attempts per address per minute. Default 10. */
+  DEPLOYBOT_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   /** How long register_agent waits for the new agent to connect, ms. Default 10 minutes. */
   DEPLOYBOT_CONNECT_TIMEOUT_MS: z.coerce
     .number()
@@ -51,6 +74,9 @@ export type Config = {
   demo: boolean;
   fleet: FleetOptions;
   connectTimeoutMs: number;
+  adminToken?: string;
+  secretKey?: string;
+  security: SecurityOptions;
 };
 
 /** Reads the configuration from the environment; a bad value stops the start with a message naming it. */
@@ -70,6 +96,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
     demo: e.DEPLOYBOT_DEMO === 'true' || e.DEPLOYBOT_DEMO === '1',
     connectTimeoutMs: e.DEPLOYBOT_CONNECT_TIMEOUT_MS,
+    adminToken: e.DEPLOYBOT_ADMIN_TOKEN,
+    secretKey: e.DEPLOYBOT_SECRET_KEY,
+    security: {
+      fourEyes: e.DEPLOYBOT_FOUR_EYES === 'true' || e.DEPLOYBOT_FOUR_EYES === '1',
+      approverRoles: parseApproverRoles(e.DEPLOYBOT_APPROVER_ROLES),
+      corsOrigins: (e.DEPLOYBOT_CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      loginLimitPerMinute: e.DEPLOYBOT_LOGIN_RATE_LIMIT,
+    },
     fleet: {
       heartbeatIntervalMs: e.DEPLOYBOT_HEARTBEAT_MS,
       offlineAfterMs: e.DEPLOYBOT_OFFLINE_AFTER_MS,

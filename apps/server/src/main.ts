@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from './app';
+import { loadSecretBox } from './auth/secret-key';
 import { loadConfig } from './config';
 import { openDb } from './db/open-db';
 import { AGENT_BIN, type DemoAgent, startDemoAgent } from './demo/demo-agent';
@@ -39,15 +40,27 @@ async function main(): Promise<void> {
       }),
     webDist: join(import.meta.dirname, '..', '..', 'web', 'dist'),
     deadlineSweepMs: config.deadlineSweepMs,
+    security: config.security,
+    secrets: await loadSecretBox(config.secretKey, config.dataDir),
   });
   const port = await app.listen(config.port, config.host);
   logger.info({ port, url: `http://localhost:${port}/` }, 'DeployBot controller listening');
+  const bootstrap = await app.auth.bootstrap(config.adminToken);
+  if (bootstrap?.generated) {
+    // Printed once, on the first start of an empty database; only its hash is stored.
+    const url = `${config.fleet.publicUrl}/login#token=${bootstrap.token}`;
+    process.stdout.write(
+      `\nDeployBot created the admin user. Sign in (this link is shown only once):\n  ${url}\n\n`,
+    );
+  } else if (bootstrap) {
+    logger.info('created the admin user with DEPLOYBOT_ADMIN_TOKEN');
+  }
 
   let demoAgent: DemoAgent | null = null;
   if (config.demo) {
     const dataDir = config.dataDir === 'memory://' ? '/tmp/deploybot-demo' : config.dataDir;
     const path = await ensureDemoRepository(dataDir);
-    await app.fleet.repositories.ensure({ name: 'demo/hello-app', url: path, defaultRef: 'main' });
+    await app.fleet.repositories.ensure({ name: 'demo/hello-app', url: path, defaultRef: 'main' }, 'demo');
     demoAgent = await startDemoAgent({
       fleet: app.fleet,
       dataDir,

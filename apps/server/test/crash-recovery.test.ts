@@ -173,7 +173,7 @@ describe('recovery after kill -9 of the controller process', () => {
     expect(done.progress).toBe(100);
     expect(done.steps.map((s) => [s.id, s.status, s.summary])).toEqual([
       ['slow_write', 'completed', `Wrote ${key}`],
-      ['review', 'completed', 'Approved by anonymous'],
+      ['review', 'completed', 'Approved by admin'],
       ['finish_one', 'completed', 'One done'],
       ['finish_two', 'completed', 'Two done'],
     ]);

@@ -144,7 +144,7 @@ describe('workflow:subscribe', () => {
     expect(seenA).toEqual(seenB);
     expect(seenA).toMatchObject({ seq: snapA.run.seq + 1, stepId: 'review', runId: started.id });
     expect(seenA.run.steps.find((s) => s.id === 'review')!.decisions).toEqual([
-      { by: 'anonymous', decision: 'approved', note: 'both should see this', input: 'blue', at: seenA.at },
+      { by: 'admin', decision: 'approved', note: 'both should see this', input: 'blue', at: seenA.at },
     ]);
     await Promise.all([
       logA.waitFor((e) => e.type === 'run.completed', 'completion on A'),

@@ -115,7 +115,7 @@ describe('running workflows', () => {
       context: { who: 'ops', count: 41, steps: {} },
       currentStep: 'greet',
       error: null,
-      startedBy: 'anonymous',
+      startedBy: 'admin',
       seq: 1,
     });
     expect(started.createdAt).toMatch(ISO);
@@ -200,7 +200,7 @@ describe('running workflows', () => {
     const decisions = stepOf(res.body, 'review').decisions;
     expect(decisions).toEqual([
       {
-        by: 'anonymous',
+        by: 'admin',
         decision: 'approved',
         note: 'go ahead',
         input: 'green',
@@ -214,7 +214,7 @@ describe('running workflows', () => {
     expect(done.progress).toBe(100);
     expect(stepOf(done, 'review')).toMatchObject({
       status: 'completed',
-      summary: 'Restarted api in green (approved by anonymous)',
+      summary: 'Restarted api in green (approved by admin)',
       data: { colour: 'green', hosts: ['h1', 'h2'], note: 'go ahead' },
       decisions,
     });
@@ -247,14 +247,14 @@ describe('running workflows', () => {
       note: 'too risky on a Friday',
     });
     expect(res.status, res.text).toBe(200);
-    const reason = 'Rejected by anonymous at step "Review restart": too risky on a Friday';
+    const reason = 'Rejected by admin at step "Review restart": too risky on a Friday';
     expect(res.body).toMatchObject({ status: 'cancelled', error: reason, progress: 33, currentStep: null });
     expect(stepOf(res.body, 'review')).toMatchObject({
       status: 'cancelled',
       error: reason,
       decisions: [
         {
-          by: 'anonymous',
+          by: 'admin',
           decision: 'rejected',
           note: 'too risky on a Friday',
           at: expect.stringMatching(ISO),
@@ -293,7 +293,7 @@ describe('running workflows', () => {
       status: 'completed',
       summary: 'Target host: prod-server-03',
       decisions: [
-        { by: 'anonymous', decision: 'input', note: 'from the ticket', at: expect.stringMatching(ISO) },
+        { by: 'admin', decision: 'input', note: 'from the ticket', at: expect.stringMatching(ISO) },
       ],
     });
     const done = await api.waitForRun(started.id, isStatus('completed', 'failed', 'cancelled'));
@@ -316,7 +316,7 @@ describe('running workflows', () => {
       reason: ' maintenance window closed ',
     });
     expect(res.status, res.text).toBe(200);
-    const error = 'Cancelled by anonymous: maintenance window closed';
+    const error = 'Cancelled by admin: maintenance window closed';
     expect(res.body).toMatchObject({ status: 'cancelled', error, progress: 50, currentStep: null });
     expect(stepOf(res.body, 'quick').status).toBe('completed');
     expect(stepOf(res.body, 'wait')).toMatchObject({ status: 'cancelled', error, summary: null });
@@ -391,7 +391,7 @@ describe('running workflows', () => {
     const first = stepOf(atSecond, 'first_gate');
     expect(first.decisions).toHaveLength(1);
     expect(first.decisions[0]).toMatchObject({ note: stepOf(winner, 'first_gate').decisions[0]!.note });
-    expect(first.summary).toBe('First applied by anonymous');
+    expect(first.summary).toBe('First applied by admin');
     expect(atSecond.progress).toBe(50);
     expect((await typesOf(started.id)).filter((t) => t === 'step.approved@first_gate')).toHaveLength(1);
 
@@ -512,7 +512,7 @@ describe('built-in workflows on an empty fleet report what is really there, noth
     expect(cancelled.status, cancelled.text).toBe(200);
     expect(cancelled.body).toMatchObject({
       status: 'cancelled',
-      error: 'Cancelled by anonymous: wrong host',
+      error: 'Cancelled by admin: wrong host',
     });
     expect(stepOf(cancelled.body, 'check_connectivity').status).toBe('cancelled');
   });
@@ -560,7 +560,7 @@ describe('bad input is refused with the one error shape and changes nothing', ()
     expect(input.status, input.text).toBe(200);
     const cancelled = await api.post<WorkflowRun>(`${WORKFLOWS}/${runs.busy}/cancel`, {});
     expect(cancelled.status, cancelled.text).toBe(200);
-    expect(cancelled.body).toMatchObject({ status: 'cancelled', error: 'Cancelled by anonymous' });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', error: 'Cancelled by admin' });
     expect((await api.waitForRun(runs.gate, isStatus('completed', 'failed'))).status).toBe('completed');
     expect((await api.waitForRun(runs.input, isStatus('completed', 'failed'))).context.target_host).toBe(
       'web-01',

@@ -113,3 +113,19 @@ export interface ChatClientToServerEvents {
     ack: (res: Ack<{ ok: true }>) => void,
   ) => void;
 }
+
+// ---- Additions (assistant server): REST answers and convenience bodies ----
+
+/** `POST /v1/ai/sessions/{id}/rename`. */
+export const renameSessionBodySchema = z.strictObject({ title: z.string().min(1).max(200) });
+/** `GET /v1/ai/sessions/{id}/history?limit=`: the latest `limit` messages, oldest first. */
+export const historyQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+/** Answer of `POST /v1/ai/chat`: the session (created when no `session_id` was sent), the stored message and the finished reply. */
+export interface ChatReplyDto {
+  session: ChatSessionDto;
+  userMessage: ChatMessageDto;
+  reply: ChatMessageDto;
+}

@@ -33,7 +33,7 @@ export async function startDemoAgent(opts: {
   if (registered && !(await holdsCredentialFor(workdir, opts.controllerUrl))) {
     // The database knows the agent but its credential is gone, or was issued for another controller URL
     // (a different port): enroll it afresh rather than leave the demo without an agent.
-    await fleet.agents.revoke(registered.id);
+    await fleet.agents.revoke(registered.id, 'demo');
     await rm(join(workdir, AGENT_STATE_FILE), { force: true });
     registered = null;
   }

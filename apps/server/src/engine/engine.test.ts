@@ -610,3 +610,65 @@ describe('recovery', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 });
+
+describe('secret inputs', () => {
+  it('are sealed at rest, redacted everywhere callers look, and clear only to handlers', async () => {
+    const seen: unknown[] = [];
+    const h = createEngineHarness(db, [
+      def(
+        'with_secret',
+        [
+          {
+            id: 'use',
+            title: 'Use',
+            description: '',
+            kind: 'automatic',
+            run: async (ctx) => {
+              seen.push(ctx.context.password);
+              return { summary: 'used the password' };
+            },
+          },
+          {
+            id: 'again',
+            title: 'Again',
+            description: '',
+            kind: 'input',
+            input: () => ({ key: 'pin', label: 'PIN', type: 'secret', required: true }),
+          },
+          {
+            id: 'check',
+            title: 'Check',
+            description: '',
+            kind: 'automatic',
+            run: async (ctx) => {
+              seen.push(ctx.context.pin, (ctx.context.steps.again as { pin: string }).pin);
+              return { summary: 'checked' };
+            },
+          },
+        ],
+        [{ key: 'password', label: 'Password', type: 'secret', required: true }],
+      ),
+    ]);
+    const password = 'hunter2-very-secret';
+    const pin = 'pin-4242-secret';
+    const started = await h.engine.start('with_secret', { password }, 'alice');
+    expect(started.context.password).toBe('••••••');
+    await h.waitFor(started.id, isStatus('waiting'));
+    const afterInput = await h.engine.submitInput(started.id, { value: pin, by: 'bob' });
+    expect(afterInput.steps[1]?.decisions[0]?.input).toBe('••••••');
+    const done = await h.waitFor(started.id, isStatus('completed'));
+    expect(seen).toEqual([password, pin, pin]);
+    expect(done.context.pin).toBe('••••••');
+
+    const everything = JSON.stringify([
+      await db.query('SELECT * FROM workflow_runs WHERE id = $1', [started.id]),
+      await db.query('SELECT * FROM workflow_events WHERE run_id = $1', [started.id]),
+      h.eventsOf(started.id),
+      await h.engine.get(started.id),
+      await h.engine.list({ state: 'all', limit: 50 }),
+    ]);
+    expect(everything).not.toContain(password);
+    expect(everything).not.toContain(pin);
+    expect(everything).toContain('••••••');
+  });
+});

@@ -20,6 +20,7 @@ import {
   type WorkflowStore,
 } from './ports';
 import { completeStep, contextOf, currentStepOf, finishRun, newRun, patchStep } from './run-state';
+import { mapSecrets, REDACTED, SecretBox } from './secrets';
 import { validateStartInputs } from './start-inputs';
 import type { StepContext, StepDef, StepResult, WorkflowDefinition } from './types';
 
@@ -32,6 +33,8 @@ export interface EngineOptions {
   onEvent?: EventSink;
   /** Default: random UUIDs. */
   newId?: () => string;
+  /** Seals secret inputs at rest. Default: a key that lives as long as this process. */
+  secrets?: SecretBox;
   /** Where handler failures that are not step failures go (e.g. a store outage while committing). */
   onError?: (err: unknown, runId: string) => void;
 }
@@ -70,6 +73,7 @@ export class WorkflowEngine {
   private readonly newId: () => string;
   private readonly onError: (err: unknown, runId: string) => void;
   private readonly locks = new KeyedMutex();
+  private readonly secrets: SecretBox;
   /** Runs this process is driving right now, with the signal that aborts their step in flight. */
   private readonly drivers = new Map<string, { controller: AbortController; done: Promise<void> }>();
   /** Latest state of runs being driven; waiting and finished runs are read from the store. */
@@ -89,6 +93,7 @@ export class WorkflowEngine {
     this.onEvent = opts.onEvent ?? (() => {});
     this.newId = opts.newId ?? randomUUID;
     this.onError = opts.onError ?? (() => {});
+    this.secrets = opts.secrets ?? SecretBox.ephemeral();
   }
 
   // ---------------------------------------------------------------- queries
@@ -110,14 +115,13 @@ export class WorkflowEngine {
     }));
   }
 
+  /** The run as callers may see it: secret inputs read `••••••`. */
   async get(runId: string): Promise<WorkflowRun> {
-    const run = this.cache.get(runId) ?? (await this.store.getRun(runId));
-    if (!run) throw new EngineError('not_found', `no workflow run ${runId}`);
-    return run;
+    return this.redact(await this.load(runId));
   }
 
-  list(filter: RunFilter): Promise<WorkflowRun[]> {
-    return this.store.listRuns(filter);
+  async list(filter: RunFilter): Promise<WorkflowRun[]> {
+    return (await this.store.listRuns(filter)).map((r) => this.redact(r));
   }
 
   /** The run's committed transitions after `afterSeq`, oldest first (its audit trail). */
@@ -137,21 +141,26 @@ export class WorkflowEngine {
       );
     }
     const inputs = validateStartInputs(def, rawInputs);
+    for (const spec of def.inputs) {
+      // Secret inputs are sealed before anything is stored; only handlers see them in clear.
+      if (spec.type === 'secret' && typeof inputs[spec.key] === 'string')
+        inputs[spec.key] = this.secrets.seal(inputs[spec.key] as string);
+    }
     const at = this.now();
     const run = newRun(def, this.newId(), inputs, startedBy, at);
     const event = { runId: run.id, seq: 1, type: 'run.started' as const, stepId: null, at, detail: null };
     await this.store.insertRun(run, event);
     this.cache.set(run.id, run);
-    this.onEvent({ ...event, run });
+    this.onEvent({ ...event, run: this.redact(run) });
     this.kick(run.id);
-    return run;
+    return this.redact(run);
   }
 
   /** Approves or rejects the gate the run is waiting on. */
   async decide(runId: string, cmd: DecideCommand): Promise<WorkflowRun> {
     this.assertRunning();
     const result = await this.locks.run(runId, async () => {
-      const run = await this.get(runId);
+      const run = await this.load(runId);
       const step = this.waitingStep(run, 'awaiting_approval', cmd.stepId);
       const at = this.now();
       const note = cmd.note?.trim() || null;
@@ -191,14 +200,14 @@ export class WorkflowEngine {
       return { run: await this.commit(run, next, 'step.approved', step.id, { note }), kick: true };
     });
     if (result.kick) this.kick(runId);
-    return result.run;
+    return this.redact(result.run);
   }
 
   /** Gives the value an input step is waiting for; the value is validated against the step's spec. */
   async submitInput(runId: string, cmd: InputCommand): Promise<WorkflowRun> {
     this.assertRunning();
     const run = await this.locks.run(runId, async () => {
-      const current = await this.get(runId);
+      const current = await this.load(runId);
       const step = this.waitingStep(current, 'awaiting_input', cmd.stepId);
       const spec = step.input!;
       const checked = checkInput(spec, cmd.value);
@@ -208,12 +217,16 @@ export class WorkflowEngine {
         ]);
       }
       const at = this.now();
-      const shown = spec.type === 'secret' ? '••••••' : String(checked.value ?? '(none)');
+      const shown = spec.type === 'secret' ? REDACTED : String(checked.value ?? '(none)');
+      const stored =
+        spec.type === 'secret' && typeof checked.value === 'string'
+          ? this.secrets.seal(checked.value)
+          : checked.value;
       const decision: Decision = {
         by: cmd.by,
         decision: 'input',
         note: cmd.note?.trim() || null,
-        input: spec.type === 'secret' ? '••••••' : checked.value,
+        input: stored,
         at,
       };
       const withDecision = patchStep(
@@ -227,22 +240,22 @@ export class WorkflowEngine {
         step.id,
         {
           summary: `${spec.label}: ${shown}`,
-          data: { [spec.key]: checked.value },
-          outputs: { [spec.key]: checked.value },
+          data: { [spec.key]: stored },
+          outputs: { [spec.key]: stored },
         },
         at,
       );
       return this.commit(current, next, 'step.input_received', step.id, null);
     });
     this.kick(runId);
-    return run;
+    return this.redact(run);
   }
 
   /** Cancels a run that has not finished; the step in flight is aborted and its result discarded. */
   async cancel(runId: string, cmd: { by: string; reason?: string | null }): Promise<WorkflowRun> {
     this.assertRunning();
     const run = await this.locks.run(runId, async () => {
-      const current = await this.get(runId);
+      const current = await this.load(runId);
       if (TERMINAL_RUN_STATUSES.includes(current.status)) {
         throw new EngineError('conflict', `run ${runId} is already ${current.status}`);
       }
@@ -257,7 +270,7 @@ export class WorkflowEngine {
       return this.commit(current, next, 'run.cancelled', current.currentStep, { reason });
     });
     this.drivers.get(runId)?.controller.abort(new RunCancelledError());
-    return run;
+    return this.redact(run);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -291,7 +304,7 @@ export class WorkflowEngine {
     let expired = 0;
     for (const id of ids) {
       const done = await this.locks.run(id, async () => {
-        const run = await this.get(id);
+        const run = await this.load(id);
         const step = currentStepOf(run);
         if (run.status !== 'waiting' || !step?.deadline || Date.parse(step.deadline) > now.getTime())
           return false;
@@ -341,7 +354,7 @@ export class WorkflowEngine {
     for (;;) {
       if (signal.aborted) return;
       const next = await this.locks.run(runId, async () => {
-        const run = await this.get(runId);
+        const run = await this.load(runId);
         if (run.status === 'running') {
           const step = currentStepOf(run);
           if (step) return { run, step };
@@ -532,7 +545,7 @@ export class WorkflowEngine {
     detail: Record<string, unknown> | null = null,
   ): Promise<WorkflowRun | null> {
     return this.locks.run(runId, async () => {
-      const run = await this.get(runId);
+      const run = await this.load(runId);
       const step = run.steps.find((s) => s.id === stepId);
       if (run.status !== 'running' || step?.status !== expected) return null;
       return this.commit(run, change(run), type, stepId, detail);
@@ -558,7 +571,7 @@ export class WorkflowEngine {
     }
     if (run.status === 'running') this.cache.set(run.id, run);
     else this.cache.delete(run.id);
-    this.onEvent({ ...event, run });
+    this.onEvent({ ...event, run: this.redact(run) });
     return run;
   }
 
@@ -595,7 +608,9 @@ export class WorkflowEngine {
           { path: 'user_input', message: checked.message },
         ]);
       }
-      return checked.value;
+      return step.input.type === 'secret' && typeof checked.value === 'string'
+        ? this.secrets.seal(checked.value)
+        : checked.value;
     }
     if (raw === undefined || raw === null || raw === '') return undefined;
     if (typeof raw !== 'string' || raw.length > 2000) {
@@ -603,6 +618,16 @@ export class WorkflowEngine {
       throw new EngineError('validation_failed', message, [{ path: 'user_input', message }]);
     }
     return raw;
+  }
+
+  private async load(runId: string): Promise<WorkflowRun> {
+    const run = this.cache.get(runId) ?? (await this.store.getRun(runId));
+    if (!run) throw new EngineError('not_found', `no workflow run ${runId}`);
+    return run;
+  }
+
+  private redact(run: WorkflowRun): WorkflowRun {
+    return mapSecrets(run, () => REDACTED);
   }
 
   private stepDef(run: WorkflowRun, stepId: string): StepDef {
@@ -617,7 +642,7 @@ export class WorkflowEngine {
       runId: run.id,
       stepId: step.id,
       attempt,
-      context: contextOf(run),
+      context: mapSecrets(contextOf(run), (sealed) => this.secrets.open(sealed)),
       signal,
       idempotencyKey: `${run.id}:${step.id}`,
       startedBy: run.startedBy,

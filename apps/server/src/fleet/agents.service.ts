@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentDto, AgentStatus } from '@deploybot/shared';
+import type { AuditLog } from '../auth/audit-log';
 import type { Db } from '../db/db';
 import type { Clock } from '../engine/ports';
 import type { AgentGateway, Enrollment } from './agent-gateway';
@@ -38,6 +39,7 @@ export class AgentsService {
     private readonly events: FleetEvents,
     private readonly clock: Clock,
     private readonly opts: AgentsServiceOptions,
+    private readonly audit: AuditLog,
   ) {}
 
   attachGateway(gateway: AgentGateway): void {
@@ -95,19 +97,22 @@ export class AgentsService {
   async update(
     idOrHostname: string,
     patch: { draining?: boolean; environment?: string; labels?: Record<string, string> },
+    by: string,
   ): Promise<AgentDto> {
     const row = await this.row(idOrHostname);
     await this.store.update(row.id, patch);
+    await this.audit.record(by, 'agent.update', row.hostname, patch);
     await this.publish(row.id);
     return this.get(row.id);
   }
 
   /** Revokes the credential and disconnects the agent at once. */
-  async revoke(idOrHostname: string): Promise<AgentDto> {
+  async revoke(idOrHostname: string, by: string): Promise<AgentDto> {
     const row = await this.row(idOrHostname);
     const revoked = await this.store.revoke(row.id, this.clock.now().toISOString());
     if (!revoked) throw new FleetError('not_found', `no agent ${idOrHostname}`);
     this.gateway.disconnect(row.id);
+    await this.audit.record(by, 'agent.revoke', row.hostname);
     return this.toDto(revoked, 0);
   }
 
@@ -159,6 +164,7 @@ export class AgentsService {
       at: now.toISOString(),
       expiresAt,
     });
+    await this.audit.record(by, 'agent.join_token', hostname, { runId, expiresAt });
     return { token, expiresAt };
   }
 
@@ -207,6 +213,11 @@ export class AgentsService {
       });
     });
     await this.gateway.promote(enrollment.joinTokenId, agentId, credential);
+    await this.audit.record(opts.by, 'agent.enroll', enrollment.hostname, {
+      agentId,
+      runId: opts.runId,
+      address: enrollment.address,
+    });
     return this.get(agentId);
   }
 }

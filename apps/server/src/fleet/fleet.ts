@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditLog } from '../auth/audit-log';
 import type { Db } from '../db/db';
 import type { Clock } from '../engine/ports';
 import { AgentGateway, type AgentNamespace } from './agent-gateway';
@@ -51,11 +52,12 @@ export class Fleet {
     readonly options: FleetOptions,
     clock: Clock,
     private readonly logger: Logger,
+    audit: AuditLog,
   ) {
     const agentsStore = new AgentsStore(db);
     const jobsStore = new JobsStore(db);
-    this.agents = new AgentsService(db, agentsStore, jobsStore, this.events, clock, options);
-    this.repositories = new RepositoriesService(new RepositoriesStore(db), clock);
+    this.agents = new AgentsService(db, agentsStore, jobsStore, this.events, clock, options, audit);
+    this.repositories = new RepositoriesService(new RepositoriesStore(db), clock, audit);
     this.jobs = new JobsService(
       jobsStore,
       this.agents,
@@ -63,6 +65,7 @@ export class Fleet {
       this.events,
       clock,
       options.jobTimeoutSec,
+      audit,
     );
     this.metrics = new FleetMetrics(db, clock);
     this.gateway = new AgentGateway(nsp, {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobDto, ListJobsQuery, LogLine } from '@deploybot/shared';
+import type { AuditLog } from '../auth/audit-log';
 import type { Clock } from '../engine/ports';
 import type { AgentGateway } from './agent-gateway';
 import { type AgentsService, FleetError } from './agents.service';
@@ -39,6 +40,7 @@ export class JobsService {
     private readonly events: FleetEvents,
     private readonly clock: Clock,
     private readonly defaultTimeoutSec: number,
+    private readonly audit: AuditLog,
   ) {}
 
   attachGateway(gateway: AgentGateway): void {
@@ -73,6 +75,14 @@ export class JobsService {
       at: this.clock.now().toISOString(),
     });
     if (created) {
+      await this.audit.record(input.createdBy, input.retryOf ? 'job.retry' : 'job.create', job.id, {
+        repository: job.repository,
+        ref: job.ref,
+        sha: job.sha,
+        agent: job.agentHostname,
+        runId: job.runId,
+        retryOf: job.retryOf,
+      });
       this.changed(job);
       await this.gateway.dispatch(job);
     }
@@ -125,9 +135,13 @@ export class JobsService {
    * Cancels a job. A pending job, or one whose agent is unreachable, is cancelled here; a running job is
    * cancelled by its agent (which kills the process group and reports `cancelled`).
    */
-  async cancel(jobId: string): Promise<JobDto> {
+  async cancel(jobId: string, by: string): Promise<JobDto> {
     const job = await this.record(jobId);
     if (isFinished(job)) throw new FleetError('conflict', `job ${jobId} is already ${job.status}`);
+    await this.audit.record(by, 'job.cancel', job.id, {
+      repository: job.repository,
+      agent: job.agentHostname,
+    });
     const reached = await this.gateway.cancelJob(job.agentId, job.id);
     if (job.status === 'pending' || !reached) {
       const cancelled = await this.store.transition(job.id, {

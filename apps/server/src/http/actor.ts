@@ -1,10 +1,7 @@
 import type { Request } from 'express';
 
-/** Who is making a request: recorded as `startedBy` and on every decision. */
+/** Who is making a request: recorded as `startedBy`, on every decision and in the audit log. */
 export type ActorResolver = (req: Request) => string;
 
-/**
- * Until users and roles exist (the security issue), nobody is authenticated: every request is recorded as
- * `anonymous` rather than trusting a name the client could make up.
- */
-export const anonymousActor: ActorResolver = () => 'anonymous';
+/** The authenticated user's name; requests reach routes that record an actor only after authentication. */
+export const principalActor: ActorResolver = (req) => req.principal?.user.username ?? 'anonymous';

@@ -1,6 +1,7 @@
 import type { ErrorBody } from '@deploybot/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { AuthError } from '../auth/auth.service';
 import { EngineError } from '../engine/errors';
 import { StaleRunError } from '../engine/ports';
 import { AgentUnavailableError } from '../fleet/agent-gateway';
@@ -8,11 +9,13 @@ import { FleetError } from '../fleet/agents.service';
 import { HttpError } from './http-error';
 
 const ENGINE_STATUS = { not_found: 404, conflict: 409, validation_failed: 400 } as const;
+const AUTH_STATUS = { unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409 } as const;
 
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof EngineError)
     return new HttpError(ENGINE_STATUS[err.code], err.code, err.message, err.details);
+  if (err instanceof AuthError) return new HttpError(AUTH_STATUS[err.code], err.code, err.message);
   if (err instanceof FleetError) return new HttpError(ENGINE_STATUS[err.code], err.code, err.message);
   if (err instanceof AgentUnavailableError) return new HttpError(409, 'conflict', err.message);
   if (err instanceof StaleRunError)

@@ -49,15 +49,17 @@ export function agentsRouter(fleet: Fleet, actorOf: ActorResolver): Router {
   });
   router.patch('/:ref', async (req, res) => {
     const id = ref(req.params.ref);
-    res.json(await fleet.agents.update(id, parseOr400(updateAgentBodySchema, req.body, 'body')));
+    res.json(
+      await fleet.agents.update(id, parseOr400(updateAgentBodySchema, req.body, 'body'), actorOf(req)),
+    );
   });
   router.delete('/:ref', async (req, res) => {
-    res.json(await fleet.agents.revoke(ref(req.params.ref)));
+    res.json(await fleet.agents.revoke(ref(req.params.ref), actorOf(req)));
   });
   return router;
 }
 
-export function repositoriesRouter(fleet: Fleet): Router {
+export function repositoriesRouter(fleet: Fleet, actorOf: ActorResolver): Router {
   const router = Router();
   const name = (params: Record<string, string>) =>
     parseOr400(repositoryNameSchema, `${params.org}/${params.name}`, 'params');
@@ -70,14 +72,17 @@ export function repositoriesRouter(fleet: Fleet): Router {
     res
       .status(201)
       .json(
-        await fleet.repositories.create({ name: body.name, url: body.url, defaultRef: body.default_ref }),
+        await fleet.repositories.create(
+          { name: body.name, url: body.url, defaultRef: body.default_ref },
+          actorOf(req),
+        ),
       );
   });
   router.get('/:org/:name', async (req, res) => {
     res.json(await fleet.repositories.get(name(req.params)));
   });
   router.delete('/:org/:name', async (req, res) => {
-    await fleet.repositories.remove(name(req.params));
+    await fleet.repositories.remove(name(req.params), actorOf(req));
     res.status(204).end();
   });
   return router;
@@ -110,7 +115,7 @@ export function jobsRouter(fleet: Fleet, actorOf: ActorResolver): Router {
     res.json({ lines: await fleet.jobs.logs(id(req.params.id), q.after, q.limit) });
   });
   router.post('/:id/cancel', async (req, res) => {
-    res.json(await fleet.jobs.cancel(id(req.params.id)));
+    res.json(await fleet.jobs.cancel(id(req.params.id), actorOf(req)));
   });
   router.post('/:id/retry', async (req, res) => {
     const body = parseOr400(retryBodySchema, req.body ?? {}, 'body');

@@ -1,11 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../auth/audit-log';
+import type { AuthService } from '../auth/auth.service';
+import type { DecisionPolicy } from '../auth/decision-policy';
 import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
 import type { ActorResolver } from './actor';
+import { authenticate } from './auth.middleware';
+import { authRouter } from './auth.routes';
 import { errorMiddleware, notFoundHandler, requireJsonBody } from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
@@ -17,6 +24,13 @@ export interface HttpDeps {
   fleet: Fleet;
   logger: Logger;
   actorOf: ActorResolver;
+  auth: AuthService;
+  audit: AuditLog;
+  decisions: DecisionPolicy;
+  /** Origins allowed to call the API from a browser (CORS); empty means same-origin only. */
+  corsOrigins: string[];
+  /** Login attempts allowed per address per minute. */
+  loginLimitPerMinute: number;
   version: string;
   /** The web app's build directory, served at `/` when it exists. */
   webDist?: string;
@@ -27,13 +41,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(helmet());
+  if (deps.corsOrigins.length > 0) app.use(cors({ origin: deps.corsOrigins, credentials: true }));
   app.use(express.json({ limit: '100kb', strict: true }));
   app.use(requireJsonBody);
+  app.use(authenticate(deps.auth));
 
   app.use('/health', healthRouter(deps.db, deps.version));
-  app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.actorOf));
+  app.use('/v1', authRouter(deps.auth, deps.audit, { loginLimitPerMinute: deps.loginLimitPerMinute }));
+  app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.actorOf, deps.decisions, deps.audit));
   app.use('/v1/agents', agentsRouter(deps.fleet, deps.actorOf));
-  app.use('/v1/repositories', repositoriesRouter(deps.fleet));
+  app.use('/v1/repositories', repositoriesRouter(deps.fleet, deps.actorOf));
   app.use('/v1/jobs', jobsRouter(deps.fleet, deps.actorOf));
   app.use('/v1/hosts', hostsRouter(deps.fleet));
   app.use('/v1', notFoundHandler);

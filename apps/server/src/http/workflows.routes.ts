@@ -9,12 +9,19 @@ import {
   submitInputBodySchema,
 } from '@deploybot/shared';
 import { Router } from 'express';
+import type { AuditLog } from '../auth/audit-log';
+import type { DecisionPolicy } from '../auth/decision-policy';
 import type { WorkflowEngine } from '../engine/engine';
 import type { ActorResolver } from './actor';
 import { parseOr400 } from './http-error';
 
 /** The workflow API, with the paths and fields documented for users. */
-export function workflowsRouter(engine: WorkflowEngine, actorOf: ActorResolver): Router {
+export function workflowsRouter(
+  engine: WorkflowEngine,
+  actorOf: ActorResolver,
+  decisions: DecisionPolicy,
+  audit: AuditLog,
+): Router {
   const router = Router();
   const runId = (raw: unknown) => parseOr400(runIdSchema, raw, 'params');
 
@@ -26,6 +33,7 @@ export function workflowsRouter(engine: WorkflowEngine, actorOf: ActorResolver):
     const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
     const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
     const run = await engine.start(workflow_name, context, actorOf(req));
+    await audit.record(actorOf(req), 'workflow.start', run.id, { workflow: run.name });
     res.status(201).json(run);
   });
 
@@ -41,12 +49,19 @@ export function workflowsRouter(engine: WorkflowEngine, actorOf: ActorResolver):
   router.post('/:id/approve', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(approveBodySchema, req.body, 'body');
+    const before = await engine.get(id);
+    decisions.check(req.principal!.user, before, body.approved);
     const run = await engine.decide(id, {
       approved: body.approved,
       input: body.user_input,
       note: body.note ?? null,
       stepId: body.step_id,
       by: actorOf(req),
+    });
+    await audit.record(actorOf(req), body.approved ? 'workflow.approve' : 'workflow.reject', run.id, {
+      workflow: run.name,
+      step: before.currentStep,
+      note: body.note ?? null,
     });
     res.json(run);
   });
@@ -60,13 +75,22 @@ export function workflowsRouter(engine: WorkflowEngine, actorOf: ActorResolver):
       stepId: body.step_id,
       by: actorOf(req),
     });
+    await audit.record(actorOf(req), 'workflow.input', run.id, {
+      workflow: run.name,
+      step: body.step_id ?? null,
+    });
     res.json(run);
   });
 
   router.post('/:id/cancel', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(cancelBodySchema, req.body ?? {}, 'body');
-    res.json(await engine.cancel(id, { by: actorOf(req), reason: body.reason ?? null }));
+    const run = await engine.cancel(id, { by: actorOf(req), reason: body.reason ?? null });
+    await audit.record(actorOf(req), 'workflow.cancel', run.id, {
+      workflow: run.name,
+      reason: body.reason ?? null,
+    });
+    res.json(run);
   });
 
   router.get('/:id/events', async (req, res) => {

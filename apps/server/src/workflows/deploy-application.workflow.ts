@@ -160,7 +160,8 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
             job = await fleet.jobs.waitForEnd(jobId, ctx.signal);
           } catch (err) {
             // The run was cancelled while the job ran: stop the job too, so nothing deploys behind the operator's back.
-            if (ctx.signal.aborted) await fleet.jobs.cancel(jobId).catch(() => {});
+            if (ctx.signal.aborted)
+              await fleet.jobs.cancel(jobId, `workflow run ${ctx.runId}`).catch(() => {});
             throw err;
           }
           const tail = await fleet.jobs.tailLogs(jobId, 10);

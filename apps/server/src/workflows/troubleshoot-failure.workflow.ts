@@ -164,7 +164,8 @@ export function troubleshootFailureWorkflow({
           try {
             job = await fleet.jobs.waitForEnd(jobId, ctx.signal);
           } catch (err) {
-            if (ctx.signal.aborted) await fleet.jobs.cancel(jobId).catch(() => {});
+            if (ctx.signal.aborted)
+              await fleet.jobs.cancel(jobId, `workflow run ${ctx.runId}`).catch(() => {});
             throw err;
           }
           if (job.status !== 'success') {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TEST_ADMIN_TOKEN } from '../../src/testing/test-security';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 const ENTRY = 'apps/server/test/fixtures/crash-server.ts';
@@ -28,6 +29,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
+      DEPLOYBOT_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       PORT: '0',
       HOST: '127.0.0.1',
       ...env,

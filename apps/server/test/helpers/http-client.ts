@@ -1,6 +1,7 @@
 import type { WorkflowRun } from '@deploybot/shared';
 import { expect } from 'vitest';
 import type { EventRecord } from '../../src/engine/ports';
+import { TEST_ADMIN_TOKEN } from '../../src/testing/test-security';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -19,12 +20,19 @@ export interface RequestOptions {
 export const WORKFLOWS = '/v1/ai/workflows';
 
 /** A thin fetch wrapper that always returns status, text and parsed JSON. */
-export function apiClient(baseUrl: string) {
+/** Requests carry the test admin's token unless `headers.authorization` says otherwise ('' sends none). */
+export function apiClient(baseUrl: string, token: string = TEST_ADMIN_TOKEN) {
   async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}) {
     const hasBody = opts.raw !== undefined || body !== undefined;
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { ...(hasBody && { 'content-type': 'application/json' }), ...opts.headers },
+      headers: Object.fromEntries(
+        Object.entries({
+          authorization: `Bearer ${token}`,
+          ...(hasBody && { 'content-type': 'application/json' }),
+          ...opts.headers,
+        }).filter(([, v]) => v !== ''),
+      ),
       body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
     const text = await res.text();

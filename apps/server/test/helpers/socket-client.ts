@@ -6,12 +6,14 @@ import type {
   WorkflowRun,
 } from '@deploybot/shared';
 import { io, type Socket } from 'socket.io-client';
+import { TEST_ADMIN_TOKEN } from '../../src/testing/test-security';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A real Socket.IO client on its own connection (websocket only, no multiplexing between clients). */
-export async function connectClient(url: string): Promise<ClientSocket> {
+export async function connectClient(url: string, token: string = TEST_ADMIN_TOKEN): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
+    auth: { token },
     transports: ['websocket'],
     forceNew: true,
     reconnectionDelay: 50,

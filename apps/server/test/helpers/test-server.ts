@@ -3,6 +3,7 @@ import { type App, createApp } from '../../src/app';
 import type { PgliteDb } from '../../src/db/pglite-db';
 import { DEFAULT_FLEET_OPTIONS } from '../../src/fleet/fleet';
 import { createPgliteTestDb } from '../../src/testing/test-db';
+import { TEST_ADMIN_TOKEN, TEST_SECURITY } from '../../src/testing/test-security';
 import { builtInWorkflows } from '../../src/workflows';
 import { testWorkflows } from '../fixtures/test-workflows';
 
@@ -37,8 +38,10 @@ export async function startTestServer(): Promise<TestServer> {
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: url },
     version: '0.0.0-test',
     deadlineSweepMs: 50,
+    security: TEST_SECURITY,
   });
   const port = await app.listen(0, '127.0.0.1');
+  await app.auth.bootstrap(TEST_ADMIN_TOKEN);
   url = `http://127.0.0.1:${port}`;
   return {
     app,

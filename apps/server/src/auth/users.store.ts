@@ -1,0 +1,177 @@
+import type { ApiTokenDto, Role, UserDto } from '@deploybot/shared';
+import type { Db } from '../db/db';
+import { iso } from '../fleet/time';
+
+export interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string | null;
+  role: Role;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+interface TokenRow {
+  id: string;
+  user_id: string;
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export const toUserDto = (u: UserRow): UserDto => ({
+  id: u.id,
+  username: u.username,
+  role: u.role,
+  createdAt: iso(u.created_at)!,
+  disabled: u.disabled_at !== null,
+});
+
+export const toTokenDto = (t: TokenRow): ApiTokenDto => ({
+  id: t.id,
+  name: t.name,
+  createdAt: iso(t.created_at)!,
+  lastUsedAt: iso(t.last_used_at),
+  revokedAt: iso(t.revoked_at),
+});
+
+/** SQL for users, their web sessions and API tokens. Sessions and tokens are looked up by hash only. */
+export class UsersStore {
+  constructor(private readonly db: Db) {}
+
+  async count(): Promise<number> {
+    return (await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0]!.n;
+  }
+
+  async insert(u: {
+    id: string;
+    username: string;
+    passwordHash: string | null;
+    role: Role;
+    at: string;
+  }): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `INSERT INTO users (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (username) DO NOTHING RETURNING *`,
+      [u.id, u.username, u.passwordHash, u.role, u.at],
+    );
+    return rows[0] ?? null;
+  }
+
+  async byUsername(username: string): Promise<UserRow | null> {
+    return (await this.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]))[0] ?? null;
+  }
+
+  async byId(id: string): Promise<UserRow | null> {
+    return (await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]))[0] ?? null;
+  }
+
+  async list(): Promise<UserRow[]> {
+    return this.db.query<UserRow>('SELECT * FROM users ORDER BY username');
+  }
+
+  async update(
+    id: string,
+    patch: { role?: Role; passwordHash?: string; disabledAt?: string | null },
+  ): Promise<UserRow | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    const add = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (patch.role !== undefined) add('role', patch.role);
+    if (patch.passwordHash !== undefined) add('password_hash', patch.passwordHash);
+    if (patch.disabledAt !== undefined) add('disabled_at', patch.disabledAt);
+    if (sets.length === 0) return this.byId(id);
+    return (
+      (
+        await this.db.query<UserRow>(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params)
+      )[0] ?? null
+    );
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.db.query('DELETE FROM users WHERE id = $1 RETURNING id', [id])).length === 1;
+  }
+
+  // ---- sessions
+
+  async insertSession(s: {
+    hash: string;
+    userId: string;
+    csrfToken: string;
+    at: string;
+    expiresAt: string;
+  }): Promise<void> {
+    await this.db.query(
+      'INSERT INTO user_sessions (id, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+      [s.hash, s.userId, s.csrfToken, s.at, s.expiresAt],
+    );
+  }
+
+  async sessionUser(hash: string, now: string): Promise<{ user: UserRow; csrfToken: string } | null> {
+    const rows = await this.db.query<UserRow & { csrf_token: string }>(
+      `SELECT u.*, s.csrf_token FROM user_sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL`,
+      [hash, now],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { csrf_token, ...user } = row;
+    return { user, csrfToken: csrf_token };
+  }
+
+  async deleteSession(hash: string): Promise<void> {
+    await this.db.query('DELETE FROM user_sessions WHERE id = $1', [hash]);
+  }
+
+  async deleteSessionsOf(userId: string): Promise<void> {
+    await this.db.query('DELETE FROM user_sessions WHERE user_id = $1', [userId]);
+  }
+
+  // ---- API tokens
+
+  async insertToken(t: {
+    id: string;
+    userId: string;
+    name: string;
+    hash: string;
+    at: string;
+  }): Promise<TokenRow> {
+    return (
+      await this.db.query<TokenRow>(
+        'INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+        [t.id, t.userId, t.name, t.hash, t.at],
+      )
+    )[0]!;
+  }
+
+  async tokenUser(hash: string, now: string): Promise<UserRow | null> {
+    const rows = await this.db.query<UserRow>(
+      `UPDATE api_tokens t SET last_used_at = $2 FROM users u
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
+        RETURNING u.*`,
+      [hash, now],
+    );
+    return rows[0] ?? null;
+  }
+
+  async tokensOf(userId: string): Promise<TokenRow[]> {
+    return this.db.query<TokenRow>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC', [
+      userId,
+    ]);
+  }
+
+  async revokeToken(id: string, userId: string, at: string): Promise<TokenRow | null> {
+    return (
+      (
+        await this.db.query<TokenRow>(
+          'UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING *',
+          [id, userId, at],
+        )
+      )[0] ?? null
+    );
+  }
+}
