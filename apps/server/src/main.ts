@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         fleet,
         // Runnable as is on this machine; on another server, install the agent and drop the `node …` prefix.
         enrollCommand: (hostname, token) =>
-          `node ${AGENT_BIN} --controller ${config.fleet.publicUrl} --hostname ${hostname} --token ${token} --workdir ${join(agentsDir, hostname)}`,
+          `DEPLOYBOT_TOKEN=${token} node ${AGENT_BIN} --controller ${config.fleet.publicUrl} --hostname ${hostname} --workdir ${join(agentsDir, hostname)}`,
         connectTimeoutMs: config.connectTimeoutMs,
         agentReturnTimeoutMs: config.connectTimeoutMs,
       }),

@@ -84,7 +84,9 @@ export const jobIdSchema = z.uuid({ message: 'job id must be a UUID' });
 export const hostnameSchema = z
   .string()
   .max(253)
-  .regex(HOSTNAME_RE, 'hostname must be an RFC 1123 host name (letters, digits, hyphens and dots)');
+  .regex(HOSTNAME_RE, 'hostname must be an RFC 1123 host name (letters, digits, hyphens and dots)')
+  // Host names are case-insensitive: one spelling, lower-case, everywhere.
+  .transform((h) => h.toLowerCase());
 export const environmentSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'environment must be lower-case letters, digits and hyphens');
@@ -97,10 +99,11 @@ export const labelsSchema = z
 
 /**
  * Git URLs: a local absolute path, file://, http(s)://, ssh:// or scp-like `user@host:path`.
- * Never `ext::` or other transports that run commands, never a leading `-` (git would read an option).
+ * Never `ext::` or other transports that run commands, never a `-` where git or ssh would read an option
+ * (`ssh://-oProxyCommand=…`).
  */
 export const GIT_URL_RE =
-  /^(?:\/[^\0]*|file:\/\/\/[^\0]+|https?:\/\/[^\s]+|ssh:\/\/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+)$/;
+  /^(?:\/[^\0]*|file:\/\/\/[^\0]+|https?:\/\/[^\s-][^\s]*|ssh:\/\/[^\s-][^\s]*|[A-Za-z0-9._][A-Za-z0-9._-]*@[A-Za-z0-9.][A-Za-z0-9.-]*:[^\s]+)$/;
 export const gitUrlSchema = z
   .string()
   .max(2048)

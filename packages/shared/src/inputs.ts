@@ -52,11 +52,11 @@ export function checkInput(
     return Number.isFinite(n) ? { ok: true, value: n } : fail(`${spec.label} must be a number`);
   }
   if (typeof raw !== 'string') return fail(`${spec.label} must be a string`);
-  const value = raw.trim();
+  // Host names are case-insensitive; keep them lower-case so `Web-01` and `web-01` are one agent.
+  const value = spec.type === 'hostname' ? raw.trim().toLowerCase() : raw.trim();
   if (value.length > MAX_TEXT) return fail(`${spec.label} is longer than ${MAX_TEXT} characters`);
   switch (spec.type) {
     case 'hostname':
-      // Host names are case-insensitive; store them lower-case so `Web-01` and `web-01` are one agent.
       if (!HOSTNAME_RE.test(value)) {
         return fail(
           `${spec.label} must be an RFC 1123 host name (letters, digits, hyphens and dots, e.g. prod-server-03)`,

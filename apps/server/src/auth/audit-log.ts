@@ -17,6 +17,7 @@ export type AuditAction =
   | 'workflow.approve'
   | 'workflow.reject'
   | 'workflow.input'
+  | 'workflow.reveal'
   | 'agent.join_token'
   | 'agent.enroll'
   | 'agent.update'

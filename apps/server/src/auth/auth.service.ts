@@ -71,7 +71,7 @@ export class AuthService {
   async login(username: string, password: string): Promise<{ session: SessionDto; cookie: string }> {
     const user = await this.store.byUsername(username);
     const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
-    if (!user || !user.password_hash || !ok || user.disabled_at) {
+    if (!user?.password_hash || !ok || user.disabled_at) {
       await this.audit.record(username.slice(0, 64), 'auth.login_failed', null, null);
       throw new AuthError('unauthorized', 'wrong username or password');
     }

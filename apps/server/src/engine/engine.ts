@@ -20,7 +20,7 @@ import {
   type WorkflowStore,
 } from './ports';
 import { completeStep, contextOf, currentStepOf, finishRun, newRun, patchStep } from './run-state';
-import { mapSecrets, REDACTED, SecretBox } from './secrets';
+import { isSealed, mapSecrets, REDACTED, SecretBox } from './secrets';
 import { validateStartInputs } from './start-inputs';
 import type { StepContext, StepDef, StepResult, WorkflowDefinition } from './types';
 
@@ -122,6 +122,19 @@ export class WorkflowEngine {
 
   async list(filter: RunFilter): Promise<WorkflowRun[]> {
     return (await this.store.listRuns(filter)).map((r) => this.redact(r));
+  }
+
+  /**
+   * The run's sealed top-level values (secret inputs, secret outputs such as a join token) in clear. Callers
+   * decide who may see them (the HTTP layer: the person who started the run, or an admin) and audit it.
+   */
+  async revealSecrets(runId: string): Promise<Record<string, string>> {
+    const run = await this.load(runId);
+    const revealed: Record<string, string> = {};
+    for (const [key, value] of Object.entries(run.context)) {
+      if (isSealed(value)) revealed[key] = this.secrets.open(value);
+    }
+    return revealed;
   }
 
   /** The run's committed transitions after `afterSeq`, oldest first (its audit trail). */
@@ -441,7 +454,7 @@ export class WorkflowEngine {
           run.id,
           step.id,
           'in_progress',
-          (r) => completeStep(r, step.id, result, this.now()),
+          (r) => completeStep(r, step.id, this.sealSecrets(result), this.now()),
           'step.completed',
         );
         return;
@@ -456,7 +469,7 @@ export class WorkflowEngine {
             run.id,
             step.id,
             'in_progress',
-            (r) => completeStep(r, step.id, result, this.now()),
+            (r) => completeStep(r, step.id, this.sealSecrets(result), this.now()),
             'step.completed',
           );
           return;
@@ -624,6 +637,15 @@ export class WorkflowEngine {
     const run = this.cache.get(runId) ?? (await this.store.getRun(runId));
     if (!run) throw new EngineError('not_found', `no workflow run ${runId}`);
     return run;
+  }
+
+  /** Moves a result's `secrets` into its outputs, sealed. */
+  private sealSecrets(result: StepResult): StepResult {
+    if (!result.secrets) return result;
+    const sealed = Object.fromEntries(
+      Object.entries(result.secrets).map(([k, v]) => [k, this.secrets.seal(v)]),
+    );
+    return { ...result, secrets: undefined, outputs: { ...result.outputs, ...sealed } };
   }
 
   private redact(run: WorkflowRun): WorkflowRun {

@@ -25,6 +25,11 @@ export interface StepResult {
   data?: unknown;
   /** Named values promoted to the top level of the context (e.g. `agent_id`, `job_id`, `sha`). */
   outputs?: Record<string, unknown>;
+  /**
+   * Named values promoted like outputs but sealed at rest and shown as `••••••` (e.g. a join token); later
+   * steps read them in clear, and a person can be shown them only through `WorkflowEngine.revealSecrets`.
+   */
+  secrets?: Record<string, string>;
 }
 
 export interface RetryPolicy {

@@ -89,7 +89,8 @@ export interface JobTransition {
 /** Which status may follow which: a late or replayed report can never move a finished job. */
 const ALLOWED: Record<JobStatus, readonly JobStatus[]> = {
   pending: ['running', 'success', 'failed', 'cancelled'],
-  running: ['success', 'failed', 'cancelled'],
+  // running → running: progress reports (the manifest step in progress, the release dir).
+  running: ['running', 'success', 'failed', 'cancelled'],
   success: [],
   failed: [],
   cancelled: [],
@@ -167,7 +168,7 @@ export class JobsStore {
       `UPDATE jobs SET status = $2,
               exit_code = COALESCE($3, exit_code), error = COALESCE($4, error), cause = COALESCE($5, cause),
               step = COALESCE($6, step), release_dir = COALESCE($7, release_dir),
-              started_at = CASE WHEN $2 = 'running' THEN $8::timestamptz ELSE started_at END,
+              started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, $8::timestamptz) ELSE started_at END,
               finished_at = CASE WHEN $9 THEN $8::timestamptz ELSE finished_at END,
               lost_since = NULL
         WHERE id = $1 AND status = ANY($10) RETURNING id`,

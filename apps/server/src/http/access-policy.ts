@@ -18,6 +18,8 @@ export const ACCESS_RULES: readonly Rule[] = [
   // Deciding also depends on the workflow and on who started the run: the route checks the rest.
   [['POST'], /^\/v1\/ai\/workflows\/[^/]+\/approve$/, 'operator'],
   [['POST'], /^\/v1\/ai\/workflows\/(start|[^/]+\/(cancel|input))$/, 'operator'],
+  // Revealing a run's secrets also needs to be its starter or an admin: the route checks that.
+  [['POST'], /^\/v1\/ai\/workflows\/[^/]+\/reveal$/, 'operator'],
   [READS, /^\/v1\/ai\/status$/, 'viewer'],
   ['*', /^\/v1\/ai\/(sessions|chat)(\/|$)/, 'operator'],
   [['POST'], /^\/v1\/jobs\/[^/]+\/cancel$/, 'operator'],

@@ -161,5 +161,6 @@ export function hostsRouter(fleet: Fleet): Router {
 
 /** The exact command an operator runs on the new host. */
 export function enrollCommand(controllerUrl: string, hostname: string, token: string): string {
-  return `deploybot-agent --controller ${controllerUrl} --hostname ${hostname} --token ${token} --workdir /var/lib/deploybot`;
+  // The token goes in the environment, so it does not show in `ps` on the host.
+  return `DEPLOYBOT_TOKEN=${token} deploybot-agent --controller ${controllerUrl} --hostname ${hostname} --workdir /var/lib/deploybot`;
 }

@@ -4,6 +4,7 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { Assistant } from '../assistant/assistant';
 import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import type { DecisionPolicy } from '../auth/decision-policy';
@@ -11,6 +12,7 @@ import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
 import type { ActorResolver } from './actor';
+import { assistantRouter } from './assistant.routes';
 import { authenticate } from './auth.middleware';
 import { authRouter } from './auth.routes';
 import { errorMiddleware, notFoundHandler, requireJsonBody } from './error-middleware';
@@ -34,6 +36,8 @@ export interface HttpDeps {
   version: string;
   /** The web app's build directory, served at `/` when it exists. */
   webDist?: string;
+  /** Chat sessions, provider status and the chat itself, under /v1/ai. */
+  assistant: Assistant;
 }
 
 /** Express with every router mounted; no listening, no globals, so tests build it as they like. */
@@ -54,6 +58,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/v1/repositories', repositoriesRouter(deps.fleet, deps.actorOf));
   app.use('/v1/jobs', jobsRouter(deps.fleet, deps.actorOf));
   app.use('/v1/hosts', hostsRouter(deps.fleet));
+  app.use('/v1/ai', assistantRouter(deps.assistant, deps.engine, deps.actorOf));
   app.use('/v1', notFoundHandler);
 
   if (deps.webDist && existsSync(join(deps.webDist, 'index.html'))) {

@@ -13,7 +13,7 @@ import type { AuditLog } from '../auth/audit-log';
 import type { DecisionPolicy } from '../auth/decision-policy';
 import type { WorkflowEngine } from '../engine/engine';
 import type { ActorResolver } from './actor';
-import { parseOr400 } from './http-error';
+import { HttpError, parseOr400 } from './http-error';
 
 /** The workflow API, with the paths and fields documented for users. */
 export function workflowsRouter(
@@ -91,6 +91,26 @@ export function workflowsRouter(
       reason: body.reason ?? null,
     });
     res.json(run);
+  });
+
+  /** The run's sealed values in clear (e.g. register_agent's join token), for its starter or an admin; audited. */
+  router.post('/:id/reveal', async (req, res) => {
+    const id = runId(req.params.id);
+    const run = await engine.get(id);
+    const user = req.principal!.user;
+    if (run.startedBy !== user.username && user.role !== 'admin') {
+      throw new HttpError(
+        403,
+        'forbidden',
+        'only the person who started this run, or an admin, may reveal its secrets',
+      );
+    }
+    const secrets = await engine.revealSecrets(id);
+    await audit.record(user.username, 'workflow.reveal', id, {
+      workflow: run.name,
+      keys: Object.keys(secrets),
+    });
+    res.json({ secrets });
   });
 
   router.get('/:id/events', async (req, res) => {

@@ -11,7 +11,7 @@ import {
 } from './health-report';
 import { formatMs, type WorkflowDeps } from './workflow-deps';
 
-export function healthCheckWorkflow({ fleet }: WorkflowDeps): WorkflowDefinition {
+export function healthCheckWorkflow({ fleet, explain }: WorkflowDeps): WorkflowDefinition {
   return {
     name: 'health_check',
     title: 'Check system health',
@@ -94,11 +94,19 @@ export function healthCheckWorkflow({ fleet }: WorkflowDeps): WorkflowDefinition
           };
           const recs = recommendations(facts);
           const at = new Date().toISOString();
+          // Written from the measured facts and shown next to them, never instead of them.
+          const explanation = explain
+            ? await explain('health', { ...facts, recommendations: recs }, ctx.signal)
+            : undefined;
+          const markdown = renderMarkdown(facts, recs, at);
           return {
             summary: `Report ready with ${recs.length} recommendation(s): ${recs[0]}`,
             data: {
-              markdown: renderMarkdown(facts, recs, at),
-              json: { generatedAt: at, ...facts, recommendations: recs },
+              markdown: explanation
+                ? `${markdown}\n## Explanation\n\n${explanation.text}\n\n_${explanation.source === 'model' ? 'Written by the AI model from the facts above.' : 'Summary of the facts above.'}_\n`
+                : markdown,
+              json: { generatedAt: at, ...facts, recommendations: recs, ...(explanation && { explanation }) },
+              ...(explanation && { explanation }),
             },
           };
         },

@@ -14,6 +14,9 @@ interface ConnectivityData {
   platform: string;
 }
 
+/** Stands for the join token in the command shown to people; the token itself is revealed on request. */
+export const JOIN_TOKEN_PLACEHOLDER = '{{join_token}}';
+
 export function registerAgentWorkflow({
   fleet,
   enrollCommand,
@@ -65,11 +68,13 @@ export function registerAgentWorkflow({
           parseLabels(ctx.context.labels); // refuse bad labels now, not after the agent is registered
           await fleet.agents.assertHostnameFree(hostname);
           const { token, expiresAt } = await fleet.agents.issueJoinToken(hostname, ctx.startedBy, ctx.runId);
-          const command = enrollCommand(hostname, token);
+          // The token is sealed like a secret input: the command shows a placeholder, and only the person who
+          // started the run (or an admin) can reveal it, through POST /v1/ai/workflows/{id}/reveal.
+          const command = enrollCommand(hostname, JOIN_TOKEN_PLACEHOLDER);
           return {
-            summary: `${hostname} is a valid host name and not registered yet. Start the agent on ${hostname} with the command shown; its one-time join token expires at ${expiresAt}.`,
-            data: { hostname, command, expiresAt },
-            outputs: { join_token: token },
+            summary: `${hostname} is a valid host name and not registered yet. Start the agent on ${hostname} with the command shown (reveal its one-time join token first); the token expires at ${expiresAt}.`,
+            data: { hostname, command, expiresAt, secret: 'join_token', placeholder: JOIN_TOKEN_PLACEHOLDER },
+            secrets: { join_token: token },
           };
         },
       },

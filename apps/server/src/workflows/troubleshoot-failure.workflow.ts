@@ -9,6 +9,7 @@ const LOOKBACK_MS = 24 * 3_600_000;
 export function troubleshootFailureWorkflow({
   fleet,
   agentReturnTimeoutMs,
+  explain,
 }: WorkflowDeps): WorkflowDefinition {
   const hasTarget = (ctx: { context: Record<string, unknown> }) =>
     typeof ctx.context.target_job_id === 'string';
@@ -56,9 +57,12 @@ export function troubleshootFailureWorkflow({
           const breakdown = groups
             .map((g) => `${g.count} × ${g.label} (${g.repositories.join(', ')} on ${g.agents.join(', ')})`)
             .join('; ');
+          const facts = { groups, failures: failures.length, target: { ...target, diagnosedCause: cause } };
+          // The explanation sits next to the measured facts; it never replaces them.
+          const explanation = explain ? await explain('troubleshoot', facts, ctx.signal) : undefined;
           return {
             summary: `${failures.length} unresolved failed job(s) in the last 24 h: ${breakdown}. Looking into job ${target.id} (${target.repository}@${target.ref} on ${target.agentHostname}): ${target.error ?? cause}.`,
-            data: { groups, failures: failures.length, target: { ...target, diagnosedCause: cause } },
+            data: { ...facts, ...(explanation && { explanation }) },
             outputs: { target_job_id: target.id },
           };
         },

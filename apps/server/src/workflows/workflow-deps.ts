@@ -9,6 +9,15 @@ export interface WorkflowDeps {
   connectTimeoutMs: number;
   /** How long suggest_fix waits for an offline agent to come back before retrying. Default 10 min. */
   agentReturnTimeoutMs: number;
+  /**
+   * Writes a short explanation of a step's measured facts (the troubleshoot diagnosis, the health report):
+   * a model when one is configured, a template otherwise. It is stored next to the facts, never instead.
+   */
+  explain?: (
+    topic: 'troubleshoot' | 'health',
+    facts: unknown,
+    signal: AbortSignal,
+  ) => Promise<{ text: string; source: 'model' | 'template' }>;
 }
 
 /** A signal that aborts with `message` after `ms`, or when `parent` aborts. */

@@ -1,0 +1,94 @@
+import {
+  chatBodySchema,
+  chatSessionIdSchema,
+  createSessionBodySchema,
+  historyQuerySchema,
+  listSessionsQuerySchema,
+  renameSessionBodySchema,
+  startWorkflowBodySchema,
+  startWorkflowQuerySchema,
+  updateSessionBodySchema,
+} from '@deploybot/shared';
+import { type ErrorRequestHandler, Router } from 'express';
+import type { Assistant } from '../assistant/assistant';
+import { AssistantError } from '../assistant/errors';
+import type { AssistantWorkflows } from '../assistant/workflows-port';
+import type { ActorResolver } from './actor';
+import { HttpError, parseOr400 } from './http-error';
+
+/**
+ * The assistant's REST API under /v1/ai: provider status, conversations (each visible only to the user who
+ * created it), and a one-request chat for clients without sockets.
+ */
+export function assistantRouter(
+  assistant: Assistant,
+  workflows: AssistantWorkflows,
+  actorOf: ActorResolver,
+): Router {
+  const router = Router();
+  const chat = assistant.chat;
+  const id = (raw: unknown) => parseOr400(chatSessionIdSchema, raw, 'params');
+
+  router.get('/status', (_req, res) => {
+    res.json(assistant.status());
+  });
+
+  router.post('/sessions', async (req, res) => {
+    const body = parseOr400(createSessionBodySchema, req.body ?? {}, 'body');
+    res.status(201).json(await chat.createSession(actorOf(req), body.title));
+  });
+  router.get('/sessions', async (req, res) => {
+    const q = parseOr400(listSessionsQuerySchema, req.query, 'query');
+    res.json({ sessions: await chat.listSessions(actorOf(req), q) });
+  });
+  router.get('/sessions/:id', async (req, res) => {
+    res.json(await chat.getSession(actorOf(req), id(req.params.id)));
+  });
+  router.get('/sessions/:id/history', async (req, res) => {
+    const sessionId = id(req.params.id);
+    const q = parseOr400(historyQuerySchema, req.query, 'query');
+    res.json({ messages: await chat.history(actorOf(req), sessionId, q.limit) });
+  });
+  router.patch('/sessions/:id', async (req, res) => {
+    const sessionId = id(req.params.id);
+    const body = parseOr400(updateSessionBodySchema, req.body ?? {}, 'body');
+    res.json(await chat.updateSession(actorOf(req), sessionId, body));
+  });
+  router.post('/sessions/:id/archive', async (req, res) => {
+    res.json(await chat.updateSession(actorOf(req), id(req.params.id), { archived: true }));
+  });
+  router.post('/sessions/:id/unarchive', async (req, res) => {
+    res.json(await chat.updateSession(actorOf(req), id(req.params.id), { archived: false }));
+  });
+  router.post('/sessions/:id/rename', async (req, res) => {
+    const sessionId = id(req.params.id);
+    const { title } = parseOr400(renameSessionBodySchema, req.body, 'body');
+    res.json(await chat.updateSession(actorOf(req), sessionId, { title }));
+  });
+  router.delete('/sessions/:id', async (req, res) => {
+    await chat.deleteSession(actorOf(req), id(req.params.id));
+    res.status(204).end();
+  });
+  /** Starts a workflow for the conversation (the `start_workflow` quick action): its steps are narrated there. */
+  router.post('/sessions/:id/runs', async (req, res) => {
+    const sessionId = id(req.params.id);
+    const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
+    const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
+    const actor = actorOf(req);
+    await chat.getSession(actor, sessionId);
+    const run = await workflows.start(workflow_name, context, actor);
+    await chat.linkRun(actor, sessionId, run.id);
+    res.status(201).json(run);
+  });
+
+  router.post('/chat', async (req, res) => {
+    const body = parseOr400(chatBodySchema, req.body, 'body');
+    res.json(await chat.chat(actorOf(req), body));
+  });
+
+  const toHttp: ErrorRequestHandler = (err, _req, _res, next) => {
+    next(err instanceof AssistantError ? new HttpError(err.status, err.code, err.message) : err);
+  };
+  router.use(toHttp);
+  return router;
+}
