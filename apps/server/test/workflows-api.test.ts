@@ -501,10 +501,14 @@ describe('built-in workflows on an empty fleet report what is really there, noth
     expect(validated.status).toBe('completed');
     expect(validated.summary).toMatch(/^web-07 is a valid host name and not registered yet\./);
     const command = (validated.data as { command: string }).command;
+    // The token is sealed: the command carries a placeholder, and only the run's starter may reveal it.
     expect(command).toMatch(
-      /^deploybot-agent --controller http:\/\/127\.0\.0\.1:\d+ --hostname web-07 --token \S{16,}$/,
+      /^deploybot-agent --controller http:\/\/127\.0\.0\.1:\d+ --hostname web-07 --token \{\{join_token\}\}$/,
     );
-    expect(command).toContain(String(waiting.context.join_token));
+    expect(waiting.context.join_token).toBe('••••••');
+    const revealed = await api.post<{ secrets: { join_token: string } }>(`${WORKFLOWS}/${started.id}/reveal`);
+    expect(revealed.status, revealed.text).toBe(200);
+    expect(revealed.body.secrets.join_token).toMatch(/^dbj_\S{40,}$/);
 
     const cancelled = await api.post<WorkflowRun>(`${WORKFLOWS}/${started.id}/cancel`, {
       reason: 'wrong host',

@@ -386,7 +386,7 @@ describe('gates', () => {
           title: 'G',
           description: '',
           kind: 'gate',
-          deadlineMs: 30,
+          deadlineMs: 400,
           plan: async () => ({ summary: 'plan' }),
           apply: async () => {
             applied.push('applied');
@@ -399,7 +399,7 @@ describe('gates', () => {
     const waiting = await h.waitFor(run.id, isStatus('waiting'));
     expect(Date.parse(waiting.steps[0]!.deadline!)).toBeGreaterThan(Date.parse(waiting.createdAt));
     expect(await h.engine.expireDeadlines()).toBe(0); // not yet
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 450));
     expect(await h.engine.expireDeadlines()).toBe(1);
     const failed = await h.engine.get(run.id);
     expect(failed).toMatchObject({ status: 'failed', error: 'approval expired' });
