@@ -8,6 +8,7 @@ import { createHandlers } from './handlers';
 import { AGENT_VERSION, collectInfo } from './info';
 import { JobManager } from './job-manager';
 import { Outbox } from './outbox';
+import { StepRegistry } from './step-registry';
 import { lockWorkdir } from './workdir-lock';
 
 export interface RunningAgent {
@@ -22,6 +23,9 @@ const DRAIN_ON_STOP_MS = 3_000;
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   await mkdir(config.workdir, { recursive: true });
   const unlock = await lockWorkdir(config.workdir);
+  // Holding the lock, this is the only agent on the work dir: steps still running from a killed one are orphans.
+  const steps = new StepRegistry(config.workdir);
+  steps.reapLeftovers(logger);
 
   const store = new CredentialStore(config.workdir, config.controller, config.hostname);
   const stored = await store.load();
@@ -47,6 +51,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const jobs = new JobManager({
     workdir: config.workdir,
     keepReleases: config.keepReleases,
+    steps,
     environment: () => environment,
     concurrency: config.concurrency,
     reporter: outbox,

@@ -9,6 +9,7 @@ import { loadManifest, type Manifest, ManifestError, type ManifestStep } from '.
 import { runProcessGroup } from './process-group';
 import { pruneReleases, recordRelease, switchCurrent } from './releases';
 import { releaseDirName, repoLayout } from './repo-paths';
+import type { StepRegistry } from './step-registry';
 
 /** Why a job was aborted from outside; carried as the AbortSignal's reason. */
 export type AbortKind = 'cancelled' | 'shutdown';
@@ -20,6 +21,8 @@ export interface JobRunnerOptions {
   killGraceMs?: number;
   /** The environment the controller assigned (`agent:configure`), read when a step starts. */
   environment?: () => string | undefined;
+  /** Where running step groups are remembered, so a killed agent's leftovers are ended on its next start. */
+  steps?: StepRegistry;
 }
 
 export interface JobIo {
@@ -165,6 +168,8 @@ async function runStep(
     signal,
     timeoutMs: step.timeout * 1000,
     killGraceMs: options.killGraceMs,
+    onGroup: (pgid, state) =>
+      state === 'started' ? options.steps?.record(pgid, job.jobId) : options.steps?.forget(pgid),
   });
   const took = seconds(Date.now() - started);
   if (result.spawnError) {

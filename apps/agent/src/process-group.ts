@@ -13,6 +13,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** How long a group gets between SIGTERM and SIGKILL. */
   killGraceMs?: number;
+  /** Called with the new group's id once it exists, and again (with `ended`) when it is gone. */
+  onGroup?: (pgid: number, state: 'started' | 'ended') => void;
 }
 
 export interface RunResult {
@@ -61,6 +63,7 @@ export function runProcessGroup(
     });
 
     const pid = child.pid;
+    if (pid !== undefined) options.onGroup?.(pid, 'started');
     const killGroup = (): Promise<void> => {
       if (pid === undefined) return Promise.resolve();
       killing ??= terminateGroup(pid, graceMs);
@@ -86,6 +89,7 @@ export function runProcessGroup(
     const finish = (result: Omit<RunResult, 'timedOut' | 'aborted'>) => {
       if (settled) return;
       settled = true;
+      if (pid !== undefined) options.onGroup?.(pid, 'ended');
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ ...result, timedOut, aborted });
