@@ -1,6 +1,6 @@
 import type { WorkflowDefinition } from '../engine/types';
 import { type ScoredAgent, scoreAgents } from './agent-scoring';
-import { formatMs, shortSha, type WorkflowDeps } from './workflow-deps';
+import { followJob, formatMs, shortSha, type WorkflowDeps } from './workflow-deps';
 
 interface SelectPlan {
   chosen: ScoredAgent;
@@ -155,15 +155,7 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
         kind: 'automatic',
         run: async (ctx) => {
           const jobId = ctx.context.job_id as string;
-          let job: Awaited<ReturnType<typeof fleet.jobs.waitForEnd>>;
-          try {
-            job = await fleet.jobs.waitForEnd(jobId, ctx.signal);
-          } catch (err) {
-            // The run was cancelled while the job ran: stop the job too, so nothing deploys behind the operator's back.
-            if (ctx.signal.aborted)
-              await fleet.jobs.cancel(jobId, `workflow run ${ctx.runId}`).catch(() => {});
-            throw err;
-          }
+          const job = await followJob(fleet, jobId, ctx);
           const tail = await fleet.jobs.tailLogs(jobId, 10);
           const lastLines = tail.map((l) => l.line);
           const took =

@@ -2,7 +2,7 @@ import type { JobDto } from '@deploybot/shared';
 import type { WorkflowDefinition } from '../engine/types';
 import { GitRemoteError, resolveRef } from '../fleet/git-remote';
 import { causeOf, groupFailures, type Remedy, remedyFor, unresolvedFailures } from './failure-diagnosis';
-import { formatMs, type WorkflowDeps, withTimeout } from './workflow-deps';
+import { followJob, formatMs, type WorkflowDeps, withTimeout } from './workflow-deps';
 
 const LOOKBACK_MS = 24 * 3_600_000;
 
@@ -164,14 +164,7 @@ export function troubleshootFailureWorkflow({
         when: (ctx) => typeof ctx.context.retry_job_id === 'string',
         run: async (ctx) => {
           const jobId = ctx.context.retry_job_id as string;
-          let job: JobDto;
-          try {
-            job = await fleet.jobs.waitForEnd(jobId, ctx.signal);
-          } catch (err) {
-            if (ctx.signal.aborted)
-              await fleet.jobs.cancel(jobId, `workflow run ${ctx.runId}`).catch(() => {});
-            throw err;
-          }
+          const job = await followJob(fleet, jobId, ctx);
           if (job.status !== 'success') {
             throw new Error(
               `the retried job ${job.id} ${job.status} too: ${job.error ?? 'no error reported'}`,

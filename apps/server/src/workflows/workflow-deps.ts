@@ -1,3 +1,6 @@
+import type { JobDto } from '@deploybot/shared';
+import { RunCancelledError } from '../engine/errors';
+import type { StepContext } from '../engine/types';
 import type { Fleet } from '../fleet/fleet';
 
 /** What the built-in workflows need from the rest of the controller. */
@@ -49,4 +52,20 @@ export function parseLabels(text: unknown): Record<string, string> {
     labels[match[1]!] = match[2]!;
   }
   return labels;
+}
+
+/**
+ * Waits for a job to end. If a person cancels the run meanwhile, the job is cancelled too, so nothing deploys
+ * behind their back; a controller shutting down leaves it running (the step is re-run, and waits again, after
+ * the restart).
+ */
+export async function followJob(fleet: Fleet, jobId: string, ctx: StepContext): Promise<JobDto> {
+  try {
+    return await fleet.jobs.waitForEnd(jobId, ctx.signal);
+  } catch (err) {
+    if (ctx.signal.reason instanceof RunCancelledError) {
+      await fleet.jobs.cancel(jobId, `workflow run ${ctx.runId}`).catch(() => {});
+    }
+    throw err;
+  }
 }
