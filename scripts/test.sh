@@ -13,3 +13,8 @@ echo "==> web build"
 pnpm --filter @deploybot/web build
 echo "==> tests"
 pnpm exec vitest run
+echo "==> e2e (Playwright in Debian's Chromium, real controller and agents)"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+fi
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pnpm e2e

@@ -1,0 +1,24 @@
+import type { AgentDto, JobDto, LogLine } from '@deploybot/shared';
+import type { SliceCreator } from './types';
+
+export interface JobLog {
+  /** Ordered by seq, without duplicates. */
+  lines: LogLine[];
+  /** False from `job:subscribe` until its ack: live batches are buffered meanwhile. */
+  synced: boolean;
+  buffered: LogLine[];
+}
+
+export interface FleetSlice {
+  agents: Record<string, AgentDto>;
+  jobs: Record<string, JobDto>;
+  fleetSynced: boolean;
+  logs: Record<string, JobLog | undefined>;
+}
+
+export const createFleetSlice: SliceCreator<FleetSlice> = () => ({
+  agents: {},
+  jobs: {},
+  fleetSynced: false,
+  logs: {},
+});

@@ -1,0 +1,107 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export type StepStatus =
+  | 'pending'
+  | 'in_progress'
+  | 'awaiting_input'
+  | 'awaiting_approval'
+  | 'completed'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+/** The workflow sidebar: selector and start form, the selected run, its steps, gates and Cancel. */
+export class WorkflowSidebar {
+  readonly root: Locator;
+  constructor(page: Page) {
+    this.root = page.getByTestId('workflow-sidebar');
+  }
+
+  async startWorkflow(name: string, values: Record<string, string>): Promise<string> {
+    await this.root.getByTestId('workflow-select').selectOption(name);
+    for (const [key, value] of Object.entries(values)) await this.field(key).fill(value);
+    await this.root.getByTestId('start-workflow').click();
+    await expect(this.runView).toBeVisible();
+    const runId = await this.runView.getAttribute('data-run-id');
+    if (!runId) throw new Error('no run id on the run view');
+    return runId;
+  }
+
+  field(key: string): Locator {
+    return this.root.getByTestId(`field-${key}`);
+  }
+
+  fieldError(key: string): Locator {
+    return this.root.getByTestId(`field-error-${key}`);
+  }
+
+  get runView(): Locator {
+    return this.root.getByTestId('run-view');
+  }
+
+  step(id: string): Locator {
+    return this.runView.getByTestId(`step-${id}`);
+  }
+
+  stepIcon(id: string): Locator {
+    return this.step(id).getByTestId('status-icon').first();
+  }
+
+  async expectStep(id: string, status: StepStatus, timeout?: number): Promise<void> {
+    await expect(this.step(id)).toHaveAttribute('data-status', status, { timeout });
+  }
+
+  async expectRun(
+    status: 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled',
+    timeout?: number,
+  ): Promise<void> {
+    await expect(this.runView.getByTestId('run-status')).toHaveAttribute('data-status', status, { timeout });
+  }
+
+  get progressText(): Locator {
+    return this.runView.getByTestId('progress-text');
+  }
+
+  /** The agent start command, with its join token revealed (the server keeps it sealed until asked). */
+  async enrollCommand(): Promise<string> {
+    const box = this.step('validate_hostname').getByTestId('enroll-command');
+    const reveal = this.step('validate_hostname').getByTestId('reveal-token');
+    if (await reveal.isVisible()) await reveal.click();
+    await expect(box).toHaveAttribute('data-revealed', 'true');
+    const command = await box.textContent();
+    if (!command) throw new Error('no enroll command shown');
+    return command.trim();
+  }
+
+  async approve(
+    stepId: string,
+    opts: { note?: string; choice?: { key: string; value: string } } = {},
+  ): Promise<void> {
+    const step = this.step(stepId);
+    await expect(step).toHaveAttribute('data-status', 'awaiting_approval');
+    if (opts.choice) await step.getByTestId(`field-${opts.choice.key}`).selectOption(opts.choice.value);
+    if (opts.note) await step.getByTestId('approval-note').fill(opts.note);
+    await step.getByTestId('approve-button').click();
+  }
+
+  async reject(stepId: string, note: string): Promise<void> {
+    const step = this.step(stepId);
+    await expect(step).toHaveAttribute('data-status', 'awaiting_approval');
+    await step.getByTestId('approval-note').fill(note);
+    await step.getByTestId('reject-button').click();
+  }
+
+  async cancel(reason: string): Promise<void> {
+    await this.runView.getByTestId('cancel-workflow').click();
+    await this.runView.getByTestId('cancel-reason').fill(reason);
+    await this.runView.getByTestId('confirm-cancel').click();
+  }
+
+  get runError(): Locator {
+    return this.runView.getByTestId('run-error');
+  }
+
+  get jobLog(): Locator {
+    return this.runView.getByTestId('job-log-panel');
+  }
+}
