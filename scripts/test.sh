@@ -8,7 +8,7 @@ bash scripts/ensure-postgres.sh
 echo "==> typecheck"
 pnpm -r typecheck
 echo "==> lint"
-pnpm exec biome ci apps packages
+pnpm exec biome ci apps packages e2e
 echo "==> web build"
 pnpm --filter @deploybot/web build
 echo "==> tests"
