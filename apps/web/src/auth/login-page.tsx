@@ -27,9 +27,7 @@ export function LoginPage() {
       try {
         if (token) return enter(await tokenLogin(token));
       } catch (err) {
-        // A server without authentication has no token-login: fetchSession below lets the person in.
-        if (!(err instanceof ApiError && err.status === 404))
-          setError(`That sign-in link did not work: ${errorMessage(err)}`);
+        setError(`That sign-in link did not work: ${errorMessage(err)}`);
       }
       try {
         const session = await fetchSession();

@@ -4,7 +4,7 @@ import { signOut } from './auth-actions';
 /** Who is signed in (with their role) and Sign out; nothing to show on a server without authentication. */
 export function UserMenu() {
   const session = useAppStore((s) => s.session);
-  if (!session?.authEnabled) return null;
+  if (!session) return null;
   return (
     <div className="flex items-center gap-2 text-sm">
       <span data-testid="current-user">

@@ -14,7 +14,6 @@ const { ChatPane } = await import('./chat-pane');
 const admin = {
   user: { id: 'u', username: 'ann', role: 'admin' as const, createdAt: '', disabled: false },
   csrfToken: 't',
-  authEnabled: true,
 };
 const ready = {
   state: 'ready' as const,

@@ -1,26 +1,15 @@
 import type { SessionDto, UserDto } from '@deploybot/shared';
 import { ApiError, api, setCsrfToken } from './api';
 
-/** Who is using the app; `authEnabled: false` when the server has no authentication at all. */
+/** Who is using the app. */
 export interface AuthSession {
   user: UserDto;
   csrfToken: string | null;
-  authEnabled: boolean;
 }
-
-/**
- * TEMPORARY FALLBACK — delete once every controller serves `/v1/auth/me`: a server that answers 404 there has no
- * authentication, so the app goes straight in as an admin-equivalent `anonymous` user (the server decides anyway).
- */
-const NO_AUTH_SESSION: AuthSession = {
-  user: { id: 'anonymous', username: 'anonymous', role: 'admin', createdAt: '', disabled: false },
-  csrfToken: null,
-  authEnabled: false,
-};
 
 function adopt(session: SessionDto): AuthSession {
   setCsrfToken(session.csrfToken);
-  return { user: session.user, csrfToken: session.csrfToken, authEnabled: true };
+  return { user: session.user, csrfToken: session.csrfToken };
 }
 
 /** The current session, or null when the person must log in. */
@@ -29,7 +18,6 @@ export async function fetchSession(): Promise<AuthSession | null> {
     return adopt(await api<SessionDto>('GET', '/v1/auth/me'));
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return null;
-    if (err instanceof ApiError && err.status === 404) return NO_AUTH_SESSION; // the fallback above
     throw err;
   }
 }
