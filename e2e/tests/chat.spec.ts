@@ -3,23 +3,7 @@ import { expect, screenshot, test } from '../support/fixtures';
 const userMessages = '[data-testid="chat-message"][data-role="user"]';
 const assistantMessages = '[data-testid="chat-message"][data-role="assistant"]';
 
-test('chat pane: says when the assistant is not configured, never pretending to answer', async ({
-  app,
-  api,
-}) => {
-  const status = await api.get('/v1/ai/status');
-  test.skip(status.status() !== 404, 'this controller has an assistant; chat.spec covers it below');
-  await expect(app.chat.notice).toContainText('not configured');
-  await expect(app.chat.composer).toBeDisabled();
-  await expect(app.page.getByTestId('new-chat')).toBeDisabled();
-});
-
 test.describe('with the assistant', () => {
-  test.beforeEach(async ({ api }) => {
-    const status = await api.get('/v1/ai/status');
-    test.skip(status.status() === 404, 'the assistant is not configured on this controller');
-  });
-
   test('streams a markdown reply; a quick action sends; conversations rename, archive, delete', async ({
     app,
     api,
