@@ -107,7 +107,9 @@ export const GIT_URL_RE =
 export const gitUrlSchema = z
   .string()
   .max(2048)
-  .regex(GIT_URL_RE, 'url must be an absolute path, file://, http(s)://, ssh:// or user@host:path git URL');
+  .regex(GIT_URL_RE, 'url must be an absolute path, file://, http(s)://, ssh:// or user@host:path git URL')
+  // Control and invisible formatting characters (newlines, RTL overrides, zero-width) have no place in a URL.
+  .refine((u) => !/[\p{Cc}\p{Cf}]/u.test(u), 'url must not contain control or invisible characters');
 
 export const createRepositoryBodySchema = z.strictObject({
   name: repositoryNameSchema,

@@ -35,6 +35,8 @@ const random = (bytes = 32) => randomBytes(bytes).toString('base64url');
 export class AuthService {
   /** Called when a user loses access (disabled, deleted, token revoked) so open sockets are cut at once. */
   onAccessRevoked: (userId: string) => void = () => {};
+  /** Called when a web session ends (logout), so the sockets it opened are cut too. */
+  onSessionEnded: (sessionHash: string) => void = () => {};
 
   constructor(
     private readonly store: UsersStore,
@@ -104,7 +106,10 @@ export class AuthService {
   }
 
   async logout(principal: Principal): Promise<void> {
-    if (principal.sessionHash) await this.store.deleteSession(principal.sessionHash);
+    if (principal.sessionHash) {
+      await this.store.deleteSession(principal.sessionHash);
+      this.onSessionEnded(principal.sessionHash);
+    }
     await this.audit.record(principal.user.username, 'auth.logout', null);
   }
 

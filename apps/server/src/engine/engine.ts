@@ -463,7 +463,9 @@ export class WorkflowEngine {
         const approval = [...step.decisions].reverse().find((d) => d.decision === 'approved');
         if (step.plan && approval) {
           const plan = step.plan;
-          const decision = { by: approval.by, note: approval.note, input: approval.input };
+          // A secret given with the approval is sealed at rest; apply gets it in clear, like every handler.
+          const input = mapSecrets(approval.input, (sealed) => this.secrets.open(sealed));
+          const decision = { by: approval.by, note: approval.note, input };
           const result = await this.attempts(run, step, def, signal, (ctx) => def.apply(ctx, plan, decision));
           await this.commitIf(
             run.id,

@@ -15,7 +15,10 @@ import {
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
+import { ZodError } from 'zod';
 import type { Clock } from '../engine/ports';
+import { issuesOf } from '../http/http-error';
+import { findUnsafeText, UnsafeTextError } from '../http/safe-text';
 import type { AgentsStore } from './agents.store';
 import type { FleetEvents } from './fleet-events';
 import type { JobRecord, JobsStore } from './jobs.store';
@@ -243,13 +246,13 @@ export class AgentGateway {
     log.info({ kind: session.kind }, 'agent connected');
 
     // Every handler validates its payload and only ever touches the socket's own agent and jobs.
-    socket.on('agent:hello', (raw, ack) => this.guard(socket, ack, () => this.onHello(socket, raw)));
+    socket.on('agent:hello', (raw, ack) => this.guard(socket, ack, raw, () => this.onHello(socket, raw)));
     socket.on(
       'agent:heartbeat',
-      (raw) => void this.guard(socket, undefined, () => this.onHeartbeat(socket, raw)),
+      (raw) => void this.guard(socket, undefined, raw, () => this.onHeartbeat(socket, raw)),
     );
-    socket.on('job:logs', (raw) => void this.guard(socket, undefined, () => this.onLogs(socket, raw)));
-    socket.on('job:status', (raw, ack) => this.guard(socket, ack, () => this.onJobStatus(socket, raw)));
+    socket.on('job:logs', (raw) => void this.guard(socket, undefined, raw, () => this.onLogs(socket, raw)));
+    socket.on('job:status', (raw, ack) => this.guard(socket, ack, raw, () => this.onJobStatus(socket, raw)));
     socket.on(
       'disconnect',
       () => void this.onDisconnect(socket).catch((err) => log.error({ err }, 'disconnect handling failed')),
@@ -349,14 +352,24 @@ export class AgentGateway {
   }
 
   /** Runs a handler; a bad or forbidden message gets an error ack (or a log line), never a crash. */
-  private async guard<T>(socket: AgentSocket, ack: unknown, work: () => Promise<T>): Promise<void> {
+  private async guard<T>(
+    socket: AgentSocket,
+    ack: unknown,
+    raw: unknown,
+    work: () => Promise<T>,
+  ): Promise<void> {
     const reply = typeof ack === 'function' ? (ack as (res: Ack<T>) => void) : undefined;
     try {
+      const unsafe = findUnsafeText(raw ?? null, 'payload');
+      if (unsafe) throw new UnsafeTextError(unsafe);
       const data = await work();
       reply?.({ data });
     } catch (err) {
       const session = socket.data.session as AgentSession;
-      const isInput = err instanceof ForbiddenAgentMessage || (err as Error).name === 'ZodError';
+      const isInput =
+        err instanceof ForbiddenAgentMessage ||
+        err instanceof UnsafeTextError ||
+        (err as Error).name === 'ZodError';
       this.opts.logger.warn(
         { hostname: session.hostname, err: (err as Error).message },
         'agent message refused',
@@ -365,7 +378,13 @@ export class AgentGateway {
         error: {
           code:
             err instanceof ForbiddenAgentMessage ? 'forbidden' : isInput ? 'validation_failed' : 'internal',
-          message: isInput ? (err as Error).message.slice(0, 500) : 'internal error',
+          message: !isInput
+            ? 'internal error'
+            : err instanceof ZodError
+              ? `invalid payload: ${issuesOf(err)
+                  .map((i) => `${i.path}: ${i.message}`)
+                  .join('; ')}`.slice(0, 500)
+              : (err as Error).message.slice(0, 500),
         },
       });
     }

@@ -7,6 +7,7 @@ import { StaleRunError } from '../engine/ports';
 import { AgentUnavailableError } from '../fleet/agent-gateway';
 import { FleetError } from '../fleet/agents.service';
 import { HttpError } from './http-error';
+import { findUnsafeText } from './safe-text';
 
 const ENGINE_STATUS = { not_found: 404, conflict: 409, validation_failed: 400 } as const;
 const AUTH_STATUS = { unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409 } as const;
@@ -53,6 +54,25 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));
+};
+
+/** Refuses NUL bytes and unpaired surrogates anywhere in the path, the query or the body (see safe-text.ts). */
+export const refuseUnsafeText: RequestHandler = (req, _res, next) => {
+  let path: string;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    return next(new HttpError(400, 'bad_request', 'malformed percent-encoding in the path'));
+  }
+  const where =
+    findUnsafeText(path, 'path') ??
+    findUnsafeText(req.query, 'query') ??
+    findUnsafeText(req.body ?? null, 'body');
+  if (where) {
+    const message = `${where} contains a NUL byte or an unpaired surrogate`;
+    return next(new HttpError(400, 'validation_failed', message, [{ path: where, message }]));
+  }
+  next();
 };
 
 /**

@@ -15,7 +15,7 @@ import type { ActorResolver } from './actor';
 import { assistantRouter } from './assistant.routes';
 import { authenticate } from './auth.middleware';
 import { authRouter } from './auth.routes';
-import { errorMiddleware, notFoundHandler, requireJsonBody } from './error-middleware';
+import { errorMiddleware, notFoundHandler, refuseUnsafeText, requireJsonBody } from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
 import { workflowsRouter } from './workflows.routes';
@@ -49,6 +49,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   if (deps.corsOrigins.length > 0) app.use(cors({ origin: deps.corsOrigins, credentials: true }));
   app.use(express.json({ limit: '100kb', strict: true }));
   app.use(requireJsonBody);
+  app.use(refuseUnsafeText);
   app.use(authenticate(deps.auth));
 
   app.use('/health', healthRouter(deps.db, deps.version));
@@ -58,7 +59,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/v1/repositories', repositoriesRouter(deps.fleet, deps.actorOf));
   app.use('/v1/jobs', jobsRouter(deps.fleet, deps.actorOf));
   app.use('/v1/hosts', hostsRouter(deps.fleet));
-  app.use('/v1/ai', assistantRouter(deps.assistant, deps.engine, deps.actorOf));
+  app.use('/v1/ai', assistantRouter(deps.assistant, deps.actorOf));
   app.use('/v1', notFoundHandler);
 
   if (deps.webDist && existsSync(join(deps.webDist, 'index.html'))) {

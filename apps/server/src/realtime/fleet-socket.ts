@@ -1,7 +1,7 @@
 import { subscribeJobPayloadSchema } from '@deploybot/shared';
 import { z } from 'zod';
 import type { Fleet } from '../fleet/fleet';
-import { answer } from './socket-ack';
+import { onRequest } from './socket-ack';
 import type { WorkflowNamespace } from './workflow-socket';
 
 const FLEET_ROOM = 'fleet';
@@ -11,30 +11,24 @@ const emptyPayloadSchema = z.strictObject({});
 /** Fleet subscriptions for web clients: agent and job status in one room, each job's log lines in its own. */
 export function registerFleetHandlers(nsp: WorkflowNamespace, fleet: Fleet): void {
   nsp.on('connection', (socket) => {
-    socket.on('fleet:subscribe', (payload, ack) =>
-      answer(ack, async () => {
-        emptyPayloadSchema.parse(payload ?? {});
-        await socket.join(FLEET_ROOM);
-        const [agents, jobs] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 100 })]);
-        return { agents, jobs };
-      }),
-    );
-    socket.on('job:subscribe', (payload, ack) =>
-      answer(ack, async () => {
-        const { jobId } = subscribeJobPayloadSchema.parse(payload);
-        const job = await fleet.jobs.get(jobId);
-        await socket.join(jobRoom(jobId));
-        // Lines that arrive between the join and this read may come twice; clients keep them by seq.
-        return { job, lines: await fleet.jobs.tailLogs(jobId, 5000) };
-      }),
-    );
-    socket.on('job:unsubscribe', (payload, ack) =>
-      answer(ack, async () => {
-        const { jobId } = subscribeJobPayloadSchema.parse(payload);
-        await socket.leave(jobRoom(jobId));
-        return { ok: true as const };
-      }),
-    );
+    onRequest(socket, 'fleet:subscribe', async (payload) => {
+      emptyPayloadSchema.parse(payload ?? {});
+      await socket.join(FLEET_ROOM);
+      const [agents, jobs] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 100 })]);
+      return { agents, jobs };
+    });
+    onRequest(socket, 'job:subscribe', async (payload) => {
+      const { jobId } = subscribeJobPayloadSchema.parse(payload);
+      const job = await fleet.jobs.get(jobId);
+      await socket.join(jobRoom(jobId));
+      // Lines that arrive between the join and this read may come twice; clients keep them by seq.
+      return { job, lines: await fleet.jobs.tailLogs(jobId, 5000) };
+    });
+    onRequest(socket, 'job:unsubscribe', async (payload) => {
+      const { jobId } = subscribeJobPayloadSchema.parse(payload);
+      await socket.leave(jobRoom(jobId));
+      return { ok: true as const };
+    });
   });
 
   fleet.events.on('agent', (agent) => nsp.to(FLEET_ROOM).emit('agent:status', agent));

@@ -4,6 +4,8 @@ import type { AuthService } from '../auth/auth.service';
 import { principalOf } from '../http/auth.middleware';
 
 export const userRoom = (userId: string) => `user:${userId}`;
+/** Sockets opened with one web session, cut together when that session logs out. */
+export const sessionRoom = (sessionHash: string) => `session:${sessionHash}`;
 
 /**
  * Web client sockets authenticate like REST: the session cookie the browser sends with the handshake, or an
@@ -25,6 +27,7 @@ export function authenticateSockets(nsp: Namespace, auth: AuthService): void {
           userId: principal.user.id,
         });
         void socket.join(userRoom(principal.user.id));
+        if (principal.sessionHash) void socket.join(sessionRoom(principal.sessionHash));
         next();
       },
       () => next(new Error('unauthorized')),

@@ -7,7 +7,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { WorkflowEngine } from '../engine/engine';
-import { answer } from './socket-ack';
+import { onRequest } from './socket-ack';
 
 type WorkflowSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 export type WorkflowNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
@@ -25,32 +25,26 @@ export function registerWorkflowHandlers(
   engine: WorkflowEngine,
 ): (event: WorkflowEvent) => void {
   nsp.on('connection', (socket: WorkflowSocket) => {
-    socket.on('workflow:subscribe', (payload, ack) =>
-      answer(ack, async () => {
-        const { runId } = subscribeRunPayloadSchema.parse(payload);
-        await socket.join(runRoom(runId));
-        try {
-          return { run: await engine.get(runId) };
-        } catch (err) {
-          await socket.leave(runRoom(runId));
-          throw err;
-        }
-      }),
-    );
-    socket.on('workflow:unsubscribe', (payload, ack) =>
-      answer(ack, async () => {
-        const { runId } = subscribeRunPayloadSchema.parse(payload);
+    onRequest(socket, 'workflow:subscribe', async (payload) => {
+      const { runId } = subscribeRunPayloadSchema.parse(payload);
+      await socket.join(runRoom(runId));
+      try {
+        return { run: await engine.get(runId) };
+      } catch (err) {
         await socket.leave(runRoom(runId));
-        return { ok: true as const };
-      }),
-    );
-    socket.on('workflows:subscribe', (payload, ack) =>
-      answer(ack, async () => {
-        emptyPayloadSchema.parse(payload ?? {});
-        await socket.join(ALL_RUNS_ROOM);
-        return { runs: await engine.list({ state: 'active', limit: 500 }) };
-      }),
-    );
+        throw err;
+      }
+    });
+    onRequest(socket, 'workflow:unsubscribe', async (payload) => {
+      const { runId } = subscribeRunPayloadSchema.parse(payload);
+      await socket.leave(runRoom(runId));
+      return { ok: true as const };
+    });
+    onRequest(socket, 'workflows:subscribe', async (payload) => {
+      emptyPayloadSchema.parse(payload ?? {});
+      await socket.join(ALL_RUNS_ROOM);
+      return { runs: await engine.list({ state: 'active', limit: 500 }) };
+    });
   });
 
   // Called by the engine after each commit: one emit reaches each socket once even if it is in both rooms.
