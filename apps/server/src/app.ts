@@ -2,9 +2,14 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { ClientToServerEvents, ServerToClientEvents, WorkflowEvent } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
+import { type Assistant, createAssistant } from './assistant/assistant';
+import { type AssistantConfig, DEFAULT_ASSISTANT_CONFIG } from './assistant/config';
+import type { Explain } from './assistant/explain';
+import { buildExplainer } from './assistant/providers';
 import { AuditLog } from './auth/audit-log';
 import { AuthService } from './auth/auth.service';
 import { DecisionPolicy, type DecisionPolicyOptions } from './auth/decision-policy';
+import { GuardedWorkflows } from './auth/guarded-workflows';
 import { UsersStore } from './auth/users.store';
 import type { Db } from './db/db';
 import { SqlWorkflowStore } from './db/workflow-store';
@@ -16,15 +21,16 @@ import type { AgentNamespace } from './fleet/agent-gateway';
 import { Fleet, type FleetOptions } from './fleet/fleet';
 import { type ActorResolver, principalActor } from './http/actor';
 import { createHttpApp } from './http/http-app';
+import { registerChatHandlers } from './realtime/chat-socket';
 import { registerFleetHandlers } from './realtime/fleet-socket';
-import { authenticateSockets, originAllowed, userRoom } from './realtime/socket-auth';
+import { authenticateSockets, originAllowed, sessionRoom, userRoom } from './realtime/socket-auth';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
 
 export interface AppDeps {
   db: Db;
   logger: Logger;
-  /** The workflow definitions, built with the fleet they act on. */
-  workflows: (fleet: Fleet) => WorkflowDefinition[];
+  /** The workflow definitions, built with the fleet they act on (and the assistant's explainer, for item 6). */
+  workflows: (fleet: Fleet, extras: WorkflowExtras) => WorkflowDefinition[];
   fleet: FleetOptions;
   version: string;
   security: SecurityOptions;
@@ -36,6 +42,14 @@ export interface AppDeps {
   deadlineSweepMs?: number;
   /** How often the fleet looks for stale agents and lost jobs. */
   fleetSweepMs?: number;
+  /** Chat provider configuration. Default: the built-in `local` assistant. */
+  assistant?: AssistantConfig;
+}
+
+/** What the composition root hands to workflow definitions besides the fleet. */
+export interface WorkflowExtras {
+  /** Writes the short explanation of a diagnosis or a health report (a model when configured, else a template). */
+  explain: Explain;
 }
 
 export interface SecurityOptions extends DecisionPolicyOptions {
@@ -53,6 +67,7 @@ export interface App {
   auth: AuthService;
   audit: AuditLog;
   decisions: DecisionPolicy;
+  assistant: Assistant;
   /** Recovers unfinished runs, starts timers, listens. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests and driving runs; the database stays open (the caller owns it). */
@@ -67,9 +82,11 @@ export function createApp(deps: AppDeps): App {
     allowRequest: (req, callback) => callback(null, originAllowed(req, deps.security.corsOrigins)),
   });
   const audit = new AuditLog(deps.db, clock);
-  const auth = new AuthService(new UsersStore(deps.db), audit, clock);
+  const users = new UsersStore(deps.db);
+  const auth = new AuthService(users, audit, clock);
   const decisions = new DecisionPolicy(deps.security);
   auth.onAccessRevoked = (userId) => io.of('/').in(userRoom(userId)).disconnectSockets(true);
+  auth.onSessionEnded = (hash) => io.of('/').in(sessionRoom(hash)).disconnectSockets(true);
   const actorOf: ActorResolver = principalActor;
   const fleet = new Fleet(
     deps.db,
@@ -80,14 +97,32 @@ export function createApp(deps: AppDeps): App {
     audit,
   );
   let forward: (event: WorkflowEvent) => void = () => {};
+  let narrate: (event: WorkflowEvent) => void = () => {};
+  const assistantConfig = deps.assistant ?? DEFAULT_ASSISTANT_CONFIG;
   const engine = new WorkflowEngine({
     store: new SqlWorkflowStore(deps.db),
-    definitions: deps.workflows(fleet),
+    definitions: deps.workflows(fleet, { explain: buildExplainer(assistantConfig) }),
     secrets: deps.secrets,
     clock,
-    onEvent: (event) => forward(event),
+    onEvent: (event) => {
+      forward(event);
+      narrate(event);
+    },
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
   });
+  // REST and chat go through the same guard: decision policy and audit for every command a person gives.
+  const guarded = new GuardedWorkflows(engine, decisions, audit, users);
+  const assistant = createAssistant({
+    db: deps.db,
+    fleet,
+    workflows: guarded,
+    // A person's own chat message recognised by the server as an approval or rejection (never a model's).
+    decide: (runId, cmd) => guarded.decide(runId, cmd),
+    config: assistantConfig,
+    clock,
+    logger: deps.logger,
+  });
+  narrate = assistant.onWorkflowEvent;
   const express = createHttpApp({
     db: deps.db,
     engine,
@@ -96,11 +131,12 @@ export function createApp(deps: AppDeps): App {
     actorOf,
     auth,
     audit,
-    decisions,
+    workflows: guarded,
     corsOrigins: deps.security.corsOrigins,
     loginLimitPerMinute: deps.security.loginLimitPerMinute,
     version: deps.version,
     webDist: deps.webDist,
+    assistant,
   });
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);
@@ -108,6 +144,7 @@ export function createApp(deps: AppDeps): App {
   authenticateSockets(io.of('/'), auth);
   forward = registerWorkflowHandlers(io.of('/'), engine);
   registerFleetHandlers(io.of('/'), fleet);
+  registerChatHandlers(io.of('/'), assistant);
 
   return {
     http,
@@ -117,11 +154,13 @@ export function createApp(deps: AppDeps): App {
     auth,
     audit,
     decisions,
+    assistant,
     async listen(port, host = '0.0.0.0') {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => resolve());
       });
+      await assistant.recover();
       // Listen first: recovered runs may wait for agents, which need the port to reconnect.
       const recovered = await engine.recover();
       if (recovered > 0) deps.logger.info({ recovered }, 'resumed unfinished workflow runs');
@@ -131,6 +170,7 @@ export function createApp(deps: AppDeps): App {
       return typeof address === 'object' && address ? address.port : port;
     },
     async close() {
+      await assistant.close();
       await engine.stop();
       await fleet.close();
       await io.close(); // also closes the HTTP server

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { SecurityOptions } from './app';
+import type { AssistantConfig } from './assistant/config';
 import { parseApproverRoles } from './auth/decision-policy';
 import type { FleetOptions } from './fleet/fleet';
 
@@ -62,6 +63,20 @@ const envSchema = z.object({
     .int()
     .min(1000)
     .default(10 * 60_000),
+  /** Who answers the chat: `local` (built in, offline) or `openai` (any OpenAI-compatible API). Default local. */
+  DEPLOYBOT_AI_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  /** What answers when the openai provider fails before it said anything: `local` or `none`. Default local. */
+  DEPLOYBOT_AI_FALLBACK: z.enum(['local', 'none']).default('local'),
+  /** API key of the openai provider. Never logged. */
+  OPENAI_API_KEY: z.string().optional(),
+  /** Base URL of an OpenAI-compatible API (e.g. http://127.0.0.1:11434/v1). Default OpenAI's. */
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Model of the openai provider. Default gpt-4o-mini. */
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Longest silence tolerated from the model endpoint, ms. Default 60000. */
+  DEPLOYBOT_AI_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Model → tools rounds for one message. Default 6. */
+  DEPLOYBOT_AI_MAX_TOOL_ROUNDS: z.coerce.number().int().min(1).max(20).default(6),
 });
 
 export type Config = {
@@ -77,6 +92,7 @@ export type Config = {
   adminToken?: string;
   secretKey?: string;
   security: SecurityOptions;
+  assistant: AssistantConfig;
 };
 
 /** Reads the configuration from the environment; a bad value stops the start with a message naming it. */
@@ -96,6 +112,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
     demo: e.DEPLOYBOT_DEMO === 'true' || e.DEPLOYBOT_DEMO === '1',
     connectTimeoutMs: e.DEPLOYBOT_CONNECT_TIMEOUT_MS,
+    assistant: {
+      provider: e.DEPLOYBOT_AI_PROVIDER,
+      fallback: e.DEPLOYBOT_AI_FALLBACK,
+      openai: {
+        apiKey: e.OPENAI_API_KEY || undefined,
+        baseURL: e.OPENAI_BASE_URL,
+        model: e.OPENAI_MODEL,
+        timeoutMs: e.DEPLOYBOT_AI_TIMEOUT_MS,
+        maxToolRounds: e.DEPLOYBOT_AI_MAX_TOOL_ROUNDS,
+      },
+    },
     adminToken: e.DEPLOYBOT_ADMIN_TOKEN,
     secretKey: e.DEPLOYBOT_SECRET_KEY,
     security: {

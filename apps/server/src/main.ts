@@ -29,9 +29,10 @@ async function main(): Promise<void> {
     logger,
     version,
     fleet: config.fleet,
-    workflows: (fleet) =>
+    workflows: (fleet, { explain }) =>
       builtInWorkflows({
         fleet,
+        explain,
         // Runnable as is on this machine; on another server, install the agent and drop the `node …` prefix.
         enrollCommand: (hostname, token) =>
           `DEPLOYBOT_TOKEN=${token} node ${AGENT_BIN} --controller ${config.fleet.publicUrl} --hostname ${hostname} --workdir ${join(agentsDir, hostname)}`,
@@ -42,9 +43,21 @@ async function main(): Promise<void> {
     deadlineSweepMs: config.deadlineSweepMs,
     security: config.security,
     secrets: await loadSecretBox(config.secretKey, config.dataDir),
+    assistant: config.assistant,
   });
   const port = await app.listen(config.port, config.host);
   logger.info({ port, url: `http://localhost:${port}/` }, 'DeployBot controller listening');
+  const ai = app.assistant.status();
+  logger.info(
+    { provider: ai.provider, model: ai.model, fallback: ai.fallback, ready: ai.ready },
+    'assistant ready',
+  );
+  if (ai.reason) logger.warn(`assistant: ${ai.reason}`);
+  if (config.assistant.provider === 'local' && config.assistant.openai.apiKey) {
+    logger.info(
+      'OPENAI_API_KEY is set but DEPLOYBOT_AI_PROVIDER is local: set it to openai to use the model',
+    );
+  }
   const bootstrap = await app.auth.bootstrap(config.adminToken);
   if (bootstrap?.generated) {
     // Printed once, on the first start of an empty database; only its hash is stored.

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Assistant } from '../assistant/assistant';
 import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
-import type { DecisionPolicy } from '../auth/decision-policy';
+import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
@@ -28,7 +28,8 @@ export interface HttpDeps {
   actorOf: ActorResolver;
   auth: AuthService;
   audit: AuditLog;
-  decisions: DecisionPolicy;
+  /** The engine's commands behind the decision policy and the audit log. */
+  workflows: GuardedWorkflows;
   /** Origins allowed to call the API from a browser (CORS); empty means same-origin only. */
   corsOrigins: string[];
   /** Login attempts allowed per address per minute. */
@@ -54,7 +55,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.use('/health', healthRouter(deps.db, deps.version));
   app.use('/v1', authRouter(deps.auth, deps.audit, { loginLimitPerMinute: deps.loginLimitPerMinute }));
-  app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.actorOf, deps.decisions, deps.audit));
+  app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.workflows, deps.actorOf, deps.audit));
   app.use('/v1/agents', agentsRouter(deps.fleet, deps.actorOf));
   app.use('/v1/repositories', repositoriesRouter(deps.fleet, deps.actorOf));
   app.use('/v1/jobs', jobsRouter(deps.fleet, deps.actorOf));

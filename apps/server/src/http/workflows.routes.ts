@@ -10,7 +10,7 @@ import {
 } from '@deploybot/shared';
 import { Router } from 'express';
 import type { AuditLog } from '../auth/audit-log';
-import type { DecisionPolicy } from '../auth/decision-policy';
+import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { WorkflowEngine } from '../engine/engine';
 import type { ActorResolver } from './actor';
 import { HttpError, parseOr400 } from './http-error';
@@ -18,8 +18,8 @@ import { HttpError, parseOr400 } from './http-error';
 /** The workflow API, with the paths and fields documented for users. */
 export function workflowsRouter(
   engine: WorkflowEngine,
+  workflows: GuardedWorkflows,
   actorOf: ActorResolver,
-  decisions: DecisionPolicy,
   audit: AuditLog,
 ): Router {
   const router = Router();
@@ -32,9 +32,7 @@ export function workflowsRouter(
   router.post('/start', async (req, res) => {
     const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
     const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
-    const run = await engine.start(workflow_name, context, actorOf(req));
-    await audit.record(actorOf(req), 'workflow.start', run.id, { workflow: run.name });
-    res.status(201).json(run);
+    res.status(201).json(await workflows.start(workflow_name, context, actorOf(req)));
   });
 
   router.get('/', async (req, res) => {
@@ -49,48 +47,27 @@ export function workflowsRouter(
   router.post('/:id/approve', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(approveBodySchema, req.body, 'body');
-    const before = await engine.get(id);
-    decisions.check(req.principal!.user, before, body.approved);
-    const run = await engine.decide(id, {
+    const command = {
       approved: body.approved,
       input: body.user_input,
       note: body.note ?? null,
       stepId: body.step_id,
       by: actorOf(req),
-    });
-    await audit.record(actorOf(req), body.approved ? 'workflow.approve' : 'workflow.reject', run.id, {
-      workflow: run.name,
-      step: before.currentStep,
-      note: body.note ?? null,
-    });
-    res.json(run);
+    };
+    res.json(await workflows.decide(id, command, req.principal!.user));
   });
 
   router.post('/:id/input', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(submitInputBodySchema, req.body, 'body');
-    const run = await engine.submitInput(id, {
-      value: body.value,
-      note: body.note ?? null,
-      stepId: body.step_id,
-      by: actorOf(req),
-    });
-    await audit.record(actorOf(req), 'workflow.input', run.id, {
-      workflow: run.name,
-      step: body.step_id ?? null,
-    });
-    res.json(run);
+    const command = { value: body.value, note: body.note ?? null, stepId: body.step_id, by: actorOf(req) };
+    res.json(await workflows.submitInput(id, command));
   });
 
   router.post('/:id/cancel', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(cancelBodySchema, req.body ?? {}, 'body');
-    const run = await engine.cancel(id, { by: actorOf(req), reason: body.reason ?? null });
-    await audit.record(actorOf(req), 'workflow.cancel', run.id, {
-      workflow: run.name,
-      reason: body.reason ?? null,
-    });
-    res.json(run);
+    res.json(await workflows.cancel(id, { by: actorOf(req), reason: body.reason ?? null }));
   });
 
   /** The run's sealed values in clear (e.g. register_agent's join token), for its starter or an admin; audited. */

@@ -1,0 +1,68 @@
+import type { QuickAction } from '@deploybot/shared';
+import type { ChatDecision } from './approval-intent';
+import type { ConversationRun } from './provider';
+import type { DecideFn } from './workflows-port';
+
+export interface DecisionReply {
+  content: string;
+  quickActions: QuickAction[];
+  runId: string | null;
+}
+
+const buttons = (r: ConversationRun): QuickAction[] => [
+  { kind: 'approve', label: `Approve “${r.waiting!.title}”`, runId: r.id, stepId: r.waiting!.stepId },
+  { kind: 'reject', label: `Reject “${r.waiting!.title}”`, runId: r.id, stepId: r.waiting!.stepId },
+];
+
+/**
+ * A person wrote an unambiguous approval or rejection: the server decides the one step of this conversation
+ * that waits for approval, as that person. With none or several waiting, it decides nothing and says why.
+ */
+export async function applyChatDecision(
+  decision: ChatDecision,
+  runs: ConversationRun[],
+  by: string,
+  decide: DecideFn,
+): Promise<DecisionReply> {
+  const verb = decision.approved ? 'approve' : 'reject';
+  const waiting = runs.filter((r) => r.status === 'waiting' && r.waiting?.kind === 'approval');
+  if (waiting.length === 0) {
+    return {
+      content: `Nothing started from this conversation is waiting for approval, so there is nothing to ${verb}.`,
+      quickActions: [],
+      runId: null,
+    };
+  }
+  if (waiting.length > 1) {
+    return {
+      content: [
+        `${waiting.length} steps are waiting for approval, so “${verb}” is ambiguous; nothing was decided. Use the buttons:`,
+        ...waiting.map(
+          (r) =>
+            `- **${r.title}** (run \`${r.id.slice(0, 8)}\`) at “${r.waiting!.title}”: ${r.waiting!.summary ?? ''}`,
+        ),
+      ].join('\n'),
+      quickActions: waiting.flatMap(buttons),
+      runId: null,
+    };
+  }
+  const run = waiting[0]!;
+  const step = run.waiting!;
+  try {
+    await decide(run.id, { approved: decision.approved, stepId: step.stepId, note: decision.note, by });
+    return {
+      content: decision.approved
+        ? `✓ Approved “${step.title}” of **${run.title}**${decision.note ? ` (${decision.note})` : ''}. Continuing…`
+        : `✗ Rejected “${step.title}” of **${run.title}**${decision.note ? `: ${decision.note}` : ''}. The run stops here.`,
+      quickActions: [],
+      runId: run.id,
+    };
+  } catch (err) {
+    const known = err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+    return {
+      content: `Your decision was not recorded: ${known ? (err as Error).message : 'internal error'}.`,
+      quickActions: [],
+      runId: run.id,
+    };
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Intent recognition for the local assistant: weighted patterns over the normalised message, highest total
+ * wins, ties go to the intent listed first. Deterministic, no model, no network.
+ */
+
+export const INTENTS = [
+  'register_agent',
+  'deploy_application',
+  'troubleshoot_failure',
+  'health_check',
+  'cancel_workflow',
+  'job_logs',
+  'agent_details',
+  'list_agents',
+  'list_jobs',
+  'recent_failures',
+  'deployment_stats',
+  'deployment_history',
+  'show_workflows',
+  'list_runs',
+  'workflow_status',
+  'list_repositories',
+  'approval_request',
+  'help',
+] as const;
+export type Intent = (typeof INTENTS)[number];
+
+type Rule = [pattern: RegExp, weight: number];
+
+const HOSTNAME_LIKE = String.raw`[a-z0-9]+(?:[-.][a-z0-9]+)*-?\d+[a-z0-9.-]*|[a-z0-9]+(?:-[a-z0-9]+)+`;
+const MACHINE = '(?:agents?|servers?|hosts?|machines?|nodes?|box(?:es)?|runners?|workers?)';
+const FLEET_NOUN = '(?:agents|servers|hosts|machines|nodes|boxes|fleet)';
+
+const RULES: Record<Intent, Rule[]> = {
+  register_agent: [
+    [/\b(register|enrol+|onboard|provision)\b/, 4],
+    [
+      new RegExp(
+        String.raw`\b(add|connect|set ?up|join|attach|bring)\b.{0,30}\b(new |another )?${MACHINE}\b`,
+      ),
+      4,
+    ],
+    [new RegExp(String.raw`\b(new|another)\s+${MACHINE}\b`), 2],
+    [/\bnew (agent|server|host|machine|node)\s*:/, 2],
+  ],
+  deploy_application: [
+    [/\b(deploy|redeploy|ship|roll ?out|promote)\b/, 4],
+    [/\brelease\b(?! notes)/, 3],
+    [/\b(push|put)\b.{0,40}\b(to|on|onto|into)\b/, 3],
+    [/\bgo live\b/, 4],
+    [/\b(need|want|get|have)\b.{0,40}\bdeployed\b/, 4],
+    [/\bget\b.{0,40}\bout to\b/, 4],
+  ],
+  troubleshoot_failure: [
+    [/\bwhy\b.{0,60}\b(fail|failed|failing|fails|broke|broken|crash|crashed|error|errored)\b/, 7],
+    [/\b(fail|failed|failing|broke|broken|crash|crashed)\b.{0,60}\bwhy\b/, 7],
+    [/\b(troubleshoot|diagnose|debug|investigate)\b/, 6],
+    [/\broot cause\b/, 6],
+    [/\b(went wrong|figure out why|what happened)\b/, 6],
+    [/\bfix\b.{0,40}\b(fail|failed|failing|failure|broken|deploy)/, 6],
+  ],
+  health_check: [
+    [/\bhealth ?(check|report|status)\b/, 8],
+    [/\bcheck\b.{0,30}\bhealth\b/, 8],
+    [/\bsanity check\b/, 6],
+    [/\b(system|fleet|cluster|platform|overall) health\b/, 8],
+    [
+      /\bhow (is|are) (the |our )?(fleet|system|systems|things|everything|infrastructure|infra|cluster|platform)\b/,
+      6,
+    ],
+    [/\bis everything (ok|okay|fine|healthy|alright|all right|good|working)\b/, 6],
+    [/\b(all|every) (systems?|agents?|servers?) (healthy|ok|okay|fine|up)\b/, 6],
+    [/\bsystem (check|status)\b/, 5],
+  ],
+  cancel_workflow: [
+    [/\b(cancel|abort|terminate|halt)\b/, 6],
+    [/\bstop\b.{0,30}\b(it|that|this|run|workflow|deploy|deployment|registration|check)\b/, 6],
+  ],
+  job_logs: [
+    [/(?<![-.\w])logs?(?![-.\w])/, 6],
+    [/\b(output|stderr|stdout)\b.{0,40}\b(job|deploy|deployment|run|failure)\b/, 6],
+    [/\b(job|deploy|deployment|run)\b.{0,20}\b(print|printed|output|say|said|write|wrote)\b/, 6],
+  ],
+  agent_details: [
+    [
+      new RegExp(
+        String.raw`\bwhat('?s| is| was)? (deployed |running |installed )?on (${HOSTNAME_LIKE}|the (server|agent|host|machine|box))\b`,
+      ),
+      6,
+    ],
+    [
+      new RegExp(
+        String.raw`\b(tell me about|details (of|for|about)|info (on|about)|describe|status of) (${HOSTNAME_LIKE})\b`,
+      ),
+      6,
+    ],
+    [
+      new RegExp(
+        String.raw`\bis (${HOSTNAME_LIKE}) (online|offline|up|down|healthy|ok|okay|alive|connected|reachable|draining)\b`,
+      ),
+      6,
+    ],
+  ],
+  list_agents: [
+    [new RegExp(String.raw`\b(which|what|list|show|all|how many|any)\b.{0,30}\b${FLEET_NOUN}\b`), 4],
+    [new RegExp(String.raw`\b${FLEET_NOUN}\b.{0,20}\b(offline|online|down|up|draining|unreachable)\b`), 2],
+    [/^(agents|servers|hosts)$/, 4],
+  ],
+  list_jobs: [
+    [/\b(list|show|which|what|recent|running|pending|active|current|queued)\b.{0,30}\bjobs\b/, 5],
+    [/\bjobs\b.{0,20}\b(running|pending|queued)\b/, 5],
+  ],
+  recent_failures: [
+    [/\b(failures|failed (jobs|deployments|deploys))\b/, 4],
+    [/\bwhat (failed|broke)\b/, 5],
+    [/\b(anything|something) fail(ed)?\b/, 5],
+  ],
+  deployment_stats: [
+    [/\b(success|failure|error) rate\b/, 8],
+    [/\b(stats|statistics|metrics|kpis?|p50|p95|p99)\b/, 7],
+    [/\bhow (long|fast|slow) (do|does|are|is)\b/, 6],
+    [/\bhow many (deployments|deploys|jobs|releases)\b/, 6],
+  ],
+  deployment_history: [
+    [/\b(deployment|deploy|release) history\b/, 8],
+    [/\bhistory of\b/, 6],
+    [/\b(last|recently|previously) deployed\b/, 6],
+    [/\bwhen (was|were|did)\b.{0,40}\bdeploy/, 7],
+    [/\b(past|previous|earlier) (deployments|deploys|releases)\b/, 7],
+  ],
+  show_workflows: [
+    [/\bworkflows?\b.{0,30}\b(available|templates?|definitions?|exist|there|can i|can you|start)\b/, 6],
+    [/\b(show|list|available|which|what)\b.{0,12}\bworkflows?( templates?| definitions?)?\s*\??$/, 6],
+    [/\bworkflow (templates|definitions|types)\b/, 6],
+  ],
+  list_runs: [
+    [
+      /\b(active|running|open|waiting|ongoing|current|past|finished|completed|previous|recent) (workflows|workflow runs|runs)\b/,
+      7,
+    ],
+    [/\bwhat('?s| is) (running|going on|happening)( right)?( now)?\b/, 6],
+    [/\b(list|show)\b.{0,20}\bruns\b/, 6],
+  ],
+  workflow_status: [
+    [
+      /\b(status|progress|state)\b.{0,30}\b(my|the|this|that|our) (deploy|deployment|registration|run|workflow|check|troubleshooting|health check)\b/,
+      7,
+    ],
+    [/\bstatus of (run|workflow)\b/, 7],
+    [
+      /\bhow('?s| is| are)\b.{0,20}\b(registration|deployment|rollout|run|workflow|troubleshooting) (going|doing|coming)\b/,
+      7,
+    ],
+    [/\bwhere are we\b/, 6],
+    [/\bis it (done|finished|complete)\b/, 6],
+  ],
+  list_repositories: [
+    [/\b(repositories|repos)\b/, 5],
+    [/\b(which|what|list|show)\b.{0,20}\b(apps|applications|projects|services)\b/, 4],
+    [/\bwhat can i deploy\b/, 6],
+  ],
+  approval_request: [
+    [/\b(waiting|pending|needs?)\b.{0,30}\b(my )?(approval|decision|sign[- ]?off)\b/, 8],
+    [/\b(can|should|may|could) (i|we) (approve|reject)\b/, 8],
+    [/\b(approve|approved|reject|rejected|approval)\b/, 5],
+  ],
+  help: [
+    [/^(hi|hello|hey|hiya|good (morning|afternoon|evening)|yo)\b/, 3],
+    [/^(help|\?|menu|commands|usage)\b/, 4],
+    [/\bwhat can you do\b/, 6],
+    [/\bhow (do i|can i) use you\b/, 6],
+  ],
+};
+
+export interface IntentScore {
+  intent: Intent | 'unknown';
+  score: number;
+  /** Runner-up score, for callers that want to know how clear the choice was. */
+  runnerUp: number;
+}
+
+/** Lower-case, straight quotes, single spaces, no trailing punctuation. */
+export function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[’‘`]/g, "'")
+    .replace(/[“”]/g, '"')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[.!?…]+$/, '')
+    .trim();
+}
+
+export function recognizeIntent(text: string): IntentScore {
+  const t = normalize(text);
+  const scores = INTENTS.map((intent) => ({
+    intent,
+    score: RULES[intent].reduce((sum, [re, w]) => sum + (re.test(t) ? w : 0), 0),
+  }));
+  // Stable sort keeps INTENTS order for ties.
+  const sorted = [...scores].sort((a, b) => b.score - a.score);
+  const [best, second] = sorted;
+  if (!best || best.score === 0) return { intent: 'unknown', score: 0, runnerUp: 0 };
+  return { intent: best.intent, score: best.score, runnerUp: second?.score ?? 0 };
+}

@@ -1,0 +1,158 @@
+/** Markdown for the local assistant's answers, from tool results. Pure functions. */
+
+type Json = Record<string, unknown>;
+
+export function ago(iso: unknown, now = Date.now()): string {
+  if (typeof iso !== 'string') return 'never';
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+const short = (id: unknown) => (typeof id === 'string' ? id.slice(0, 8) : '?');
+const ms = (v: unknown) =>
+  typeof v !== 'number'
+    ? 'n/a'
+    : v < 1000
+      ? `${v} ms`
+      : v < 120_000
+        ? `${(v / 1000).toFixed(1)} s`
+        : `${Math.round(v / 60_000)} min`;
+
+export function agentsReply(result: Json, filter: { status?: string; environment?: string }): string {
+  const agents = (result.agents as Json[]) ?? [];
+  const total = result.total as number;
+  const what = [filter.status, filter.environment].filter(Boolean).join(' ');
+  if (total === 0) return 'No agents are registered yet. Say “register a new agent called …” to add one.';
+  if (agents.length === 0) return `No ${what} agents right now (${total} registered).`;
+  const online = agents.filter((a) => a.status === 'online').length;
+  const lines = agents.map(
+    (a) =>
+      `- \`${a.hostname}\` — **${a.status}** · ${a.environment} · ${a.runningJobs} running job(s) · last heartbeat ${ago(a.lastHeartbeatAt)}`,
+  );
+  const head = what
+    ? `**${agents.length} ${what} agent(s)** of ${total}:`
+    : `**${agents.length} agent(s)**, ${online} online:`;
+  return [head, ...lines].join('\n');
+}
+
+export function agentReply(result: Json): string {
+  const a = result.agent as Json;
+  const deployed = (result.deployed as Json[]) ?? [];
+  const jobs = (result.recentJobs as Json[]) ?? [];
+  const lines = [
+    `**${a.hostname}** is **${a.status}** (${a.environment}${a.version ? `, agent ${a.version}` : ''}), last heartbeat ${ago(a.lastHeartbeatAt)}, ${a.runningJobs} running job(s).`,
+  ];
+  if (a.workdirWritable === false) lines.push('⚠ Its work dir is not writable.');
+  lines.push('', deployed.length ? '**Deployed now:**' : 'Nothing has been deployed on it yet.');
+  for (const d of deployed)
+    lines.push(
+      `- \`${d.repository}\` at \`${d.ref}\` (\`${String(d.sha).slice(0, 7)}\`), ${ago(d.deployedAt)}`,
+    );
+  if (jobs.length) {
+    lines.push('', '**Recent jobs:**', ...jobs.map(jobLine));
+  }
+  return lines.join('\n');
+}
+
+export function jobLine(j: Json): string {
+  return `- \`${short(j.id)}\` ${j.repository}@${j.ref} on ${j.agent} — **${j.status}**${j.error ? `: ${String(j.error).slice(0, 160)}` : ''} (${ago(j.createdAt)})`;
+}
+
+export function jobsReply(result: Json, empty: string): string {
+  const jobs = ((result.jobs ?? result.deployments) as Json[]) ?? [];
+  if (jobs.length === 0) return empty;
+  return [`**${jobs.length} job(s)**, newest first:`, ...jobs.map(jobLine)].join('\n');
+}
+
+export function logsReply(result: Json): string {
+  const job = result.job as Json;
+  const lines = (result.lines as Json[]) ?? [];
+  const head = `Last ${lines.length} line(s) of job \`${short(job.id)}\` (${job.repository}@${job.ref} on ${job.agent}, **${job.status}**${job.error ? `: ${job.error}` : ''}):`;
+  if (lines.length === 0) return `${head}\n\n_(no log lines)_`;
+  const body = lines.map((l) => `${l.stream === 'stderr' ? '!' : ' '} ${l.line}`).join('\n');
+  return `${head}\n\n\`\`\`\n${body}\n\`\`\``;
+}
+
+export function failuresReply(result: Json): string {
+  const groups = (result.groups as Json[]) ?? [];
+  if (!result.unresolved) return `No unresolved failures in the last ${result.hours} h. 🎉`;
+  return [
+    `**${result.unresolved} unresolved failure(s)** in the last ${result.hours} h:`,
+    ...groups.map(
+      (g) =>
+        `- ${g.count} × ${g.label} — ${(g.repositories as string[]).join(', ')} on ${(g.agents as string[]).join(', ')}`,
+    ),
+    '',
+    'Say “why did my last deployment fail?” to troubleshoot the latest one.',
+  ].join('\n');
+}
+
+export function statsReply(result: Json): string {
+  const windows = (result.windows as Json[]) ?? [];
+  const rows = windows.map((w) => {
+    const d = w.durationMs as Json;
+    return `| ${w.window} | ${w.finished} | ${w.successRate === null ? '—' : `${w.successRate}%`} | ${ms(d.p50)} | ${ms(d.p95)} | ${w.failed} |`;
+  });
+  return ['| Window | Finished | Success | p50 | p95 | Failed |', '|---|---|---|---|---|---|', ...rows].join(
+    '\n',
+  );
+}
+
+export function runReply(run: Json): string {
+  const steps = (run.steps as Json[]) ?? [];
+  const icon: Record<string, string> = {
+    completed: '✓',
+    skipped: '↷',
+    failed: '✗',
+    cancelled: '✗',
+    in_progress: '◐',
+    awaiting_approval: '⏸',
+    awaiting_input: '⏸',
+    pending: '○',
+  };
+  const lines = [`**${run.title}** (run \`${short(run.id)}\`) is **${run.status}** — ${run.progress}%`];
+  steps.forEach((s, i) => {
+    lines.push(
+      `${icon[s.status as string] ?? '○'} ${i + 1}/${steps.length} ${s.title}${s.summary ? ` — ${s.summary}` : ''}${s.error && s.status === 'failed' ? ` (${s.error})` : ''}`,
+    );
+  });
+  if (run.error) lines.push('', String(run.error));
+  return lines.join('\n');
+}
+
+export function runsReply(result: Json, state: string): string {
+  const runs = (result.runs as Json[]) ?? [];
+  if (runs.length === 0)
+    return state === 'active' ? 'No workflow is running or waiting.' : 'No workflow runs yet.';
+  return [
+    `**${runs.length} ${state === 'all' ? '' : `${state} `}run(s):**`,
+    ...runs.map(
+      (r) =>
+        `- \`${short(r.id)}\` ${r.title} — **${r.status}** ${r.progress}%${r.currentStep ? ` at ${r.currentStep}` : ''}, by ${r.startedBy} ${ago(r.createdAt)}`,
+    ),
+  ].join('\n');
+}
+
+export function workflowsReply(result: Json): string {
+  const workflows = (result.workflows as Json[]) ?? [];
+  return [
+    'Here are the workflows I can start for you:',
+    ...workflows.map(
+      (w) => `- **${w.title}** (\`${w.name}\`) — ${w.description} ${(w.steps as Json[]).length} steps.`,
+    ),
+  ].join('\n');
+}
+
+export const HELP = [
+  'I’m the DeployBot assistant (running on the built-in **local** engine). I can:',
+  '- **register** a new agent — “register a new agent called prod-server-03”',
+  '- **deploy** a repository — “deploy myorg/frontend to production”',
+  '- **troubleshoot** a failure — “why did my last deployment fail?”',
+  '- run a **health check** — “run a system health check”',
+  '- answer questions about the fleet — “which agents are offline?”, “what’s deployed on web-01?”, “show me the logs of the last failed job”',
+  '',
+  'Workflows ask for your approval at their gates; nothing changes before you click **Approve** (or write “approve”).',
+].join('\n');

@@ -1,0 +1,223 @@
+import { HOSTNAME_RE } from '@deploybot/shared';
+import { type Intent, normalize, recognizeIntent } from './intents';
+import { type FleetSnapshot, findAgent, resolveEnvironment, resolveRepository } from './resolver';
+import { extractSlots, type Slots } from './slots';
+
+export type SlotValues = Record<string, string | number>;
+
+/** A question the assistant asks before it can act, and what it remembers for the answer. */
+export interface Clarification {
+  about: Intent;
+  ask: string;
+  question: string;
+  /** Messages the person can send with one click (each a complete request). */
+  options: { label: string; message: string }[];
+  /** Slots already known, kept for the next message. */
+  known: SlotValues;
+}
+
+export type Understanding =
+  | { intent: Intent | 'unknown'; slots: SlotValues }
+  | { intent: 'clarify'; slots: { about: Intent; ask: string }; clarification: Clarification };
+
+/** State kept between turns when the assistant asked something. */
+export interface Pending {
+  intent: Intent;
+  ask: string;
+  known: SlotValues;
+}
+
+const clarify = (c: Omit<Clarification, 'known'> & { known?: SlotValues }): Understanding => ({
+  intent: 'clarify',
+  slots: { about: c.about, ask: c.ask },
+  clarification: { ...c, known: c.known ?? {} },
+});
+
+/** Drops undefined entries. */
+function defined(values: Record<string, string | number | undefined>): SlotValues {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as SlotValues;
+}
+
+/**
+ * Intent plus slots, resolved against the fleet: what the local assistant will do, or what it must ask.
+ * `pending` is the question asked on the previous turn: a short answer ("staging", "myorg/frontend",
+ * "web-07") fills it in.
+ */
+export function understand(text: string, fleet: FleetSnapshot, pending?: Pending | null): Understanding {
+  const recognised = recognizeIntent(text);
+  const slots = extractSlots(text);
+  const continues =
+    pending &&
+    (recognised.intent === 'unknown' || recognised.intent === pending.intent || recognised.score < 4);
+  if (continues) return resolve(pending.intent, slots, fleet, pending, text);
+  if (recognised.intent === 'unknown') return { intent: 'unknown', slots: {} };
+  return resolve(recognised.intent, slots, fleet, null, text);
+}
+
+function resolve(
+  intent: Intent,
+  s: Slots,
+  fleet: FleetSnapshot,
+  pending: Pending | null,
+  text: string,
+): Understanding {
+  const known = pending?.known ?? {};
+  const bare = normalize(text);
+  const bareName = /^[a-z0-9][a-z0-9.-]*$/.test(bare) && HOSTNAME_RE.test(bare) ? bare : undefined;
+  const environment = s.environment ? resolveEnvironment(s.environment, fleet) : undefined;
+
+  switch (intent) {
+    case 'register_agent': {
+      const hostname =
+        s.hostname ?? s.hostnameLike[0] ?? (pending?.ask === 'hostname' ? bareName : undefined);
+      const values = defined({
+        hostname,
+        environment: environment ?? (known.environment as string | undefined),
+        labels: s.labels ?? (known.labels as string | undefined),
+      });
+      if (!hostname) {
+        return clarify({
+          about: intent,
+          ask: 'hostname',
+          question: 'What is the host name of the new server (e.g. `prod-server-03`)?',
+          options: [],
+          known: values,
+        });
+      }
+      if (findAgent(hostname, fleet)) {
+        return clarify({
+          about: intent,
+          ask: 'hostname',
+          question: `An agent named \`${hostname}\` is already registered. Which host name should the new agent have?`,
+          options: [],
+          known: { ...values, hostname: '' },
+        });
+      }
+      return { intent, slots: values };
+    }
+
+    case 'deploy_application': {
+      const words = pending?.ask === 'repository' ? [...s.words, ...bare.split(/\s+/)] : s.words;
+      const repo = resolveRepository(s.repositories, words, fleet);
+      const env = environment ?? (known.environment as string | undefined);
+      const ref = s.ref ?? (known.ref as string | undefined);
+      const keep = defined({ ref, environment: env });
+      if (repo.kind !== 'found' && typeof known.repository === 'string' && repo.kind === 'missing') {
+        const r = fleet.repositories.find((x) => x.name === known.repository);
+        if (r)
+          return {
+            intent,
+            slots: defined({ repository: r.name, ref: ref ?? r.defaultRef, environment: env }),
+          };
+      }
+      if (repo.kind === 'found') {
+        return {
+          intent,
+          slots: defined({ repository: repo.name, ref: ref ?? repo.defaultRef, environment: env }),
+        };
+      }
+      const suffix = `${ref ? ` at ${ref}` : ''}${env ? ` to ${env}` : ''}`;
+      const options = repo.candidates.slice(0, 6).map((name) => ({
+        label: name,
+        message: `Deploy ${name}${suffix}`,
+      }));
+      const question =
+        repo.kind === 'unknown'
+          ? `\`${repo.name}\` is not a registered repository. Which one do you mean?`
+          : repo.kind === 'ambiguous'
+            ? `Several repositories match: ${repo.candidates.map((c) => `\`${c}\``).join(', ')}. Which one?`
+            : repo.candidates.length > 0
+              ? 'Which repository should I deploy?'
+              : 'No repository is registered yet: register one with `POST /v1/repositories` first.';
+      return clarify({ about: intent, ask: 'repository', question, options, known: keep });
+    }
+
+    case 'troubleshoot_failure':
+      return { intent, slots: defined({ job_id: s.jobId }) };
+
+    case 'health_check':
+      return { intent, slots: defined({ stuck_after_minutes: s.minutes }) };
+
+    case 'list_agents':
+      return {
+        intent,
+        slots: defined({
+          status: s.agentStatus,
+          environment: environment ?? fleetEnvironmentWord(text, fleet),
+        }),
+      };
+
+    case 'agent_details': {
+      const hostname =
+        s.hostnameLike.find((h) => findAgent(h, fleet)) ??
+        s.hostnameLike[0] ??
+        (pending?.ask === 'hostname' ? bareName : undefined);
+      const options = fleet.agents.slice(0, 6).map((a) => ({
+        label: a.hostname,
+        message: `What's deployed on ${a.hostname}?`,
+      }));
+      if (!hostname) {
+        return clarify({ about: intent, ask: 'hostname', question: 'Which agent do you mean?', options });
+      }
+      if (!findAgent(hostname, fleet)) {
+        const known = fleet.agents.map((a) => `\`${a.hostname}\``).join(', ');
+        return clarify({
+          about: intent,
+          ask: 'hostname',
+          question: `There is no agent \`${hostname}\`.${known ? ` Registered: ${known}.` : ' No agent is registered yet.'} Which one do you mean?`,
+          options,
+        });
+      }
+      return { intent, slots: { hostname } };
+    }
+
+    case 'list_jobs':
+    case 'deployment_history': {
+      const hostname = s.hostnameLike.find((h) => findAgent(h, fleet));
+      let repository: string | undefined;
+      if (s.repositories.length > 0 || s.words.length > 0) {
+        const repo = resolveRepository(s.repositories, s.words, fleet);
+        if (repo.kind === 'found') repository = repo.name;
+        if (repo.kind === 'ambiguous') {
+          return clarify({
+            about: intent,
+            ask: 'repository',
+            question: `Several repositories match: ${repo.candidates.map((c) => `\`${c}\``).join(', ')}. Which one?`,
+            options: repo.candidates.map((c) => ({
+              label: c,
+              message: intent === 'list_jobs' ? `Show jobs of ${c}` : `Deployment history of ${c}`,
+            })),
+          });
+        }
+      }
+      return {
+        intent,
+        slots: defined({
+          status: intent === 'list_jobs' ? s.jobStatus : undefined,
+          repository,
+          hostname: hostname ?? (repository ? undefined : undefined),
+        }),
+      };
+    }
+
+    case 'job_logs':
+      return { intent, slots: s.jobId ? { job_id: s.jobId } : { which: s.which ?? 'last' } };
+
+    case 'list_runs':
+      return { intent, slots: { state: s.runState ?? 'active' } };
+
+    case 'workflow_status':
+    case 'cancel_workflow':
+      return { intent, slots: defined({ run_id: s.runId }) };
+
+    default:
+      return { intent, slots: {} };
+  }
+}
+
+/** "list production agents" names an environment without a preposition. */
+function fleetEnvironmentWord(text: string, fleet: FleetSnapshot): string | undefined {
+  const words = normalize(text).split(/\s+/);
+  const envs = new Set([...fleet.agents.map((a) => a.environment), 'production', 'staging', 'development']);
+  return words.find((w) => envs.has(w));
+}

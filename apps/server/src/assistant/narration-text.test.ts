@@ -1,0 +1,130 @@
+import type { StepRecord, WorkflowRun } from '@deploybot/shared';
+import { describe, expect, it } from 'vitest';
+import { finalMessage, narrationOf, stepMessage } from './narration-text';
+
+const step = (id: string, patch: Partial<StepRecord> = {}): StepRecord => ({
+  id,
+  title: id.replace('_', ' '),
+  description: `Does ${id}.`,
+  kind: 'automatic',
+  status: 'pending',
+  needsApproval: false,
+  summary: null,
+  data: null,
+  plan: null,
+  input: null,
+  error: null,
+  attempt: 0,
+  startedAt: null,
+  finishedAt: null,
+  deadline: null,
+  decisions: [],
+  ...patch,
+});
+
+const run = (steps: StepRecord[], patch: Partial<WorkflowRun> = {}): WorkflowRun => ({
+  id: '11111111-2222-4333-8444-555555555555',
+  name: 'register_agent',
+  title: 'Register a deploy agent',
+  version: 1,
+  status: 'running',
+  progress: 0,
+  context: {},
+  steps,
+  currentStep: null,
+  error: null,
+  startedBy: 'alice',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  seq: 1,
+  ...patch,
+});
+
+describe('narration text', () => {
+  it('says nothing about steps that did not start, and one line per state for the rest', () => {
+    const r = run([
+      step('validate_hostname', {
+        status: 'completed',
+        summary: 'web-03 is valid.',
+        data: { command: 'deploybot-agent --hostname web-03 --token dbj_abcdefghijklmnopqrstuv' },
+      }),
+      step('check_connectivity', {
+        status: 'in_progress',
+        startedAt: '2026-01-01T00:00:01.000Z',
+        attempt: 1,
+      }),
+      step('register'),
+    ]);
+    expect(narrationOf(r).map((m) => [m.key, m.status, m.content])).toEqual([
+      [
+        'step:validate_hostname',
+        'complete',
+        '**Step 1/3: validate hostname** ✓ web-03 is valid.\n\n```\ndeploybot-agent --hostname web-03 --token ••••••\n```',
+      ],
+      ['step:check_connectivity', 'streaming', '**Step 2/3: check connectivity…** Does check_connectivity.'],
+    ]);
+  });
+
+  it('asks for approval with buttons, then records who decided', () => {
+    const waiting = run(
+      [
+        step('register', {
+          kind: 'gate',
+          status: 'awaiting_approval',
+          startedAt: 'x',
+          plan: { summary: 'Will store agent web-03.', data: null },
+        }),
+      ],
+      { status: 'waiting' },
+    );
+    expect(stepMessage(waiting, 0)).toEqual({
+      key: 'step:register',
+      status: 'complete',
+      content:
+        '**Step 1/1: register** — Will store agent web-03.\n\n**[APPROVAL NEEDED]** Approve “register”? Click a button, or write “approve” or “reject because …”.',
+      quickActions: [
+        { kind: 'approve', label: 'Approve', runId: waiting.id, stepId: 'register' },
+        { kind: 'reject', label: 'Reject', runId: waiting.id, stepId: 'register' },
+      ],
+    });
+    const done = run(
+      [
+        step('register', {
+          kind: 'gate',
+          status: 'completed',
+          startedAt: 'x',
+          summary: 'Registered web-03.',
+          decisions: [{ by: 'bob', decision: 'approved', note: null, at: 'y' }],
+        }),
+      ],
+      { status: 'completed' },
+    );
+    expect(stepMessage(done, 0)?.content).toBe(
+      '**Step 1/1: register** ✓ Approved by bob. Registered web-03.',
+    );
+    expect(stepMessage(done, 0)?.quickActions).toEqual([]);
+    expect(finalMessage(done)?.content).toBe('✅ **Register a deploy agent** completed (1/1 steps).');
+  });
+
+  it('ends with the reason of a failure or a stop', () => {
+    const failed = run([step('a', { status: 'failed', startedAt: 'x', error: 'boom' }), step('b')], {
+      status: 'failed',
+      error: 'boom',
+    });
+    expect(narrationOf(failed).map((m) => m.content)).toEqual([
+      '**Step 1/2: a** ✗ boom',
+      '❌ **Register a deploy agent** failed at “a”: boom',
+    ]);
+    const cancelled = run(
+      [step('a', { status: 'cancelled', startedAt: 'x' }), step('b', { status: 'cancelled' })],
+      {
+        status: 'cancelled',
+        error: 'Cancelled by alice: not now',
+      },
+    );
+    expect(narrationOf(cancelled).map((m) => m.content)).toEqual([
+      '**Step 1/2: a** ✗ Cancelled.',
+      '⏹ **Register a deploy agent** stopped: Cancelled by alice: not now',
+    ]);
+  });
+});

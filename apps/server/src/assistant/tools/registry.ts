@@ -1,0 +1,111 @@
+import type { QuickAction, WorkflowCard } from '@deploybot/shared';
+import { z } from 'zod';
+import { EngineError } from '../../engine/errors';
+import { FleetError } from '../../fleet/agents.service';
+import type { ToolOutcome, ToolSpec } from '../provider';
+import { safeForModel } from '../redact';
+
+/** What a tool call leaves for the reply besides its result: buttons, cards, the run it started. */
+export interface ToolEffects {
+  quickActions: QuickAction[];
+  workflowCards: WorkflowCard[];
+  runId: string | null;
+}
+
+export interface ToolContext {
+  /** The person on whose behalf the tool runs (recorded as startedBy, by…). */
+  actor: string;
+  sessionId: string;
+  signal: AbortSignal;
+  effects: ToolEffects;
+  /** Links a run to this conversation, so its steps are narrated here. */
+  linkRun(runId: string): Promise<void>;
+  /** Runs started from this conversation, newest first. */
+  conversationRunIds(): Promise<string[]>;
+}
+
+export interface ToolDef<S extends z.ZodType = z.ZodType> {
+  /** snake_case, as the model calls it. */
+  name: string;
+  /** Shown to the model: what it does and when to use it. */
+  description: string;
+  schema: S;
+  run(args: z.output<S>, ctx: ToolContext): Promise<unknown>;
+}
+
+/** Keeps the argument type of `run` tied to the schema. */
+export function defineTool<S extends z.ZodType>(def: ToolDef<S>): ToolDef<S> {
+  return def;
+}
+
+export const newEffects = (): ToolEffects => ({ quickActions: [], workflowCards: [], runId: null });
+
+/** The one typed tool registry: the chat runs these, and the model is shown their schemas. */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDef>();
+  private cachedSpecs: ToolSpec[] | undefined;
+
+  constructor(
+    tools: ToolDef[],
+    private readonly onError: (err: unknown, tool: string) => void = () => {},
+  ) {
+    for (const tool of tools) {
+      if (this.tools.has(tool.name)) throw new Error(`duplicate tool ${tool.name}`);
+      this.tools.set(tool.name, tool);
+    }
+  }
+
+  names(): string[] {
+    return [...this.tools.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.tools.has(name);
+  }
+
+  /** JSON schemas for function calling. */
+  specs(): ToolSpec[] {
+    this.cachedSpecs ??= [...this.tools.values()].map((t) => {
+      const { $schema: _ignored, ...parameters } = z.toJSONSchema(t.schema, { io: 'input' }) as Record<
+        string,
+        unknown
+      >;
+      return { name: t.name, description: t.description, parameters };
+    });
+    return this.cachedSpecs;
+  }
+
+  /**
+   * Validates the arguments and runs the tool. Never throws: a bad argument or a failure becomes an error the
+   * caller shows (and a model can read and correct). Results are redacted and size-bounded.
+   */
+  async invoke(name: string, rawArgs: unknown, ctx: ToolContext): Promise<ToolOutcome> {
+    const tool = this.tools.get(name);
+    if (!tool) {
+      return {
+        ok: false,
+        error: `unknown tool "${name}"; the tools are: ${this.names().join(', ')}. Approving or rejecting a step is a person's decision: use propose_approval to offer the buttons.`,
+      };
+    }
+    const parsed = tool.schema.safeParse(rawArgs ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`)
+        .join('; ');
+      return { ok: false, error: `invalid arguments for ${name}: ${issues}` };
+    }
+    try {
+      const run = tool.run as (args: unknown, ctx: ToolContext) => Promise<unknown>;
+      return { ok: true, result: safeForModel(await run(parsed.data, ctx)) };
+    } catch (err) {
+      if (err instanceof EngineError || err instanceof FleetError || err instanceof ToolError) {
+        return { ok: false, error: String(safeForModel(err.message, 2000)) };
+      }
+      this.onError(err, name);
+      return { ok: false, error: `${name} failed with an internal error` };
+    }
+  }
+}
+
+/** A tool's refusal with a message meant for the person (and the model). */
+export class ToolError extends Error {}
