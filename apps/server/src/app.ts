@@ -14,7 +14,7 @@ import { UsersStore } from './auth/users.store';
 import type { Db } from './db/db';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
-import { type Clock, systemClock } from './engine/ports';
+import { type Clock, systemClock, type WorkflowStore } from './engine/ports';
 import type { SecretBox } from './engine/secrets';
 import type { WorkflowDefinition } from './engine/types';
 import type { AgentNamespace } from './fleet/agent-gateway';
@@ -36,6 +36,8 @@ export interface AppDeps {
   security: SecurityOptions;
   /** Seals secret inputs at rest. Default: a key that lives as long as this process. */
   secrets?: SecretBox;
+  /** Wraps the workflow store (the benchmark times commits this way). Default: none. */
+  wrapStore?: (store: WorkflowStore) => WorkflowStore;
   clock?: Clock;
   webDist?: string;
   /** How often expired gate deadlines are looked for. */
@@ -100,7 +102,7 @@ export function createApp(deps: AppDeps): App {
   let narrate: (event: WorkflowEvent) => void = () => {};
   const assistantConfig = deps.assistant ?? DEFAULT_ASSISTANT_CONFIG;
   const engine = new WorkflowEngine({
-    store: new SqlWorkflowStore(deps.db),
+    store: deps.wrapStore ? deps.wrapStore(new SqlWorkflowStore(deps.db)) : new SqlWorkflowStore(deps.db),
     definitions: deps.workflows(fleet, { explain: buildExplainer(assistantConfig) }),
     secrets: deps.secrets,
     clock,

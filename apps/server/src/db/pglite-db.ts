@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable } from './db';
 
@@ -18,6 +19,9 @@ export class PgliteDb implements Db {
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    // PGlite runs SQL synchronously in WASM and settles its promises without I/O: without this yield a busy
+    // engine never gives the event loop a turn, and sockets, HTTP and timers freeze until it goes idle.
+    await yieldToEventLoop();
     const res = await this.pg.query<T>(sql, params as unknown[]);
     return res.rows;
   }
@@ -26,7 +30,8 @@ export class PgliteDb implements Db {
     await this.pg.exec(sql);
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    await yieldToEventLoop();
     return this.pg.transaction((tx) =>
       fn({
         query: async <R>(sql: string, params: readonly unknown[] = []) =>

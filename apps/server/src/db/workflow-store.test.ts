@@ -89,6 +89,48 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     expect(await store.eventsAfter(run.id, 1)).toHaveLength(1);
   });
 
+  it('commits many runs asked for in one turn together, refusing only the stale one', async () => {
+    const runs = Array.from({ length: 5 }, () => sampleRun(crypto.randomUUID()));
+    for (const r of runs) await store.insertRun(r, started(r));
+    const at = new Date().toISOString();
+    const commits = runs.map((r, i) =>
+      store.commit(
+        { ...r, seq: i === 2 ? 5 : 2, status: 'waiting', currentStep: `step-${i}` },
+        {
+          runId: r.id,
+          seq: i === 2 ? 5 : 2,
+          type: 'step.awaiting_approval',
+          stepId: `step-${i}`,
+          at,
+          detail: null,
+        },
+      ),
+    );
+    const settled = await Promise.allSettled(commits);
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(StaleRunError);
+    for (const [i, r] of runs.entries()) {
+      const stored = await store.getRun(r.id);
+      const events = await store.eventsAfter(r.id, 0);
+      if (i === 2) {
+        expect(stored?.seq).toBe(1);
+        expect(events).toHaveLength(1);
+      } else {
+        expect(stored).toMatchObject({ seq: 2, status: 'waiting', currentStep: `step-${i}` });
+        expect(events.map((e) => [e.seq, e.type, e.stepId])).toEqual([
+          [1, 'run.started', null],
+          [2, 'step.awaiting_approval', `step-${i}`],
+        ]);
+      }
+    }
+  });
+
   it('lists active, past and by name, newest first', async () => {
     const name = `list_${Math.random().toString(36).slice(2, 8)}`;
     const base = Date.now();

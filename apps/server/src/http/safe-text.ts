@@ -2,6 +2,7 @@
  * NUL bytes and unpaired UTF-16 surrogates cannot be stored in PostgreSQL text (NUL) or encoded as UTF-8
  * (surrogates): let through, they turn into 500s or into silently altered data. They are refused at the door.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding NUL bytes is the point
 const UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** The path of the first string (or object key) in `value` holding a NUL byte or an unpaired surrogate, if any. */

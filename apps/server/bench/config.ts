@@ -1,0 +1,85 @@
+/** Benchmark settings, all from the environment so CI and people can scale a run without editing code. */
+
+export const DB_KINDS = ['pglite', 'postgres'] as const;
+export type DbKind = (typeof DB_KINDS)[number];
+
+export const SCENARIOS = ['throughput', 'parked', 'realtime'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchConfig {
+  dbs: DbKind[];
+  scenarios: ScenarioName[];
+  /** Runs measured in the throughput scenario. */
+  runs: number;
+  /** Steps of the automatic workflow. */
+  steps: number;
+  /** Runs in flight at a time in the throughput scenario. */
+  inFlight: number;
+  /** Runs completed before measuring, so JIT compilation and cold caches are not billed to the engine. */
+  warmupRuns: number;
+  /** Runs parked at a gate in the memory scenario. */
+  parked: number;
+  /** Runs observed through Socket.IO in the realtime scenario. */
+  realtimeRuns: number;
+  /** Runs in flight in the realtime scenario: one measured pass per level, light load first. */
+  realtimeInFlight: number[];
+  databaseUrl: string;
+  /** A scenario process still running after this long is killed and reported as an error. */
+  timeoutMs: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  return {
+    dbs: listOf(env, 'BENCH_DB', DB_KINDS, 'both'),
+    scenarios: listOf(env, 'BENCH_SCENARIOS', SCENARIOS, 'all'),
+    runs: positiveInt(env, 'BENCH_RUNS', 1000),
+    steps: positiveInt(env, 'BENCH_STEPS', 10),
+    inFlight: positiveInt(env, 'BENCH_IN_FLIGHT', 100),
+    warmupRuns: positiveInt(env, 'BENCH_WARMUP', 50, { allowZero: true }),
+    parked: positiveInt(env, 'BENCH_PARKED', 10_000),
+    realtimeRuns: positiveInt(env, 'BENCH_RT_RUNS', 200),
+    realtimeInFlight: positiveInts(env, 'BENCH_RT_IN_FLIGHT', [10, 100]),
+    databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
+  };
+}
+
+function positiveInt(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  opts: { allowZero?: boolean } = {},
+): number {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : parseCount(name, raw, opts.allowZero ? 0 : 1);
+}
+
+function positiveInts(env: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw.split(',').map((part) => parseCount(name, part, 1));
+}
+
+/** An integer ≥ `min`; `10_000` is accepted as people write it. */
+function parseCount(name: string, raw: string, min: number): number {
+  const value = Number(raw.trim().replaceAll('_', ''));
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+/** A comma-separated subset of `allowed`; `everything` (e.g. "both", "all") or nothing means all of them. */
+function listOf<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  allowed: readonly T[],
+  everything: string,
+): T[] {
+  const raw = env[name]?.trim();
+  if (!raw || raw === everything) return [...allowed];
+  const picked = raw.split(',').map((s) => s.trim());
+  const unknown = picked.filter((p) => !allowed.includes(p as T));
+  if (unknown.length > 0) {
+    throw new Error(`${name}: unknown ${unknown.join(', ')}; use ${[...allowed, everything].join(' | ')}`);
+  }
+  return allowed.filter((a) => picked.includes(a));
+}

@@ -1,0 +1,216 @@
+import { cpus, loadavg, totalmem } from 'node:os';
+import type { BenchConfig, DbKind, ScenarioName } from './config';
+import type { Outcome, ParkedResult, RealtimeResult, ScenarioResult, ThroughputResult } from './results';
+import type { MemorySample } from './stats';
+
+/** The targets the controller is held to; a miss is reported, never hidden, and never fails the process. */
+export const TARGETS = {
+  transitionsPerSec: 2000,
+  realtimeP99Ms: 20,
+  parkedMb: 200,
+} as const;
+
+const DB_TITLES: Record<DbKind, string> = { pglite: 'PGlite (on disk)', postgres: 'PostgreSQL' };
+const DB_SETUPS: Record<DbKind, (cfg: BenchConfig) => string> = {
+  pglite: () => 'in-process; each scenario opens a fresh temp data dir copied from one migrated cluster',
+  postgres: (cfg) => `${cfg.databaseUrl}; a fresh schema per scenario, dropped after; pool of 10`,
+};
+
+/** A label, one cell per database, and the target. */
+type Row = string[];
+type Cell = (outcome: Outcome | undefined) => string;
+interface RowSpec {
+  label: string;
+  cell: Cell;
+  target?: string;
+}
+interface Section {
+  scenario: ScenarioName;
+  title: string;
+  rows: RowSpec[];
+  notes?: string[];
+}
+
+export function renderHeader(cfg: BenchConfig): string {
+  const cpu = cpus();
+  return [
+    'DeployBot engine benchmark',
+    `node ${process.version} · ${process.platform}/${process.arch} · ${cpu.length}× ${cpu[0]?.model ?? 'cpu'} · ${(totalmem() / 2 ** 30).toFixed(1)} GB · load average ${loadAverage()} at start`,
+    ...cfg.dbs.map((db) => `${DB_TITLES[db]}: ${DB_SETUPS[db](cfg)}`),
+    `scenarios: ${cfg.scenarios.join(', ')}, each in a process of its own on a freshly created database`,
+  ].join('\n');
+}
+
+export function renderReport(cfg: BenchConfig, outcomes: Outcome[]): string {
+  const sections = buildSections(cfg).filter((s) => cfg.scenarios.includes(s.scenario));
+  const find = (db: DbKind, scenario: ScenarioName) =>
+    outcomes.find((o) => o.db === db && o.scenario === scenario);
+  const head: Row = ['', ...cfg.dbs.map((db) => DB_TITLES[db]), 'target'];
+  const tables = sections.map((s) =>
+    s.rows.map((r) => [r.label, ...cfg.dbs.map((db) => r.cell(find(db, s.scenario))), r.target ?? '']),
+  );
+  // One set of column widths for every section, so the whole report reads as one table.
+  const widths = head.map((_, col) => Math.max(...[head, ...tables.flat()].map((row) => row[col]!.length)));
+  const line = (row: Row) => `  ${row.map((cell, col) => cell.padEnd(widths[col]!)).join('   ')}`.trimEnd();
+
+  const out = ['', '═'.repeat(widths.reduce((a, b) => a + b + 3, 0)), line(head)];
+  sections.forEach((s, i) => {
+    out.push('', s.title, ...tables[i]!.map(line), ...notesOf(s));
+    out.push(...errorsOf(cfg, s.scenario, find));
+  });
+  out.push(
+    '',
+    `load average ${loadAverage()} at the end; the machine may be shared: a controller CPU well under 100 % in`,
+    'section 1 for PGlite (all in-process) means the benchmark waited for a core and the figure is pessimistic.',
+    'PASS/MISS compare with the targets; a MISS is a finding and does not fail the benchmark.',
+  );
+  return out.join('\n');
+}
+
+function buildSections(cfg: BenchConfig): Section[] {
+  return [
+    {
+      scenario: 'throughput',
+      title: `1+2. Automatic transitions: ${int(cfg.runs)} runs × ${cfg.steps} steps, ${cfg.inFlight} in flight (${cfg.warmupRuns} warm-up runs before, not counted)`,
+      rows: throughputRows(),
+      notes: [
+        'store commit = one insertRun/commit, timed by a decorator around the real store; at this load it',
+        "includes the wait for the database (PGlite's query queue, the pg pool)",
+        'event-loop stall = longest time no timer could run: sockets and HTTP are starved for that long',
+      ],
+    },
+    {
+      scenario: 'parked',
+      title: `3. Memory with ${int(cfg.parked)} runs parked at a gate (started ${cfg.inFlight} at a time)`,
+      rows: parkedRows(),
+      notes: [
+        'delta = after − before, each sampled right after a forced GC; before = database open and migrated,',
+        'engine built, no run started. Absolute RSS includes PGlite (300-500 MB, in-process); PostgreSQL runs',
+        "in its own processes, so that column's RSS is the controller's alone. PGlite's RSS also drifts by",
+        '±30 MB on its own (WebAssembly code tiering), so its JS heap delta is the finer measure of the runs.',
+      ],
+    },
+    {
+      scenario: 'realtime',
+      title: `4. Commit → Socket.IO client: createApp on 127.0.0.1, one WebSocket client on workflows:subscribe, ${int(cfg.realtimeRuns)} runs per load level`,
+      rows: cfg.realtimeInFlight.flatMap((inFlight, i) => realtimeRows(inFlight, i)),
+      notes: [
+        'latency = client handler ran − store commit resolved, on one clock (the client shares the process)',
+        `${Math.min(cfg.warmupRuns, cfg.realtimeRuns)} warm-up runs before the first level, not counted`,
+      ],
+    },
+  ];
+}
+
+function throughputRows(): RowSpec[] {
+  const t = (f: (r: ThroughputResult) => string): Cell => cellOf<ThroughputResult>(f);
+  return [
+    {
+      label: 'durable transitions/s',
+      cell: t(
+        (r) => `${int(r.transitionsPerSec)}  ${mark(r.transitionsPerSec >= TARGETS.transitionsPerSec)}`,
+      ),
+      target: `≥ ${int(TARGETS.transitionsPerSec)}`,
+    },
+    { label: 'runs/s', cell: t((r) => r.runsPerSec.toFixed(1)) },
+    { label: 'wall time', cell: t((r) => `${r.seconds.toFixed(2)} s`) },
+    {
+      label: 'transitions committed / expected',
+      cell: t((r) => `${int(r.transitions)} / ${int(r.expectedTransitions)}`),
+    },
+    { label: 'run outcomes', cell: t((r) => statusList(r.statuses)) },
+    { label: 'store commit p50 / p99 (ms)', cell: t((r) => `${ms(r.commitMs.p50)} / ${ms(r.commitMs.p99)}`) },
+    {
+      label: 'store commit mean / max (ms)',
+      cell: t((r) => `${ms(r.commitMs.mean)} / ${ms(r.commitMs.max)}`),
+    },
+    { label: 'longest event-loop stall (ms)', cell: t((r) => ms(r.longestStallMs)) },
+    { label: 'controller process CPU (% of a core)', cell: t((r) => `${Math.round(r.cpuPercent)} %`) },
+  ];
+}
+
+function parkedRows(): RowSpec[] {
+  const p = (f: (r: ParkedResult) => string): Cell => cellOf<ParkedResult>(f);
+  const delta = (r: ParkedResult, k: keyof MemorySample) => r.after[k] - r.before[k];
+  return [
+    {
+      label: 'RSS delta from parked runs (MB)',
+      cell: p((r) => `${signed(delta(r, 'rssMb'))}  ${mark(delta(r, 'rssMb') < TARGETS.parkedMb)}`),
+      target: `< ${TARGETS.parkedMb} MB`,
+    },
+    { label: '  JS heap used delta (MB)', cell: p((r) => signed(delta(r, 'heapUsedMb'))) },
+    { label: '  external delta (MB)', cell: p((r) => signed(delta(r, 'externalMb'))) },
+    {
+      label: 'RSS absolute before → after (MB)',
+      cell: p((r) => `${int(r.before.rssMb)} → ${int(r.after.rssMb)}`),
+    },
+    {
+      label: 'heap used before → after (MB)',
+      cell: p((r) => `${int(r.before.heapUsedMb)} → ${int(r.after.heapUsedMb)}`),
+    },
+    { label: 'runs waiting in the database', cell: p((r) => `${int(r.waitingInDb)} / ${int(r.runs)}`) },
+    {
+      label: 'time to park them all',
+      cell: p((r) => `${r.seconds.toFixed(1)} s${r.gcForced ? '' : ' (GC not forced: no --expose-gc)'}`),
+    },
+  ];
+}
+
+/** The rows of the `index`th pass, at `inFlight` runs in flight. */
+function realtimeRows(inFlight: number, index: number): RowSpec[] {
+  const pass = (f: (p: RealtimeResult['passes'][number]) => string): Cell =>
+    cellOf<RealtimeResult>((r) => {
+      const p = r.passes[index];
+      return p ? f(p) : '–';
+    });
+  return [
+    {
+      label: `${inFlight} in flight: p50 / p99 (ms)`,
+      cell: pass(
+        (p) =>
+          `${ms(p.latencyMs.p50)} / ${ms(p.latencyMs.p99)}  ${mark(p.latencyMs.p99 < TARGETS.realtimeP99Ms)}`,
+      ),
+      target: `p99 < ${TARGETS.realtimeP99Ms} ms`,
+    },
+    { label: '  max (ms)', cell: pass((p) => ms(p.latencyMs.max)) },
+    { label: '  events received / committed', cell: pass((p) => `${int(p.received)} / ${int(p.committed)}`) },
+    { label: '  longest event-loop stall (ms)', cell: pass((p) => ms(p.longestStallMs)) },
+  ];
+}
+
+/** A section's notes as one indented paragraph under its table. */
+function notesOf(section: Section): string[] {
+  return (section.notes ?? []).map((note, i) => `${i === 0 ? '  note: ' : '        '}${note}`);
+}
+
+function errorsOf(
+  cfg: BenchConfig,
+  scenario: ScenarioName,
+  find: (db: DbKind, scenario: ScenarioName) => Outcome | undefined,
+): string[] {
+  return cfg.dbs
+    .map((db) => find(db, scenario))
+    .filter((o): o is Extract<Outcome, { ok: false }> => o !== undefined && !o.ok)
+    .map((o) => `  ! ${DB_TITLES[o.db]} failed: ${o.error}`);
+}
+
+/** A cell from a scenario's result, or a pointer to why there is none. */
+function cellOf<R extends ScenarioResult>(format: (r: R) => string): Cell {
+  return (outcome) => {
+    if (!outcome) return '–';
+    return outcome.ok ? format(outcome.result as R) : 'error (below)';
+  };
+}
+
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const mark = (pass: boolean) => (pass ? 'PASS' : 'MISS');
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}`;
+const statusList = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([status, n]) => `${int(n)} ${status}`)
+    .join(', ') || 'none';

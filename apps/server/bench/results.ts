@@ -1,0 +1,56 @@
+import type { DbKind, ScenarioName } from './config';
+import type { MemorySample, Percentiles } from './stats';
+
+export interface ThroughputResult {
+  scenario: 'throughput';
+  runs: number;
+  transitions: number;
+  /** Transitions each run should commit: run.started, step.started + step.completed per step, run.completed. */
+  expectedTransitions: number;
+  seconds: number;
+  transitionsPerSec: number;
+  runsPerSec: number;
+  /** Store write time per transition, measured by the timing decorator. */
+  commitMs: Percentiles;
+  /** Final status of each measured run, e.g. { completed: 1000 }. */
+  statuses: Record<string, number>;
+  /** Longest time the event loop ran no timer while the runs were driven. */
+  longestStallMs: number;
+  /** CPU this process used while measuring, as % of one core: near 100 means it, not the database, is the limit. */
+  cpuPercent: number;
+}
+
+export interface ParkedResult {
+  scenario: 'parked';
+  runs: number;
+  /** Runs the database holds as `waiting` once every driver has stopped. */
+  waitingInDb: number;
+  seconds: number;
+  gcForced: boolean;
+  before: MemorySample;
+  after: MemorySample;
+}
+
+export interface RealtimeResult {
+  scenario: 'realtime';
+  runs: number;
+  /** One measured pass per load level. */
+  passes: RealtimePass[];
+}
+
+export interface RealtimePass {
+  inFlight: number;
+  committed: number;
+  received: number;
+  /** From the store's commit resolving to the Socket.IO client's handler running. */
+  latencyMs: Percentiles;
+  longestStallMs: number;
+}
+
+export type ScenarioResult = ThroughputResult | ParkedResult | RealtimeResult;
+
+/** What a scenario process reports back: its figures, or why it could not produce them. */
+export type Outcome = { db: DbKind; scenario: ScenarioName } & (
+  | { ok: true; result: ScenarioResult }
+  | { ok: false; error: string }
+);

@@ -1,0 +1,63 @@
+import type { WorkflowRun } from '@deploybot/shared';
+import type { EventRecord, RunFilter, WorkflowStore } from '../src/engine/ports';
+import { wallClockMs } from './event-loop';
+
+export const eventKey = (runId: string, seq: number) => `${runId}:${seq}`;
+
+/**
+ * A decorator around the real store that times every write the engine makes durable (insertRun carries
+ * run.started, commit every later transition). Reads pass straight through: they are not transitions.
+ */
+export class TimedStore implements WorkflowStore {
+  /** How long each write took, in ms, from the engine's call to the store's promise resolving. */
+  readonly commitMs: number[] = [];
+  /** runId:seq → wallClockMs() when that write resolved; filled only when asked, as it grows with every event. */
+  readonly committedAt = new Map<string, number>();
+
+  constructor(
+    private readonly inner: WorkflowStore,
+    private readonly opts: { recordCommitTimes?: boolean } = {},
+  ) {}
+
+  /** Forgets the samples so far (after a warm-up). */
+  reset(): void {
+    this.commitMs.length = 0;
+    this.committedAt.clear();
+  }
+
+  insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
+    return this.timed(event, () => this.inner.insertRun(run, event));
+  }
+
+  commit(run: WorkflowRun, event: EventRecord): Promise<void> {
+    return this.timed(event, () => this.inner.commit(run, event));
+  }
+
+  getRun(id: string): Promise<WorkflowRun | null> {
+    return this.inner.getRun(id);
+  }
+
+  listRuns(filter: RunFilter): Promise<WorkflowRun[]> {
+    return this.inner.listRuns(filter);
+  }
+
+  listRunning(): Promise<WorkflowRun[]> {
+    return this.inner.listRunning();
+  }
+
+  listExpired(now: string): Promise<string[]> {
+    return this.inner.listExpired(now);
+  }
+
+  eventsAfter(runId: string, seq: number): Promise<EventRecord[]> {
+    return this.inner.eventsAfter(runId, seq);
+  }
+
+  private async timed(event: EventRecord, write: () => Promise<void>): Promise<void> {
+    const started = wallClockMs();
+    await write(); // a failed write (e.g. StaleRunError) is not a committed transition: no sample
+    const resolved = wallClockMs();
+    this.commitMs.push(resolved - started);
+    if (this.opts.recordCommitTimes) this.committedAt.set(eventKey(event.runId, event.seq), resolved);
+  }
+}
