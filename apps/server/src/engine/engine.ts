@@ -192,7 +192,7 @@ export class WorkflowEngine {
           withDecision,
           'cancelled',
           { error: reason, stepId: step.id, stepStatus: 'cancelled' },
-          this.now(),
+          at,
         );
         return { run: await this.commit(run, next, 'step.rejected', step.id, { note }), kick: false };
       }
@@ -575,8 +575,10 @@ export class WorkflowEngine {
     stepId: string | null,
     detail: Record<string, unknown> | null,
   ): Promise<WorkflowRun> {
-    const at = this.now();
-    const run: WorkflowRun = { ...next, seq: prev.seq + 1, updatedAt: at };
+    // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
+    // decision's `at` and its event's `at` are the same instant.
+    const at = next.updatedAt;
+    const run: WorkflowRun = { ...next, seq: prev.seq + 1 };
     const event = { runId: run.id, seq: run.seq, type, stepId, at, detail };
     try {
       await this.store.commit(run, event);
