@@ -1,5 +1,6 @@
 import type { ApiTokenDto, Role, UserDto } from '@deploybot/shared';
 import type { Db } from '../db/db';
+import { updateById } from '../db/update-builder';
 import { iso } from '../fleet/time';
 
 export interface UserRow {
@@ -75,21 +76,13 @@ export class UsersStore {
     id: string,
     patch: { role?: Role; passwordHash?: string; disabledAt?: string | null },
   ): Promise<UserRow | null> {
-    const sets: string[] = [];
-    const params: unknown[] = [id];
-    const add = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (patch.role !== undefined) add('role', patch.role);
-    if (patch.passwordHash !== undefined) add('password_hash', patch.passwordHash);
-    if (patch.disabledAt !== undefined) add('disabled_at', patch.disabledAt);
-    if (sets.length === 0) return this.byId(id);
-    return (
-      (
-        await this.db.query<UserRow>(`UPDATE users SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params)
-      )[0] ?? null
-    );
+    const update = updateById('users', id, {
+      role: patch.role,
+      password_hash: patch.passwordHash,
+      disabled_at: patch.disabledAt,
+    });
+    if (!update) return this.byId(id);
+    return (await this.db.query<UserRow>(update.sql, update.params))[0] ?? null;
   }
 
   async delete(id: string): Promise<boolean> {

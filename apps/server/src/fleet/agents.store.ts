@@ -1,5 +1,6 @@
 import type { AgentInfo } from '@deploybot/shared';
 import type { Db, Queryable } from '../db/db';
+import { updateById } from '../db/update-builder';
 
 export interface AgentRow {
   id: string;
@@ -119,26 +120,15 @@ export class AgentsStore {
       address: string;
     }>,
   ): Promise<AgentRow | null> {
-    const sets: string[] = [];
-    const params: unknown[] = [id];
-    const add = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (patch.environment !== undefined) add('environment', patch.environment);
-    if (patch.labels !== undefined) add('labels', JSON.stringify(patch.labels));
-    if (patch.draining !== undefined) add('draining', patch.draining);
-    if (patch.info !== undefined) add('info', JSON.stringify(patch.info));
-    if (patch.address !== undefined) add('address', patch.address);
-    if (sets.length === 0) return this.get(id);
-    return (
-      (
-        await this.db.query<AgentRow>(
-          `UPDATE agents SET ${sets.join(', ')} WHERE id = $1 RETURNING *`,
-          params,
-        )
-      )[0] ?? null
-    );
+    const update = updateById('agents', id, {
+      environment: patch.environment,
+      labels: patch.labels && JSON.stringify(patch.labels),
+      draining: patch.draining,
+      info: patch.info && JSON.stringify(patch.info),
+      address: patch.address,
+    });
+    if (!update) return this.get(id);
+    return (await this.db.query<AgentRow>(update.sql, update.params))[0] ?? null;
   }
 
   async markConnected(id: string, at: string, address: string | null, info: AgentInfo | null): Promise<void> {
