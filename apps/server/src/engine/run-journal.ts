@@ -1,0 +1,90 @@
+import type { StepRecord, WorkflowEventType, WorkflowRun } from '@deploybot/shared';
+import { EngineError } from './errors';
+import { KeyedMutex } from './keyed-mutex';
+import type { EventRecord, WorkflowStore } from './ports';
+
+/**
+ * Where runs change: one lock per run, the latest state of runs being driven, and the one place a transition
+ * is made durable and then announced. Waiting and finished runs are read from the store, not held in memory.
+ */
+export class RunJournal {
+  private readonly locks = new KeyedMutex();
+  private readonly cache = new Map<string, WorkflowRun>();
+
+  constructor(
+    private readonly store: WorkflowStore,
+    /** Called after each commit, never before. */
+    private readonly announce: (event: EventRecord, run: WorkflowRun) => void,
+  ) {}
+
+  /** Serialises `fn` with every other change to the run. */
+  withLock<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(runId, fn);
+  }
+
+  async load(runId: string): Promise<WorkflowRun> {
+    const run = this.cache.get(runId) ?? (await this.store.getRun(runId));
+    if (!run) throw new EngineError('not_found', `no workflow run ${runId}`);
+    return run;
+  }
+
+  /** Holds a run that is about to be driven (recovery), so its driver does not read it again. */
+  hold(run: WorkflowRun): void {
+    this.cache.set(run.id, run);
+  }
+
+  release(runId: string): void {
+    this.cache.delete(runId);
+  }
+
+  async insert(run: WorkflowRun, event: EventRecord): Promise<void> {
+    await this.store.insertRun(run, event);
+    this.cache.set(run.id, run);
+    this.announce(event, run);
+  }
+
+  /** Makes a transition durable, then announces it. Call under the run's lock. */
+  async commit(
+    prev: WorkflowRun,
+    next: WorkflowRun,
+    type: WorkflowEventType,
+    stepId: string | null,
+    detail: Record<string, unknown> | null,
+  ): Promise<WorkflowRun> {
+    // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
+    // decision's `at` and its event's `at` are the same instant.
+    const at = next.updatedAt;
+    const run: WorkflowRun = { ...next, seq: prev.seq + 1 };
+    const event = { runId: run.id, seq: run.seq, type, stepId, at, detail };
+    try {
+      await this.store.commit(run, event);
+    } catch (err) {
+      this.cache.delete(run.id); // whatever we held may be stale now; the store is the truth
+      throw err;
+    }
+    if (run.status === 'running') this.cache.set(run.id, run);
+    else this.cache.delete(run.id);
+    this.announce(event, run);
+    return run;
+  }
+
+  /**
+   * Commits `change` if the run is still running and the step still has `expected` status; otherwise the run
+   * moved on (cancelled, say) while the handler worked, and its result is dropped. Returns the new run or null.
+   */
+  commitIf(
+    runId: string,
+    stepId: string,
+    expected: StepRecord['status'],
+    change: (run: WorkflowRun) => WorkflowRun,
+    type: WorkflowEventType,
+    detail: Record<string, unknown> | null = null,
+  ): Promise<WorkflowRun | null> {
+    return this.withLock(runId, async () => {
+      const run = await this.load(runId);
+      const step = run.steps.find((s) => s.id === stepId);
+      if (run.status !== 'running' || step?.status !== expected) return null;
+      return this.commit(run, change(run), type, stepId, detail);
+    });
+  }
+}
