@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/ensure-postgres.sh
+DEPLOYBOT_TEST_DATABASE_URL="$(bash scripts/ensure-postgres.sh)"
+export DEPLOYBOT_TEST_DATABASE_URL
 
 echo "==> typecheck"
 pnpm -r typecheck
