@@ -49,7 +49,10 @@ export class AuthService {
    * (DEPLOYBOT_ADMIN_TOKEN), otherwise a new one, returned so it can be printed once.
    */
   async bootstrap(adminToken?: string): Promise<{ token: string; generated: boolean } | null> {
-    if ((await this.store.count()) > 0) return null;
+    if ((await this.store.count()) > 0) {
+      if (adminToken) await this.ensureAdminToken(adminToken);
+      return null;
+    }
     const user = await this.store.insert({
       id: randomUUID(),
       username: 'admin',
@@ -68,6 +71,27 @@ export class AuthService {
     });
     await this.audit.record('system', 'user.create', 'admin', { role: 'admin', bootstrap: true });
     return { token, generated: adminToken === undefined };
+  }
+
+  /**
+   * The way back in when the printed link is lost: started again with DEPLOYBOT_ADMIN_TOKEN, the controller
+   * gives that token to the `admin` user (re-enabling it), unless the token is known already (held by someone,
+   * or revoked: a revoked token stays revoked).
+   */
+  private async ensureAdminToken(token: string): Promise<void> {
+    if (await this.store.tokenExists(hashToken(token))) return;
+    const admin = await this.store.byUsername('admin');
+    if (!admin) return;
+    if (admin.disabled_at || admin.role !== 'admin')
+      await this.store.update(admin.id, { role: 'admin', disabledAt: null });
+    await this.store.insertToken({
+      id: randomUUID(),
+      userId: admin.id,
+      name: 'DEPLOYBOT_ADMIN_TOKEN',
+      hash: hashToken(token),
+      at: this.now(),
+    });
+    await this.audit.record('system', 'token.create', 'admin', { name: 'DEPLOYBOT_ADMIN_TOKEN' });
   }
 
   async login(username: string, password: string): Promise<{ session: SessionDto; cookie: string }> {

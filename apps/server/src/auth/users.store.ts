@@ -151,6 +151,11 @@ export class UsersStore {
     return rows[0] ?? null;
   }
 
+  /** Whether any token, live or revoked, has this hash (a revoked token is never handed out again). */
+  async tokenExists(hash: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM api_tokens WHERE token_hash = $1', [hash])).length > 0;
+  }
+
   async tokensOf(userId: string): Promise<TokenRow[]> {
     return this.db.query<TokenRow>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC', [
       userId,
