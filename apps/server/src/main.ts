@@ -67,6 +67,10 @@ async function main(): Promise<void> {
     );
   } else if (bootstrap) {
     logger.info('created the admin user with DEPLOYBOT_ADMIN_TOKEN');
+  } else if (!config.adminToken) {
+    logger.info(
+      `sign in at ${config.fleet.publicUrl}/login; lost the first-start link? restart with DEPLOYBOT_ADMIN_TOKEN=dbt_… (see README)`,
+    );
   }
 
   let demoAgent: DemoAgent | null = null;
