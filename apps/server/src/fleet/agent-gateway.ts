@@ -360,7 +360,7 @@ export class AgentGateway {
   ): Promise<void> {
     const reply = typeof ack === 'function' ? (ack as (res: Ack<T>) => void) : undefined;
     try {
-      const unsafe = findUnsafeText(raw ?? null, 'payload');
+      const unsafe = findUnsafeText(raw ?? null);
       if (unsafe) throw new UnsafeTextError(unsafe);
       const data = await work();
       reply?.({ data });

@@ -12,14 +12,8 @@ import {
 import { type ErrorRequestHandler, Router } from 'express';
 import type { Assistant } from '../assistant/assistant';
 import { AssistantError } from '../assistant/errors';
-import { withSafeText } from '../assistant/safe-text';
 import type { ActorResolver } from './actor';
 import { HttpError, parseOr400 } from './http-error';
-
-const safeCreate = withSafeText(createSessionBodySchema, ['title']);
-const safeUpdate = withSafeText(updateSessionBodySchema, ['title']);
-const safeRename = withSafeText(renameSessionBodySchema, ['title']);
-const safeChat = withSafeText(chatBodySchema, ['message']);
 
 /**
  * The assistant's REST API under /v1/ai: provider status, conversations (each visible only to the user who
@@ -35,7 +29,7 @@ export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): R
   });
 
   router.post('/sessions', async (req, res) => {
-    const body = parseOr400(safeCreate, req.body ?? {}, 'body');
+    const body = parseOr400(createSessionBodySchema, req.body ?? {}, 'body');
     res.status(201).json(await chat.createSession(actorOf(req), body.title));
   });
   router.get('/sessions', async (req, res) => {
@@ -52,7 +46,7 @@ export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): R
   });
   router.patch('/sessions/:id', async (req, res) => {
     const sessionId = id(req.params.id);
-    const body = parseOr400(safeUpdate, req.body ?? {}, 'body');
+    const body = parseOr400(updateSessionBodySchema, req.body ?? {}, 'body');
     res.json(await chat.updateSession(actorOf(req), sessionId, body));
   });
   router.post('/sessions/:id/archive', async (req, res) => {
@@ -63,7 +57,7 @@ export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): R
   });
   router.post('/sessions/:id/rename', async (req, res) => {
     const sessionId = id(req.params.id);
-    const { title } = parseOr400(safeRename, req.body, 'body');
+    const { title } = parseOr400(renameSessionBodySchema, req.body, 'body');
     res.json(await chat.updateSession(actorOf(req), sessionId, { title }));
   });
   router.delete('/sessions/:id', async (req, res) => {
@@ -83,7 +77,7 @@ export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): R
   });
 
   router.post('/chat', async (req, res) => {
-    const body = parseOr400(safeChat, req.body, 'body');
+    const body = parseOr400(chatBodySchema, req.body, 'body');
     res.json(await chat.chat(actorOf(req), body));
   });
 

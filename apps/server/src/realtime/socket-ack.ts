@@ -1,5 +1,7 @@
 import type { Ack } from '@deploybot/shared';
 import { z } from 'zod';
+import { AssistantError } from '../assistant/errors';
+import { AuthError } from '../auth/auth.service';
 import { EngineError } from '../engine/errors';
 import { FleetError } from '../fleet/agents.service';
 import { issuesOf } from '../http/http-error';
@@ -22,12 +24,17 @@ export async function answer<T>(ack: unknown, work: () => Promise<T>): Promise<v
       });
     } else if (err instanceof z.ZodError) {
       reply({ error: { code: 'validation_failed', message: 'invalid payload', details: issuesOf(err) } });
-    } else if (err instanceof EngineError || err instanceof FleetError) {
+    } else if (
+      err instanceof EngineError ||
+      err instanceof FleetError ||
+      err instanceof AuthError ||
+      err instanceof AssistantError
+    ) {
       reply({
         error: {
           code: err.code,
           message: err.message,
-          ...(err instanceof EngineError && { details: err.details }),
+          ...(err instanceof EngineError && err.details !== undefined && { details: err.details }),
         },
       });
     } else {
@@ -49,7 +56,7 @@ export function onRequest<T>(socket: Listener, event: string, work: (payload: un
     const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
     const payload = args[0];
     void answer(ack, async () => {
-      const unsafe = findUnsafeText(payload ?? null, 'payload');
+      const unsafe = findUnsafeText(payload ?? null);
       if (unsafe) throw new UnsafeTextError(unsafe);
       return work(payload);
     });
