@@ -141,14 +141,24 @@ export class UsersStore {
     )[0]!;
   }
 
+  /**
+   * The user a live token belongs to. Every API request asks this, so it is a read; `last_used_at` is written
+   * at most once a minute per token.
+   */
   async tokenUser(hash: string, now: string): Promise<UserRow | null> {
-    const rows = await this.db.query<UserRow>(
-      `UPDATE api_tokens t SET last_used_at = $2 FROM users u
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
-        RETURNING u.*`,
-      [hash, now],
+    const rows = await this.db.query<UserRow & { token_id: string; token_last_used_at: Date | null }>(
+      `SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used_at
+         FROM api_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL`,
+      [hash],
     );
-    return rows[0] ?? null;
+    const row = rows[0];
+    if (!row) return null;
+    const { token_id, token_last_used_at, ...user } = row;
+    if (!token_last_used_at || Date.parse(now) - token_last_used_at.getTime() > 60_000) {
+      await this.db.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [token_id, now]);
+    }
+    return user;
   }
 
   /** Whether any token, live or revoked, has this hash (a revoked token is never handed out again). */

@@ -83,8 +83,7 @@ export class AgentsService {
   /** By id or hostname. */
   async get(idOrHostname: string): Promise<AgentDto> {
     const row = await this.row(idOrHostname);
-    const counts = await this.jobs.countRunningByAgent();
-    return this.toDto(row, counts.get(row.id) ?? 0);
+    return this.toDto(row, await this.jobs.countUnfinished(row.id));
   }
 
   async row(idOrHostname: string): Promise<AgentRow> {
@@ -123,19 +122,17 @@ export class AgentsService {
   /** Announces the agent's current state to listeners (sockets, waiting steps). */
   async publish(agentId: string): Promise<void> {
     const row = await this.store.get(agentId);
-    if (!row) return;
-    const counts = await this.jobs.countRunningByAgent();
-    const dto = this.toDto(row, counts.get(agentId) ?? 0);
-    this.announced.set(agentId, dto.status);
-    this.events.emit('agent', dto);
+    if (row) this.announce(this.toDto(row, await this.jobs.countUnfinished(agentId)));
   }
 
-  /** Announces agents whose status changed by the passage of time alone (heartbeats went stale). */
-  async announceStale(): Promise<void> {
-    for (const row of await this.store.list()) {
-      const status = this.statusOf(row);
-      if (this.announced.get(row.id) !== status) await this.publish(row.id);
-    }
+  /** Announces the agents of `agents` (from `list()`) whose status changed by the passage of time alone. */
+  announceChanged(agents: AgentDto[]): void {
+    for (const agent of agents) if (this.announced.get(agent.id) !== agent.status) this.announce(agent);
+  }
+
+  private announce(agent: AgentDto): void {
+    this.announced.set(agent.id, agent.status);
+    this.events.emit('agent', agent);
   }
 
   // ---------------------------------------------------------------- enrollment

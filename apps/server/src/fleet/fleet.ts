@@ -96,11 +96,11 @@ export class Fleet {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const agents = await this.agents.list();
-      const stale = agents.filter((a) => a.status === 'offline').map((a) => a.id);
-      await this.jobs.markStaleAgentsLost(stale);
-      await this.jobs.failLostJobs(this.options.jobLostGraceMs);
-      await this.agents.announceStale();
+      let agents = await this.agents.list();
+      await this.jobs.markStaleAgentsLost(agents.filter((a) => a.status === 'offline').map((a) => a.id));
+      // Failing lost jobs changes the agents' job counts: read them again only then.
+      if ((await this.jobs.failLostJobs(this.options.jobLostGraceMs)) > 0) agents = await this.agents.list();
+      this.agents.announceChanged(agents);
     } catch (err) {
       this.logger.error({ err }, 'fleet sweep failed');
     } finally {

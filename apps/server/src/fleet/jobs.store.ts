@@ -230,6 +230,15 @@ export class JobsStore {
     return new Map(rows.map((r) => [r.agent_id, r.n]));
   }
 
+  /** Pending and running jobs of one agent (what its status shows, on every heartbeat). */
+  async countUnfinished(agentId: string): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE agent_id = $1 AND status IN ('pending', 'running')`,
+      [agentId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   async markLost(agentId: string, at: string): Promise<void> {
     await this.db.query(
       `UPDATE jobs SET lost_since = $2 WHERE agent_id = $1 AND status IN ('pending', 'running') AND lost_since IS NULL`,
