@@ -87,9 +87,10 @@ export const hostnameSchema = z
   .regex(HOSTNAME_RE, 'hostname must be an RFC 1123 host name (letters, digits, hyphens and dots)')
   // Host names are case-insensitive: one spelling, lower-case, everywhere.
   .transform((h) => h.toLowerCase());
+export const ENVIRONMENT_RE = /^[a-z][a-z0-9-]{0,31}$/;
 export const environmentSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'environment must be lower-case letters, digits and hyphens');
+  .regex(ENVIRONMENT_RE, 'environment must be lower-case letters, digits and hyphens');
 export const labelsSchema = z
   .record(
     z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'label keys are lower-case identifiers'),

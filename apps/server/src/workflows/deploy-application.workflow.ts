@@ -1,6 +1,7 @@
+import { GIT_REF_RE, REPOSITORY_NAME_RE } from '@deploybot/shared';
 import type { WorkflowDefinition } from '../engine/types';
 import { type ScoredAgent, scoreAgents } from './agent-scoring';
-import { followJob, formatMs, shortSha, type WorkflowDeps } from './workflow-deps';
+import { ENVIRONMENT_INPUT, followJob, formatMs, shortSha, type WorkflowDeps } from './workflow-deps';
 
 interface SelectPlan {
   chosen: ScoredAgent;
@@ -21,7 +22,8 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
         type: 'text',
         required: true,
         placeholder: 'demo/hello-app',
-        pattern: '^[a-z0-9][a-z0-9._-]{0,63}/[a-z0-9][a-z0-9._-]{0,99}$',
+        // The same rules the job API applies, so a run never starts with a value its job would refuse.
+        pattern: REPOSITORY_NAME_RE.source,
       },
       {
         key: 'ref',
@@ -29,16 +31,9 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
         type: 'text',
         required: true,
         placeholder: 'main',
-        pattern: '^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/+-]{1,200}$',
+        pattern: GIT_REF_RE.source,
       },
-      {
-        key: 'environment',
-        label: 'Environment',
-        type: 'text',
-        required: false,
-        placeholder: 'production',
-        pattern: '^[a-z][a-z0-9-]{0,31}$',
-      },
+      ENVIRONMENT_INPUT,
     ],
     steps: [
       {

@@ -1,6 +1,6 @@
 import type { WorkflowDefinition } from '../engine/types';
 import type { Enrollment } from '../fleet/agent-gateway';
-import { formatMs, parseLabels, type WorkflowDeps, withTimeout } from './workflow-deps';
+import { ENVIRONMENT_INPUT, formatMs, parseLabels, type WorkflowDeps, withTimeout } from './workflow-deps';
 
 interface ConnectivityData {
   joinTokenId: string;
@@ -39,14 +39,7 @@ export function registerAgentWorkflow({
         required: true,
         placeholder: 'prod-server-03',
       },
-      {
-        key: 'environment',
-        label: 'Environment',
-        type: 'text',
-        required: false,
-        placeholder: 'production',
-        pattern: '^[a-z][a-z0-9-]{0,31}$',
-      },
+      ENVIRONMENT_INPUT,
       {
         key: 'labels',
         label: 'Labels',

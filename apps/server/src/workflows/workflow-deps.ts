@@ -1,4 +1,4 @@
-import type { JobDto } from '@deploybot/shared';
+import { ENVIRONMENT_RE, type InputSpec, type JobDto } from '@deploybot/shared';
 import { RunCancelledError } from '../engine/errors';
 import type { StepContext } from '../engine/types';
 import type { Fleet } from '../fleet/fleet';
@@ -69,3 +69,13 @@ export async function followJob(fleet: Fleet, jobId: string, ctx: StepContext): 
     throw err;
   }
 }
+
+/** The optional `environment` input two workflows share (an agent's environment, e.g. production). */
+export const ENVIRONMENT_INPUT: InputSpec = {
+  key: 'environment',
+  label: 'Environment',
+  type: 'text',
+  required: false,
+  placeholder: 'production',
+  pattern: ENVIRONMENT_RE.source,
+};

@@ -1,3 +1,4 @@
+import { clean } from './slots';
 /**
  * Intent recognition for the local assistant: weighted patterns over the normalised message, highest total
  * wins, ties go to the intent listed first. Deterministic, no model, no network.
@@ -179,16 +180,9 @@ export interface IntentScore {
   runnerUp: number;
 }
 
-/** Lower-case, straight quotes, single spaces, no trailing punctuation. */
+/** `clean` (straight quotes, single spaces, no trailing punctuation), lower-cased. */
 export function normalize(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[’‘`]/g, "'")
-    .replace(/[“”]/g, '"')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/[.!?…]+$/, '')
-    .trim();
+  return clean(text).toLowerCase();
 }
 
 export function recognizeIntent(text: string): IntentScore {

@@ -38,16 +38,8 @@ export function compactJob(j: JobDto) {
 /** A run as the model and the chat see it: steps with status and summary, the waiting gate, no raw data. */
 export function compactRun(run: WorkflowRun) {
   return {
-    id: run.id,
-    name: run.name,
-    title: run.title,
-    status: run.status,
-    progress: run.progress,
-    currentStep: run.currentStep,
-    error: run.error,
+    ...conversationRun(run),
     startedBy: run.startedBy,
-    createdAt: run.createdAt,
-    waiting: waitingOf(run),
     steps: run.steps.map((s) => ({
       id: s.id,
       title: s.title,
