@@ -56,8 +56,14 @@ export const updateUserBodySchema = z.strictObject({
   role: z.enum(ROLES).optional(),
   password: passwordSchema.optional(),
   disabled: z.boolean().optional(),
+  /** With a new password: also revoke the user's API tokens. Default true. */
+  revoke_tokens: z.boolean().optional(),
 });
-export const createTokenBodySchema = z.strictObject({ name: z.string().min(1).max(100) });
+export const createTokenBodySchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  /** Days until the token stops working; omitted, it works until revoked. */
+  expires_in_days: z.int().min(1).max(3650).optional(),
+});
 
 export interface ApiTokenDto {
   id: string;
@@ -65,6 +71,7 @@ export interface ApiTokenDto {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  expiresAt: string | null;
 }
 
 /** Returned once, when the token is created; only its hash is stored. */

@@ -80,10 +80,10 @@ export class AuthService {
    */
   private async ensureAdminToken(token: string): Promise<void> {
     if (await this.store.tokenExists(hashToken(token))) return;
-    const admin = await this.store.byUsername('admin');
+    const admin = await this.store.anyByUsername('admin');
     if (!admin) return;
-    if (admin.disabled_at || admin.role !== 'admin')
-      await this.store.update(admin.id, { role: 'admin', disabledAt: null });
+    if (admin.disabled_at || admin.deleted_at || admin.role !== 'admin')
+      await this.store.update(admin.id, { role: 'admin', disabledAt: null, deletedAt: null });
     await this.store.insertToken({
       id: randomUUID(),
       userId: admin.id,
@@ -165,24 +165,40 @@ export class AuthService {
       role: input.role,
       at: this.now(),
     });
-    if (!user) throw new AuthError('conflict', `user ${input.username} already exists`);
+    if (!user) {
+      const retired = await this.store.isRetired(input.username);
+      throw new AuthError(
+        'conflict',
+        retired
+          ? `the name ${input.username} belonged to a deleted user; names are never reused, so that runs, decisions and audit entries keep naming one person`
+          : `user ${input.username} already exists`,
+      );
+    }
     await this.audit.record(by, 'user.create', user.username, { role: user.role });
     return toUserDto(user);
   }
 
+  /**
+   * Changes a user's role, password or disabled state. A new password also revokes the user's API tokens
+   * (a leaked password may have minted them) unless `revokeTokens` is false.
+   */
   async updateUser(
     by: string,
-    id: string,
-    patch: { role?: Role; password?: string; disabled?: boolean },
+    ref: string,
+    patch: { role?: Role; password?: string; disabled?: boolean; revokeTokens?: boolean },
   ): Promise<UserDto> {
-    const before = await this.userRow(id);
+    const before = await this.userRow(ref);
+    const id = before.id;
     const updated = await this.store.update(id, {
       role: patch.role,
       passwordHash: patch.password === undefined ? undefined : await hashPassword(patch.password),
       disabledAt: patch.disabled === undefined ? undefined : patch.disabled ? this.now() : null,
     });
-    if (!updated) throw new AuthError('not_found', `no user ${id}`);
-    if (patch.disabled || patch.password !== undefined || (patch.role && patch.role !== before.role)) {
+    if (!updated) throw new AuthError('not_found', `no user ${ref}`);
+    const passwordChanged = patch.password !== undefined;
+    const tokensRevoked =
+      passwordChanged && patch.revokeTokens !== false ? await this.store.revokeTokensOf(id, this.now()) : 0;
+    if (patch.disabled || passwordChanged || (patch.role && patch.role !== before.role)) {
       // Access changed: sessions opened under the old terms end, open sockets are cut.
       await this.store.deleteSessionsOf(id);
       this.onAccessRevoked(id);
@@ -190,22 +206,24 @@ export class AuthService {
     await this.audit.record(by, 'user.update', updated.username, {
       ...(patch.role && { role: patch.role }),
       ...(patch.disabled !== undefined && { disabled: patch.disabled }),
-      ...(patch.password !== undefined && { passwordChanged: true }),
+      ...(passwordChanged && { passwordChanged: true, tokensRevoked }),
     });
     return toUserDto(updated);
   }
 
-  async deleteUser(by: string, id: string): Promise<void> {
-    const user = await this.userRow(id);
-    await this.store.delete(id);
-    this.onAccessRevoked(id);
+  /** Deletes a user: signed out everywhere, tokens revoked, the name retired (see UsersStore.delete). */
+  async deleteUser(by: string, ref: string): Promise<void> {
+    const user = await this.userRow(ref);
+    if (!(await this.store.delete(user.id, this.now()))) throw new AuthError('not_found', `no user ${ref}`);
+    this.onAccessRevoked(user.id);
     await this.audit.record(by, 'user.delete', user.username);
   }
 
-  private async userRow(id: string): Promise<UserRow> {
-    const isUuid = /^[0-9a-f-]{36}$/i.test(id);
-    const user = isUuid ? await this.store.byId(id) : await this.store.byUsername(id);
-    if (!user) throw new AuthError('not_found', `no user ${id}`);
+  /** A live user addressed by id or by name (`PATCH /v1/users/alice` works as well as by id). */
+  private async userRow(ref: string): Promise<UserRow> {
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref);
+    const user = isUuid ? await this.store.byId(ref) : await this.store.byUsername(ref);
+    if (!user) throw new AuthError('not_found', `no user ${ref}`);
     return user;
   }
 
@@ -215,17 +233,37 @@ export class AuthService {
     return (await this.store.tokensOf(user.id)).map(toTokenDto);
   }
 
-  async createToken(user: UserDto, name: string): Promise<CreatedApiTokenDto> {
+  async createToken(user: UserDto, name: string, expiresInDays?: number): Promise<CreatedApiTokenDto> {
     const token = API_TOKEN_PREFIX + random();
+    const now = this.clock.now();
+    const expiresAt =
+      expiresInDays === undefined ? null : new Date(now.getTime() + expiresInDays * 86_400_000).toISOString();
     const row = await this.store.insertToken({
       id: randomUUID(),
       userId: user.id,
       name,
       hash: hashToken(token),
-      at: this.now(),
+      at: now.toISOString(),
+      expiresAt,
     });
-    await this.audit.record(user.username, 'token.create', row.id, { name });
+    await this.audit.record(user.username, 'token.create', row.id, { name, expiresAt });
     return { ...toTokenDto(row), token };
+  }
+
+  /** Another user's tokens, for an admin (`GET /v1/users/{id}/tokens`). */
+  async listTokensOf(ref: string): Promise<ApiTokenDto[]> {
+    const user = await this.userRow(ref);
+    return (await this.store.tokensOf(user.id)).map(toTokenDto);
+  }
+
+  /** An admin revokes one of another user's tokens; audited under the admin's name. */
+  async revokeTokenOf(by: string, ref: string, tokenId: string): Promise<ApiTokenDto> {
+    const user = await this.userRow(ref);
+    const row = await this.store.revokeToken(tokenId, user.id, this.now());
+    if (!row) throw new AuthError('not_found', `no active token ${tokenId} for ${user.username}`);
+    this.onAccessRevoked(user.id);
+    await this.audit.record(by, 'token.revoke', row.id, { name: row.name, owner: user.username });
+    return toTokenDto(row);
   }
 
   async revokeToken(user: UserDto, tokenId: string): Promise<ApiTokenDto> {

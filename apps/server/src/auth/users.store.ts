@@ -10,6 +10,7 @@ export interface UserRow {
   role: Role;
   created_at: Date;
   disabled_at: Date | null;
+  deleted_at: Date | null;
 }
 
 interface TokenRow {
@@ -19,6 +20,7 @@ interface TokenRow {
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  expires_at: Date | null;
 }
 
 export const toUserDto = (u: UserRow): UserDto => ({
@@ -35,12 +37,14 @@ export const toTokenDto = (t: TokenRow): ApiTokenDto => ({
   createdAt: iso(t.created_at)!,
   lastUsedAt: iso(t.last_used_at),
   revokedAt: iso(t.revoked_at),
+  expiresAt: iso(t.expires_at),
 });
 
 /** SQL for users, their web sessions and API tokens. Sessions and tokens are looked up by hash only. */
 export class UsersStore {
   constructor(private readonly db: Db) {}
 
+  /** Every user ever created, tombstones included (an empty database is one that never had any). */
   async count(): Promise<number> {
     return (await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0]!.n;
   }
@@ -60,33 +64,75 @@ export class UsersStore {
     return rows[0] ?? null;
   }
 
+  /** A live user by name. */
   async byUsername(username: string): Promise<UserRow | null> {
+    return (
+      (
+        await this.db.query<UserRow>('SELECT * FROM users WHERE username = $1 AND deleted_at IS NULL', [
+          username,
+        ])
+      )[0] ?? null
+    );
+  }
+
+  /** Whether `username` belonged to a user who was deleted (such names are never handed out again). */
+  async isRetired(username: string): Promise<boolean> {
+    const rows = await this.db.query('SELECT 1 FROM users WHERE username = $1 AND deleted_at IS NOT NULL', [
+      username,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** A live user by id. */
+  async byId(id: string): Promise<UserRow | null> {
+    return (
+      (await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1 AND deleted_at IS NULL', [id]))[0] ??
+      null
+    );
+  }
+
+  /** A user by name, deleted or not (the way back in restores a deleted `admin`). */
+  async anyByUsername(username: string): Promise<UserRow | null> {
     return (await this.db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]))[0] ?? null;
   }
 
-  async byId(id: string): Promise<UserRow | null> {
-    return (await this.db.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]))[0] ?? null;
-  }
-
   async list(): Promise<UserRow[]> {
-    return this.db.query<UserRow>('SELECT * FROM users ORDER BY username');
+    return this.db.query<UserRow>('SELECT * FROM users WHERE deleted_at IS NULL ORDER BY username');
   }
 
   async update(
     id: string,
-    patch: { role?: Role; passwordHash?: string; disabledAt?: string | null },
+    patch: { role?: Role; passwordHash?: string; disabledAt?: string | null; deletedAt?: null },
   ): Promise<UserRow | null> {
     const update = updateById('users', id, {
       role: patch.role,
       password_hash: patch.passwordHash,
       disabled_at: patch.disabledAt,
+      deleted_at: patch.deletedAt,
     });
     if (!update) return this.byId(id);
     return (await this.db.query<UserRow>(update.sql, update.params))[0] ?? null;
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.db.query('DELETE FROM users WHERE id = $1 RETURNING id', [id])).length === 1;
+  /**
+   * Deletes a user as a tombstone: sign-in material (password, sessions, tokens) is gone at once, in one
+   * transaction; the row stays so that its id and name are never reused.
+   */
+  async delete(id: string, at: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query(
+        `UPDATE users SET deleted_at = $2, disabled_at = coalesce(disabled_at, $2), password_hash = NULL
+          WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
+        [id, at],
+      );
+      if (rows.length === 0) return false;
+      await tx.query('DELETE FROM user_sessions WHERE user_id = $1', [id]);
+      await tx.query('UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL', [
+        id,
+        at,
+      ]);
+      return true;
+    });
   }
 
   // ---- sessions
@@ -107,7 +153,7 @@ export class UsersStore {
   async sessionUser(hash: string, now: string): Promise<{ user: UserRow; csrfToken: string } | null> {
     const rows = await this.db.query<UserRow & { csrf_token: string }>(
       `SELECT u.*, s.csrf_token FROM user_sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL`,
+        WHERE s.id = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL AND u.deleted_at IS NULL`,
       [hash, now],
     );
     const row = rows[0];
@@ -132,11 +178,13 @@ export class UsersStore {
     name: string;
     hash: string;
     at: string;
+    expiresAt?: string | null;
   }): Promise<TokenRow> {
     return (
       await this.db.query<TokenRow>(
-        'INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-        [t.id, t.userId, t.name, t.hash, t.at],
+        `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [t.id, t.userId, t.name, t.hash, t.at, t.expiresAt ?? null],
       )
     )[0]!;
   }
@@ -149,8 +197,9 @@ export class UsersStore {
     const rows = await this.db.query<UserRow & { token_id: string; token_last_used_at: Date | null }>(
       `SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used_at
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL`,
-      [hash],
+        WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+          AND u.disabled_at IS NULL AND u.deleted_at IS NULL`,
+      [hash, now],
     );
     const row = rows[0];
     if (!row) return null;
@@ -170,6 +219,15 @@ export class UsersStore {
     return this.db.query<TokenRow>('SELECT * FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC', [
       userId,
     ]);
+  }
+
+  /** Revokes every live token of a user (a password change, an admin's order); returns how many. */
+  async revokeTokensOf(userId: string, at: string): Promise<number> {
+    const rows = await this.db.query(
+      'UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+      [userId, at],
+    );
+    return rows.length;
   }
 
   async revokeToken(id: string, userId: string, at: string): Promise<TokenRow | null> {

@@ -9,9 +9,11 @@ import {
   startWorkflowQuerySchema,
   updateSessionBodySchema,
 } from '@deploybot/shared';
-import { type ErrorRequestHandler, Router } from 'express';
+import type { ErrorRequestHandler, Router } from 'express';
 import type { Assistant } from '../assistant/assistant';
 import { AssistantError } from '../assistant/errors';
+import type { AuthService } from '../auth/auth.service';
+import { apiRouter } from './access';
 import type { ActorResolver } from './actor';
 import { HttpError, parseOr400 } from './http-error';
 
@@ -19,53 +21,53 @@ import { HttpError, parseOr400 } from './http-error';
  * The assistant's REST API under /v1/ai: provider status, conversations (each visible only to the user who
  * created it), and a one-request chat for clients without sockets.
  */
-export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): Router {
-  const router = Router();
+export function assistantRouter(auth: AuthService, assistant: Assistant, actorOf: ActorResolver): Router {
+  const api = apiRouter(auth);
   const { chat, workflows } = assistant;
   const id = (raw: unknown) => parseOr400(chatSessionIdSchema, raw, 'params');
 
-  router.get('/status', (_req, res) => {
+  api.get('/status', 'viewer', (_req, res) => {
     res.json(assistant.status());
   });
 
-  router.post('/sessions', async (req, res) => {
+  api.post('/sessions', 'operator', async (req, res) => {
     const body = parseOr400(createSessionBodySchema, req.body ?? {}, 'body');
     res.status(201).json(await chat.createSession(actorOf(req), body.title));
   });
-  router.get('/sessions', async (req, res) => {
+  api.get('/sessions', 'operator', async (req, res) => {
     const q = parseOr400(listSessionsQuerySchema, req.query, 'query');
     res.json({ sessions: await chat.listSessions(actorOf(req), q) });
   });
-  router.get('/sessions/:id', async (req, res) => {
+  api.get('/sessions/:id', 'operator', async (req, res) => {
     res.json(await chat.getSession(actorOf(req), id(req.params.id)));
   });
-  router.get('/sessions/:id/history', async (req, res) => {
+  api.get('/sessions/:id/history', 'operator', async (req, res) => {
     const sessionId = id(req.params.id);
     const q = parseOr400(historyQuerySchema, req.query, 'query');
     res.json({ messages: await chat.history(actorOf(req), sessionId, q.limit) });
   });
-  router.patch('/sessions/:id', async (req, res) => {
+  api.patch('/sessions/:id', 'operator', async (req, res) => {
     const sessionId = id(req.params.id);
     const body = parseOr400(updateSessionBodySchema, req.body ?? {}, 'body');
     res.json(await chat.updateSession(actorOf(req), sessionId, body));
   });
-  router.post('/sessions/:id/archive', async (req, res) => {
+  api.post('/sessions/:id/archive', 'operator', async (req, res) => {
     res.json(await chat.updateSession(actorOf(req), id(req.params.id), { archived: true }));
   });
-  router.post('/sessions/:id/unarchive', async (req, res) => {
+  api.post('/sessions/:id/unarchive', 'operator', async (req, res) => {
     res.json(await chat.updateSession(actorOf(req), id(req.params.id), { archived: false }));
   });
-  router.post('/sessions/:id/rename', async (req, res) => {
+  api.post('/sessions/:id/rename', 'operator', async (req, res) => {
     const sessionId = id(req.params.id);
     const { title } = parseOr400(renameSessionBodySchema, req.body, 'body');
     res.json(await chat.updateSession(actorOf(req), sessionId, { title }));
   });
-  router.delete('/sessions/:id', async (req, res) => {
+  api.delete('/sessions/:id', 'operator', async (req, res) => {
     await chat.deleteSession(actorOf(req), id(req.params.id));
     res.status(204).end();
   });
   /** Starts a workflow for the conversation (the `start_workflow` quick action): its steps are narrated there. */
-  router.post('/sessions/:id/runs', async (req, res) => {
+  api.post('/sessions/:id/runs', 'operator', async (req, res) => {
     const sessionId = id(req.params.id);
     const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
     const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
@@ -76,7 +78,7 @@ export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): R
     res.status(201).json(run);
   });
 
-  router.post('/chat', async (req, res) => {
+  api.post('/chat', 'operator', async (req, res) => {
     const body = parseOr400(chatBodySchema, req.body, 'body');
     res.json(await chat.chat(actorOf(req), body));
   });
@@ -84,6 +86,6 @@ export function assistantRouter(assistant: Assistant, actorOf: ActorResolver): R
   const toHttp: ErrorRequestHandler = (err, _req, _res, next) => {
     next(err instanceof AssistantError ? new HttpError(err.status, err.code, err.message) : err);
   };
-  router.use(toHttp);
-  return router;
+  api.router.use(toHttp);
+  return api.router;
 }

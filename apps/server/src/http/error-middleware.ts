@@ -56,7 +56,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`));
 };
 
-/** Refuses NUL bytes and unpaired surrogates anywhere in the path, the query or the body (see safe-text.ts). */
+/** Refuses NUL bytes, unpaired surrogates and absurd nesting anywhere in the path, query or body (see safe-text.ts). */
 export const refuseUnsafeText: RequestHandler = (req, _res, next) => {
   let path: string;
   try {
@@ -64,13 +64,12 @@ export const refuseUnsafeText: RequestHandler = (req, _res, next) => {
   } catch {
     return next(new HttpError(400, 'bad_request', 'malformed percent-encoding in the path'));
   }
-  const where =
+  const found =
     findUnsafeText(path, 'path') ??
     findUnsafeText(req.query, 'query') ??
     findUnsafeText(req.body ?? null, 'body');
-  if (where) {
-    const message = `${where} contains a NUL byte or an unpaired surrogate`;
-    return next(new HttpError(400, 'validation_failed', message, [{ path: where, message }]));
+  if (found) {
+    return next(new HttpError(400, 'validation_failed', found.message, [found]));
   }
   next();
 };

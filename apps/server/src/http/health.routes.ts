@@ -1,10 +1,12 @@
-import { Router } from 'express';
+import type { Router } from 'express';
+import type { AuthService } from '../auth/auth.service';
 import type { Db } from '../db/db';
+import { apiRouter } from './access';
 
 /** Liveness plus a real database round-trip, so a load balancer sees a controller that cannot persist. */
-export function healthRouter(db: Db, version: string): Router {
-  const router = Router();
-  router.get('/', async (_req, res) => {
+export function healthRouter(auth: AuthService, db: Db, version: string): Router {
+  const api = apiRouter(auth);
+  api.get('/', 'public', async (_req, res) => {
     const started = performance.now();
     try {
       await db.query('SELECT 1');
@@ -19,5 +21,5 @@ export function healthRouter(db: Db, version: string): Router {
       });
     }
   });
-  return router;
+  return api.router;
 }

@@ -11,9 +11,9 @@ import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
+import { refuseNonCanonicalApiPaths } from './access';
 import type { ActorResolver } from './actor';
 import { assistantRouter } from './assistant.routes';
-import { authenticate } from './auth.middleware';
 import { authRouter } from './auth.routes';
 import { errorMiddleware, notFoundHandler, refuseUnsafeText, requireJsonBody } from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
@@ -34,6 +34,10 @@ export interface HttpDeps {
   corsOrigins: string[];
   /** Login attempts allowed per address per minute. */
   loginLimitPerMinute: number;
+  /** Browsers reach us over HTTPS only: HSTS, upgrade-insecure-requests and a Secure session cookie. */
+  https: boolean;
+  /** Express's `trust proxy` (which X-Forwarded-For / -Proto to believe). */
+  trustProxy: boolean | number | string[];
   version: string;
   /** The web app's build directory, served at `/` when it exists. */
   webDist?: string;
@@ -45,22 +49,38 @@ export interface HttpDeps {
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Routes match exactly what they declare; see refuseNonCanonicalApiPaths for the mount points.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.set('query parser', 'simple');
-  app.use(helmet());
+  app.set('trust proxy', deps.trustProxy);
+  // Helmet's defaults assume HTTPS: over plain HTTP on any name but localhost, `upgrade-insecure-requests`
+  // sends the browser to https:// for every script and stylesheet (a blank page), and HSTS pins the host.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: deps.https ? [] : null } },
+      strictTransportSecurity: deps.https ? { maxAge: 31_536_000 } : false,
+    }),
+  );
   if (deps.corsOrigins.length > 0) app.use(cors({ origin: deps.corsOrigins, credentials: true }));
   app.use(express.json({ limit: '100kb', strict: true }));
   app.use(requireJsonBody);
   app.use(refuseUnsafeText);
-  app.use(authenticate(deps.auth));
+  app.use(refuseNonCanonicalApiPaths);
 
-  app.use('/health', healthRouter(deps.db, deps.version));
-  app.use('/v1', authRouter(deps.auth, deps.audit, { loginLimitPerMinute: deps.loginLimitPerMinute }));
-  app.use('/v1/ai/workflows', workflowsRouter(deps.engine, deps.workflows, deps.actorOf, deps.audit));
-  app.use('/v1/agents', agentsRouter(deps.fleet, deps.actorOf));
-  app.use('/v1/repositories', repositoriesRouter(deps.fleet, deps.actorOf));
-  app.use('/v1/jobs', jobsRouter(deps.fleet, deps.actorOf));
-  app.use('/v1/hosts', hostsRouter(deps.fleet));
-  app.use('/v1/ai', assistantRouter(deps.assistant, deps.actorOf));
+  // Every route declares who may call it (ApiRouter); nothing here authenticates on a path's behalf.
+  const { auth, actorOf } = deps;
+  app.use('/health', healthRouter(auth, deps.db, deps.version));
+  app.use(
+    '/v1',
+    authRouter(auth, deps.audit, { loginLimitPerMinute: deps.loginLimitPerMinute, https: deps.https }),
+  );
+  app.use('/v1/ai/workflows', workflowsRouter(auth, deps.engine, deps.workflows, actorOf, deps.audit));
+  app.use('/v1/agents', agentsRouter(auth, deps.fleet, actorOf));
+  app.use('/v1/repositories', repositoriesRouter(auth, deps.fleet, actorOf));
+  app.use('/v1/jobs', jobsRouter(auth, deps.fleet, actorOf));
+  app.use('/v1/hosts', hostsRouter(auth, deps.fleet));
+  app.use('/v1/ai', assistantRouter(auth, deps.assistant, actorOf));
   app.use('/v1', notFoundHandler);
 
   if (deps.webDist && existsSync(join(deps.webDist, 'index.html'))) {

@@ -8,43 +8,46 @@ import {
   startWorkflowQuerySchema,
   submitInputBodySchema,
 } from '@deploybot/shared';
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { AuditLog } from '../auth/audit-log';
+import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { WorkflowEngine } from '../engine/engine';
+import { apiRouter, signedIn } from './access';
 import type { ActorResolver } from './actor';
 import { HttpError, parseOr400 } from './http-error';
 
 /** The workflow API, with the paths and fields documented for users. */
 export function workflowsRouter(
+  auth: AuthService,
   engine: WorkflowEngine,
   workflows: GuardedWorkflows,
   actorOf: ActorResolver,
   audit: AuditLog,
 ): Router {
-  const router = Router();
+  const api = apiRouter(auth);
   const runId = (raw: unknown) => parseOr400(runIdSchema, raw, 'params');
 
-  router.get('/definitions', (_req, res) => {
+  api.get('/definitions', 'viewer', (_req, res) => {
     res.json({ definitions: engine.definitions() });
   });
 
-  router.post('/start', async (req, res) => {
+  api.post('/start', 'operator', async (req, res) => {
     const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
     const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
     res.status(201).json(await workflows.start(workflow_name, context, actorOf(req)));
   });
 
-  router.get('/', async (req, res) => {
+  api.get('/', 'viewer', async (req, res) => {
     const filter = parseOr400(listWorkflowsQuerySchema, req.query, 'query');
     res.json({ runs: await engine.list(filter) });
   });
 
-  router.get('/:id', async (req, res) => {
+  api.get('/:id', 'viewer', async (req, res) => {
     res.json(await engine.get(runId(req.params.id)));
   });
 
-  router.post('/:id/approve', async (req, res) => {
+  api.post('/:id/approve', 'operator', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(approveBodySchema, req.body, 'body');
     const command = {
@@ -54,27 +57,27 @@ export function workflowsRouter(
       stepId: body.step_id,
       by: actorOf(req),
     };
-    res.json(await workflows.decide(id, command, req.principal!.user));
+    res.json(await workflows.decide(id, command, signedIn(req).user));
   });
 
-  router.post('/:id/input', async (req, res) => {
+  api.post('/:id/input', 'operator', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(submitInputBodySchema, req.body, 'body');
     const command = { value: body.value, note: body.note ?? null, stepId: body.step_id, by: actorOf(req) };
     res.json(await workflows.submitInput(id, command));
   });
 
-  router.post('/:id/cancel', async (req, res) => {
+  api.post('/:id/cancel', 'operator', async (req, res) => {
     const id = runId(req.params.id);
     const body = parseOr400(cancelBodySchema, req.body ?? {}, 'body');
     res.json(await workflows.cancel(id, { by: actorOf(req), reason: body.reason ?? null }));
   });
 
   /** The run's sealed values in clear (e.g. register_agent's join token), for its starter or an admin; audited. */
-  router.post('/:id/reveal', async (req, res) => {
+  api.post('/:id/reveal', 'operator', async (req, res) => {
     const id = runId(req.params.id);
     const run = await engine.get(id);
-    const user = req.principal!.user;
+    const user = signedIn(req).user;
     if (run.startedBy !== user.username && user.role !== 'admin') {
       throw new HttpError(
         403,
@@ -90,12 +93,12 @@ export function workflowsRouter(
     res.json({ secrets });
   });
 
-  router.get('/:id/events', async (req, res) => {
+  api.get('/:id/events', 'viewer', async (req, res) => {
     const id = runId(req.params.id);
     await engine.get(id); // 404 for unknown runs rather than an empty list
     const after = parseOr400(eventsQuerySchema, req.query, 'query').after;
     res.json({ events: await engine.events(id, after) });
   });
 
-  return router;
+  return api.router;
 }

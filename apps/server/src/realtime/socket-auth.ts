@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Socket } from 'socket.io';
 import type { AuthService } from '../auth/auth.service';
-import { principalOf } from '../http/auth.middleware';
+import { principalOf } from '../http/principal';
 
 export const userRoom = (userId: string) => `user:${userId}`;
 /** Sockets opened with one web session, cut together when that session logs out. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeAgent } from './support/fake-agent';
 import { createGitRepo, createJob, enrollAgent, registerRepository } from './support/fleet';
 import { type Credentials, call, client, expectError, type Res } from './support/http';
-import { servedRoutes } from './support/routes';
+import { routeGuards, servedRoutes } from './support/routes';
 import { hasStatus, runningIn, startRun, WORKFLOWS, waitForRun, waitingAt } from './support/runs';
 import { type SecurityServer, startSecurityServer, TEST_ADMIN_TOKEN } from './support/server';
 import { askAny, connectWeb, handshakeRefusal, NO_ACK, type WebSocketClient } from './support/sockets';
@@ -90,6 +90,17 @@ const ROWS: Row[] = [
     route: 'PATCH /v1/users/:id',
     path: (fx) => `/v1/users/${fx.target.user.id}`,
     body: () => ({ role: 'operator' }),
+    need: 'admin',
+  },
+  // Addressed by name as well as by id (it used to answer 500).
+  {
+    route: 'GET /v1/users/:id/tokens',
+    path: (fx) => `/v1/users/${fx.target.username}/tokens`,
+    need: 'admin',
+  },
+  {
+    route: 'DELETE /v1/users/:id/tokens/:tokenId',
+    path: (fx) => `/v1/users/${fx.target.user.id}/tokens/${fx.target.tokenId}`,
     need: 'admin',
   },
   { route: 'DELETE /v1/users/:id', path: (fx) => `/v1/users/${fx.doomed.user.id}`, need: 'admin' },
@@ -395,6 +406,41 @@ afterAll(async () => {
   await removeRepo();
 });
 
+/**
+ * Other spellings of a path that Express would route to the same handler unless told to be strict: an
+ * upper-case prefix, everything upper case, the last fixed segment capitalised, a trailing slash, a doubled
+ * slash. `route` (`GET /v1/users/:id`) tells fixed segments from ids; the query string stays as it was.
+ */
+function spellings(route: string, pathAndQuery: string): [string, string][] {
+  const queryAt = pathAndQuery.indexOf('?');
+  const path = queryAt < 0 ? pathAndQuery : pathAndQuery.slice(0, queryAt);
+  const q = queryAt < 0 ? '' : pathAndQuery.slice(queryAt);
+  const segments = path.split('/');
+  const template = route.split(' ')[1]!.split('/');
+  const lastFixed = template.findLastIndex((seg) => seg !== '' && !seg.startsWith(':'));
+  const capitalised = segments.map((seg, i) =>
+    i === lastFixed ? seg[0]!.toUpperCase() + seg.slice(1) : seg,
+  );
+  const [, first, rest] = /^\/([^/]+)(.*)$/.exec(path)!;
+  const variants: [string, string][] = [
+    ['upper prefix', `/${first!.toUpperCase()}${rest}${q}`],
+    ['upper case', `${path.toUpperCase()}${q}`],
+    ['capitalised', `${capitalised.join('/')}${q}`],
+    ['trailing slash', `${path}/${q}`],
+    ['doubled slash', `/${first}/${rest}${q}`],
+  ];
+  // `/v1/ai/workflows/Definitions` is a legitimate spelling of `GET /v1/ai/workflows/:id` (a run id): such a
+  // variant is another route, checked by that route's own row.
+  const method = route.split(' ')[0]!;
+  const isAnotherRoute = (p: string) =>
+    ROWS.some((r) => {
+      const [m, t] = r.route.split(' ') as [string, string];
+      const pattern = new RegExp(`^${t.replace(/:[a-zA-Z]+/g, '[^/]+')}$`);
+      return m === method && pattern.test(p.split('?')[0]!);
+    });
+  return variants.filter(([, p]) => p !== pathAndQuery && !isAnotherRoute(p));
+}
+
 const credsOf = (caller: Caller): Credentials | null =>
   caller === 'none' ? null : { token: users[caller].token };
 
@@ -436,6 +482,33 @@ describe('REST access matrix (personal API tokens)', () => {
       'rows for routes the controller does not serve',
     ).toEqual([]);
   });
+
+  it('every route declares its access with its own guard, the one the matrix expects', async () => {
+    const guards = await routeGuards(s.app, s.url);
+    const declared = Object.fromEntries([...guards].filter(([route]) => ROWS.some((r) => r.route === route)));
+    const expected = Object.fromEntries(
+      ROWS.filter((r) => guards.has(r.route)).map((r) => [r.route, r.need]),
+    );
+    expect(declared).toEqual(expected);
+  });
+
+  it.each(ROWS.map((row) => [row.route, row] as const))(
+    'another spelling of %s is no route, for every caller',
+    async (_route, row) => {
+      const [method] = row.route.split(' ');
+      const outcomes: Record<string, string> = {};
+      const expected: Record<string, string> = {};
+      for (const caller of CALLERS) {
+        for (const [how, path] of spellings(row.route, row.path(fx, caller))) {
+          const res = await call(s.url, method!, path, { creds: credsOf(caller), body: row.body?.(fx) });
+          const code = (res.body as { error?: { code?: string } } | undefined)?.error?.code;
+          outcomes[`${caller} ${how} ${path}`] = `${res.status} ${code ?? res.contentType}`;
+          expected[`${caller} ${how} ${path}`] = '404 not_found';
+        }
+      }
+      expect(outcomes).toEqual(expected);
+    },
+  );
 
   it.each(ROWS.map((row) => [row.route, row] as const))('%s', async (_route, row) => {
     const outcomes: Record<string, string> = {};
