@@ -24,6 +24,7 @@ import { createHttpApp } from './http/http-app';
 import { registerChatHandlers } from './realtime/chat-socket';
 import { registerFleetHandlers } from './realtime/fleet-socket';
 import { authenticateSockets, originAllowed, sessionRoom, userRoom } from './realtime/socket-auth';
+import { DEFAULT_SOCKET_LIMITS, guardSockets, type SocketLimits } from './realtime/socket-guard';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
 
 export interface AppDeps {
@@ -59,6 +60,8 @@ export interface SecurityOptions extends DecisionPolicyOptions {
   corsOrigins: string[];
   /** Login attempts per address per minute. */
   loginLimitPerMinute: number;
+  /** Limits on web client sockets (requests at once, per second, per user; sockets per user). Default DEFAULT_SOCKET_LIMITS. */
+  sockets?: Partial<SocketLimits>;
 }
 
 export interface App {
@@ -144,8 +147,10 @@ export function createApp(deps: AppDeps): App {
   const http = createServer(express);
   io.attach(http);
   authenticateSockets(io.of('/'), auth);
+  const socketLimits: SocketLimits = { ...DEFAULT_SOCKET_LIMITS, ...deps.security.sockets };
+  guardSockets(io.of('/'), socketLimits, deps.logger.child({ component: 'socket-guard' }));
   forward = registerWorkflowHandlers(io.of('/'), engine);
-  registerFleetHandlers(io.of('/'), fleet);
+  registerFleetHandlers(io.of('/'), fleet, socketLimits);
   registerChatHandlers(io.of('/'), assistant);
 
   return {

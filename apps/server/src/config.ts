@@ -57,6 +57,12 @@ const envSchema = z.object({
   DEPLOYBOT_CORS_ORIGINS: z.string().optional(),
   /** Login attempts per address per minute. Default 10. */
   DEPLOYBOT_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  /** Requests per second one web client socket may send (a burst of 3× is allowed). Default 20. */
+  DEPLOYBOT_SOCKET_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
+  /** Requests per second one user may send over all of their sockets (a burst of 3× is allowed). Default 50. */
+  DEPLOYBOT_USER_SOCKET_RATE_LIMIT: z.coerce.number().int().min(1).default(50),
+  /** Web client sockets one user may have open at once. Default 20. */
+  DEPLOYBOT_SOCKETS_PER_USER: z.coerce.number().int().min(1).default(20),
   /** How long register_agent waits for the new agent to connect, ms. Default 10 minutes. */
   DEPLOYBOT_CONNECT_TIMEOUT_MS: z.coerce
     .number()
@@ -133,6 +139,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((o) => o.trim())
         .filter(Boolean),
       loginLimitPerMinute: e.DEPLOYBOT_LOGIN_RATE_LIMIT,
+      sockets: {
+        ratePerSocket: e.DEPLOYBOT_SOCKET_RATE_LIMIT,
+        burstPerSocket: 3 * e.DEPLOYBOT_SOCKET_RATE_LIMIT,
+        ratePerUser: e.DEPLOYBOT_USER_SOCKET_RATE_LIMIT,
+        burstPerUser: 3 * e.DEPLOYBOT_USER_SOCKET_RATE_LIMIT,
+        socketsPerUser: e.DEPLOYBOT_SOCKETS_PER_USER,
+      },
     },
     fleet: {
       heartbeatIntervalMs: e.DEPLOYBOT_HEARTBEAT_MS,

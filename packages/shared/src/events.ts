@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { LogLine } from './agent-protocol';
 import type { ChatClientToServerEvents, ChatServerToClientEvents } from './assistant';
 import type { Ack } from './errors';
 import type { AgentDto, FleetServerToClientEvents, JobDto } from './fleet';
+import type { JobLogPage, JobLogsPagePayload } from './job-log-pages';
 import type { WorkflowRun } from './workflow';
 import { runIdSchema } from './workflow';
 
@@ -66,10 +66,15 @@ export interface ClientToServerEvents extends ChatClientToServerEvents {
     payload: Record<string, never>,
     ack: (res: Ack<{ agents: AgentDto[]; jobs: JobDto[] }>) => void,
   ) => void;
-  /** One job's log lines as they arrive: the ack carries the job and its latest lines (up to 5,000). */
+  /**
+   * One job's log lines as they arrive: the ack carries the job and its latest lines, bounded in lines and bytes;
+   * its `before` leads to the older ones through `job:logs`.
+   */
   'job:subscribe': (
     payload: { jobId: string },
-    ack: (res: Ack<{ job: JobDto; lines: LogLine[] }>) => void,
+    ack: (res: Ack<{ job: JobDto } & JobLogPage>) => void,
   ) => void;
+  /** The lines of a job before a seq (paging back from the `job:subscribe` snapshot). */
+  'job:logs': (payload: JobLogsPagePayload, ack: (res: Ack<JobLogPage>) => void) => void;
   'job:unsubscribe': (payload: { jobId: string }, ack: (res: Ack<{ ok: true }>) => void) => void;
 }

@@ -5,4 +5,5 @@ export * from './errors';
 export * from './events';
 export * from './fleet';
 export * from './inputs';
+export * from './job-log-pages';
 export * from './workflow';

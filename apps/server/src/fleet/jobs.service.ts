@@ -131,6 +131,12 @@ export class JobsService {
     return this.store.tailLogs(jobId, count);
   }
 
+  /** Lines going back from `before` (from the end when null), bounded in lines and bytes: see `logPageBefore`. */
+  async logPage(jobId: string, before: number | null, limit: number, maxBytes: number) {
+    await this.record(jobId);
+    return this.store.logPageBefore(jobId, before, limit, maxBytes);
+  }
+
   /**
    * Cancels a job. A pending job, or one whose agent is unreachable, is cancelled here; a running job is
    * cancelled by its agent (which kills the process group and reports `cancelled`).

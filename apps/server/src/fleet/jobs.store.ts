@@ -270,6 +270,65 @@ export class JobsStore {
     );
     return rows.map(toRecord);
   }
+
+  /**
+   * The newest lines before `before` (the newest of all when null): at most `limit` lines and about `maxBytes`
+   * as JSON (at least one line, so paging always moves back), ordered by seq. The answer's `before` leads
+   * further back, or is null when no older line is left.
+   */
+  async logPageBefore(
+    jobId: string,
+    before: number | null,
+    limit: number,
+    maxBytes: number,
+  ): Promise<{ lines: LogLine[]; before: number | null }> {
+    // Sizes are summed in SQL, newest first, so the lines past the budget are never read out.
+    const rows = await this.db.query<{
+      seq: number;
+      stream: LogLine['stream'];
+      line: string;
+      at: Date;
+      fetched: number;
+    }>(
+      `WITH page AS (
+         SELECT seq, row_number() OVER w AS n, sum(octet_length(line) + ${LOG_LINE_JSON_OVERHEAD}) OVER w AS bytes
+           FROM job_logs WHERE job_id = $1 ${before === null ? '' : 'AND seq < $4'}
+         WINDOW w AS (ORDER BY seq DESC)
+          ORDER BY seq DESC LIMIT $2::int + 1)
+       SELECT l.seq, l.stream, l.line, l.at, (SELECT count(*)::int FROM page) AS fetched
+         FROM page p JOIN job_logs l ON l.job_id = $1 AND l.seq = p.seq
+        WHERE p.n <= $2::int AND (p.bytes <= $3::int OR p.n = 1)
+        ORDER BY l.seq`,
+      before === null ? [jobId, limit, maxBytes] : [jobId, limit, maxBytes, before],
+    );
+    const lines = rows.map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
+    return { lines, before: rows.length > 0 && rows[0]!.fetched > rows.length ? rows[0]!.seq : null };
+  }
+}
+
+/** What a log line adds to its text in JSON: `{"seq":…,"stream":"stdout","line":"","at":"…"}`. */
+const LOG_LINE_JSON_OVERHEAD = 80;
+
+/** One statement for the lines; those whose seq is stored already are ignored. Returns the seqs inserted. */
+async function insertLines(db: Queryable, jobId: string, lines: LogLine[]): Promise<Set<number>> {
+  if (lines.length === 0) return new Set();
+  const rows = await db.query<{ seq: number }>(
+    `INSERT INTO job_logs (job_id, seq, stream, line, at)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])
+     ON CONFLICT (job_id, seq) DO NOTHING RETURNING seq`,
+    [
+      jobId,
+      lines.map((l) => l.seq),
+      lines.map((l) => l.stream),
+      lines.map((l) => l.line),
+      lines.map((l) => l.at),
+    ],
+  );
+  return new Set(rows.map((r) => r.seq));
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
 }
 
 const ALLOWED_FROM: Record<JobStatus, JobStatus[]> = Object.fromEntries(

@@ -1,28 +1,46 @@
-import { subscribeJobPayloadSchema } from '@deploybot/shared';
+import { jobLogsPagePayloadSchema, LOG_PAGE_MAX_LINES, subscribeJobPayloadSchema } from '@deploybot/shared';
 import { z } from 'zod';
 import type { Fleet } from '../fleet/fleet';
+import { FreshRead } from './fresh-read';
 import { onRequest } from './socket-ack';
+import type { SocketLimits } from './socket-guard';
 import type { WorkflowNamespace } from './workflow-socket';
 
 const FLEET_ROOM = 'fleet';
 const jobRoom = (jobId: string) => `job:${jobId}`;
 const emptyPayloadSchema = z.strictObject({});
 
-/** Fleet subscriptions for web clients: agent and job status in one room, each job's log lines in its own. */
-export function registerFleetHandlers(nsp: WorkflowNamespace, fleet: Fleet): void {
+/**
+ * Fleet subscriptions for web clients: agent and job status in one room, each job's log lines in its own. Log
+ * snapshots are pages bounded in bytes; `job:logs` pages further back.
+ */
+export function registerFleetHandlers(
+  nsp: WorkflowNamespace,
+  fleet: Fleet,
+  limits: Pick<SocketLimits, 'logPageBytes'>,
+): void {
+  const fleetSnapshot = new FreshRead(async () => {
+    const [agents, jobs] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 100 })]);
+    return { agents, jobs };
+  });
+
   nsp.on('connection', (socket) => {
     onRequest(socket, 'fleet:subscribe', async (payload) => {
       emptyPayloadSchema.parse(payload ?? {});
       await socket.join(FLEET_ROOM);
-      const [agents, jobs] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 100 })]);
-      return { agents, jobs };
+      return fleetSnapshot.get();
     });
     onRequest(socket, 'job:subscribe', async (payload) => {
       const { jobId } = subscribeJobPayloadSchema.parse(payload);
       const job = await fleet.jobs.get(jobId);
       await socket.join(jobRoom(jobId));
       // Lines that arrive between the join and this read may come twice; clients keep them by seq.
-      return { job, lines: await fleet.jobs.tailLogs(jobId, 5000) };
+      const page = await fleet.jobs.logPage(jobId, null, LOG_PAGE_MAX_LINES, limits.logPageBytes);
+      return { job, ...page };
+    });
+    onRequest(socket, 'job:logs', async (payload) => {
+      const { jobId, before, limit } = jobLogsPagePayloadSchema.parse(payload);
+      return fleet.jobs.logPage(jobId, before, limit ?? LOG_PAGE_MAX_LINES, limits.logPageBytes);
     });
     onRequest(socket, 'job:unsubscribe', async (payload) => {
       const { jobId } = subscribeJobPayloadSchema.parse(payload);

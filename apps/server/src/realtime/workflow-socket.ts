@@ -7,6 +7,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { WorkflowEngine } from '../engine/engine';
+import { FreshRead } from './fresh-read';
 import { onRequest } from './socket-ack';
 
 type WorkflowSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -24,6 +25,10 @@ export function registerWorkflowHandlers(
   nsp: WorkflowNamespace,
   engine: WorkflowEngine,
 ): (event: WorkflowEvent) => void {
+  const activeRuns = new FreshRead(async () => ({
+    runs: await engine.list({ state: 'active', limit: 500 }),
+  }));
+
   nsp.on('connection', (socket: WorkflowSocket) => {
     onRequest(socket, 'workflow:subscribe', async (payload) => {
       const { runId } = subscribeRunPayloadSchema.parse(payload);
@@ -43,7 +48,7 @@ export function registerWorkflowHandlers(
     onRequest(socket, 'workflows:subscribe', async (payload) => {
       emptyPayloadSchema.parse(payload ?? {});
       await socket.join(ALL_RUNS_ROOM);
-      return { runs: await engine.list({ state: 'active', limit: 500 }) };
+      return activeRuns.get();
     });
   });
 

@@ -8,4 +8,15 @@ export const TEST_SECURITY: SecurityOptions = {
   approverRoles: {},
   corsOrigins: [],
   loginLimitPerMinute: 1000,
+  // The hostile-input and access suites send hundreds of requests on one socket on purpose; the socket limits
+  // have their own suite (socket-limits.test.ts) with its own numbers.
+  sockets: {
+    inFlightPerSocket: 1000,
+    ratePerSocket: 100_000,
+    burstPerSocket: 100_000,
+    ratePerUser: 100_000,
+    burstPerUser: 100_000,
+    socketsPerUser: 1000,
+    refusalsPerMinute: 100_000,
+  },
 };

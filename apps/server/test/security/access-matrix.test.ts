@@ -281,6 +281,7 @@ const SOCKET_ROWS: SocketRow[] = [
   { event: 'workflow:unsubscribe', payload: (fx) => ({ runId: fx.doneRun }), need: 'viewer' },
   { event: 'fleet:subscribe', payload: () => ({}), need: 'viewer' },
   { event: 'job:subscribe', payload: (fx) => ({ jobId: fx.jobId }), need: 'viewer' },
+  { event: 'job:logs', payload: (fx) => ({ jobId: fx.jobId, before: 1 }), need: 'viewer' },
   { event: 'job:unsubscribe', payload: (fx) => ({ jobId: fx.jobId }), need: 'viewer' },
   {
     event: 'chat:send',

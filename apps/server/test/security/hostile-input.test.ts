@@ -716,6 +716,16 @@ const SOCKET_PAYLOADS: Record<string, unknown[]> = {
   'fleet:subscribe': [...COMMON_BAD, { extra: 1 }],
   'job:subscribe': [...COMMON_BAD, null, {}, { jobId: '$(id)' }, { jobId: '%00' }, { jobId: uuid, x: 1 }],
   'job:unsubscribe': [...COMMON_BAD, null, {}, { jobId: '`id`' }],
+  'job:logs': [
+    ...COMMON_BAD,
+    null,
+    {},
+    { jobId: uuid },
+    { jobId: uuid, before: -1 },
+    { jobId: uuid, before: '1' },
+    { jobId: uuid, before: 1, limit: 1e9 },
+    { jobId: uuid, before: 1, after: 0 },
+  ],
   'chat:subscribe': [...COMMON_BAD, null, {}, { sessionId: '../../etc' }, { sessionId: uuid, x: 1 }],
   'chat:unsubscribe': [...COMMON_BAD, null, {}, { sessionId: 7 }],
   'chat:send': [

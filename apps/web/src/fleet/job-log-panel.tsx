@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { followJob } from '../lib/realtime';
+import { followJob, loadOlderJobLines } from '../lib/realtime';
 import { useAppStore } from '../stores/store';
 import { JobStatusBadge } from './job-status-badge';
 import { LogViewer } from './log-viewer';
@@ -10,6 +10,8 @@ const EMPTY: never[] = [];
 export function JobLogPanel({ jobId, height = 240 }: { jobId: string; height?: number }) {
   const job = useAppStore((s) => s.jobs[jobId]);
   const lines = useAppStore((s) => s.logs[jobId]?.lines ?? EMPTY);
+  const hasOlder = useAppStore((s) => (s.logs[jobId]?.before ?? null) !== null);
+  const loadingOlder = useAppStore((s) => s.logs[jobId]?.loadingOlder ?? false);
   useEffect(() => {
     followJob(jobId);
     return () => followJob(null);
@@ -20,7 +22,12 @@ export function JobLogPanel({ jobId, height = 240 }: { jobId: string; height?: n
         <h4 className="font-medium">Job log</h4>
         {job && <JobStatusBadge status={job.status} />}
       </div>
-      <LogViewer lines={lines} height={height} label={`Log of job ${jobId}`} />
+      <LogViewer
+        lines={lines}
+        height={height}
+        label={`Log of job ${jobId}`}
+        older={hasOlder ? { loading: loadingOlder, load: () => loadOlderJobLines(jobId) } : undefined}
+      />
     </section>
   );
 }

@@ -10,23 +10,48 @@ const STREAM_TONE: Record<LogLine['stream'], string> = {
   system: 'text-sky-300',
 };
 
+/** Older lines the server still has (a snapshot holds only the newest): how to load them. */
+export interface OlderLines {
+  loading: boolean;
+  load: () => void;
+}
+
 /**
  * A windowed log: only the visible lines (plus a margin) are in the DOM, so tens of thousands of lines scroll
- * smoothly. It follows the tail until the person scrolls up, and offers to follow again.
+ * smoothly. It follows the tail until the person scrolls up, and offers to follow again. Lines are text, never
+ * markup. When the server has older lines, a button on top loads them, keeping the view where it was.
  */
 export function LogViewer({
   lines,
   height = 320,
   label,
+  older,
 }: {
   lines: LogLine[];
   height?: number;
   label: string;
+  older?: OlderLines;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [following, setFollowing] = useState(true);
   const total = lines.length * LINE_HEIGHT;
+  const shownFrom = useRef<{ seq: number | undefined; count: number }>({ seq: undefined, count: 0 });
+
+  // Lines put on top push the view down; move it back by as many lines so the same lines stay in view.
+  useLayoutEffect(() => {
+    const el = box.current;
+    const before = shownFrom.current;
+    shownFrom.current = { seq: lines[0]?.seq, count: lines.length };
+    if (!el || following || before.seq === undefined || lines[0] === undefined) return;
+    if (lines[0].seq < before.seq) {
+      const added = lines.findIndex((l) => l.seq === before.seq);
+      if (added > 0) {
+        el.scrollTop += added * LINE_HEIGHT;
+        setScrollTop(el.scrollTop);
+      }
+    }
+  }, [lines, following]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: new lines are the trigger to follow the tail
   useLayoutEffect(() => {
@@ -65,6 +90,17 @@ export function LogViewer({
           setFollowing(atBottom);
         }}
       >
+        {older && (
+          <button
+            type="button"
+            className="w-full bg-slate-800 px-2 py-1 text-left text-slate-200 hover:bg-slate-700"
+            disabled={older.loading}
+            onClick={older.load}
+            data-testid="log-load-older"
+          >
+            {older.loading ? 'Loading earlier lines…' : 'Load earlier lines ↑'}
+          </button>
+        )}
         <div style={{ height: total, position: 'relative' }}>
           <div style={{ position: 'absolute', top: first * LINE_HEIGHT, left: 0, right: 0 }}>
             {visible.map((l) => (

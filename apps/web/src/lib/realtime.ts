@@ -3,7 +3,7 @@ import type {
   ChatMessageDto,
   ChatSessionDto,
   JobDto,
-  LogLine,
+  JobLogPage,
   WorkflowRun,
 } from '@deploybot/shared';
 import { onAgentStatus } from '../stores/handlers/agent-status';
@@ -12,7 +12,13 @@ import { onChatMessage } from '../stores/handlers/chat-message';
 import { onChatSession } from '../stores/handlers/chat-session';
 import { onChatSnapshot } from '../stores/handlers/chat-snapshot';
 import { onFleetSnapshot } from '../stores/handlers/fleet-snapshot';
-import { beginJobLog, onJobLog, onJobLogSnapshot } from '../stores/handlers/job-log';
+import {
+  beginJobLog,
+  onJobLog,
+  onJobLogSnapshot,
+  onOlderLines,
+  onOlderLinesLoading,
+} from '../stores/handlers/job-log';
 import { onJobStatus } from '../stores/handlers/job-status';
 import { onRunSnapshot } from '../stores/handlers/run-snapshot';
 import { beginRunsSync, onRunsSnapshot } from '../stores/handlers/runs-snapshot';
@@ -52,9 +58,24 @@ function subscribeRun(s: AppSocket, runId: string): void {
 
 function subscribeJob(s: AppSocket, jobId: string): void {
   beginJobLog(appStore, jobId);
-  ask<{ job: JobDto; lines: LogLine[] }>(s, 'job:subscribe', { jobId })
-    .then(({ job, lines }) => onJobLogSnapshot(appStore, job, lines))
+  ask<{ job: JobDto } & JobLogPage>(s, 'job:subscribe', { jobId })
+    .then(({ job, ...page }) => onJobLogSnapshot(appStore, job, page))
     .catch(warn('job:subscribe'));
+}
+
+/** Pages older lines of a followed job in (the snapshot holds only the newest ones). */
+export function loadOlderJobLines(jobId: string): void {
+  const log = appStore.getState().logs[jobId];
+  const s = liveSocket();
+  if (!s || !log || log.before === null || log.loadingOlder) return;
+  const before = log.before;
+  onOlderLinesLoading(appStore, jobId, true);
+  ask<JobLogPage>(s, 'job:logs', { jobId, before })
+    .then((page) => onOlderLines(appStore, jobId, before, page))
+    .catch((err) => {
+      onOlderLinesLoading(appStore, jobId, false);
+      warn('job:logs')(err);
+    });
 }
 
 function subscribeChat(s: AppSocket, sessionId: string): void {

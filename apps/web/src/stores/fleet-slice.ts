@@ -7,6 +7,10 @@ export interface JobLog {
   /** False from `job:subscribe` until its ack: live batches are buffered meanwhile. */
   synced: boolean;
   buffered: LogLine[];
+  /** Where older lines start (`job:logs` `before`); null when the first line is shown. */
+  before: number | null;
+  /** True while a page of older lines is on its way. */
+  loadingOlder: boolean;
 }
 
 export interface FleetSlice {
