@@ -1,6 +1,12 @@
 import { access, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobFailureCause } from '@deploybot/shared';
+import {
+  credentialSecrets,
+  gitCredentialEnv,
+  type JobFailureCause,
+  redactCredentials,
+  splitRepositoryUrl,
+} from '@deploybot/shared';
 import { gitEnv } from './child-env';
 import { runProcessGroup } from './process-group';
 
@@ -22,6 +28,8 @@ export interface GitOptions {
   cwd?: string;
   signal?: AbortSignal;
   killGraceMs?: number;
+  /** Added to git's environment (repository credentials travel here, never in argv). */
+  env?: Record<string, string>;
 }
 
 export interface GitResult {
@@ -46,7 +54,7 @@ export async function git(args: readonly string[], options: GitOptions = {}): Pr
   };
   const result = await runProcessGroup('git', [...SAFE_CONFIG, ...args], {
     cwd: options.cwd ?? process.cwd(),
-    env: gitEnv(),
+    env: options.env ? { ...gitEnv(), ...options.env } : gitEnv(),
     onStdout: keep(stdout),
     onStderr: keep(stderr),
     signal: options.signal,
@@ -111,10 +119,16 @@ export async function fetchCommit(
   options: GitOptions = {},
 ): Promise<FetchResult> {
   if (await hasCommit(cacheDir, sha, options)) return { cached: true };
+  // The controller sends credentials in the URL; git gets them as a header in its environment instead, so
+  // they are in no argv (`ps`), no git message and no credential helper.
+  const remote = splitRepositoryUrl(url);
+  const secrets = credentialSecrets(remote.credentials);
+  const auth = { ...options, env: gitCredentialEnv(remote.url, remote.credentials, gitEnv()) };
+  const said = (lines: string[]) => lines.map((l) => redactCredentials(l, secrets));
 
   const direct = await git(
-    ['--git-dir', cacheDir, 'fetch', '--quiet', '--force', '--no-tags', '--', url, sha],
-    options,
+    ['--git-dir', cacheDir, 'fetch', '--quiet', '--force', '--no-tags', '--', remote.url, sha],
+    auth,
   );
   if (direct.code === 0 && (await hasCommit(cacheDir, sha, options))) return { cached: false };
 
@@ -127,18 +141,22 @@ export async function fetchCommit(
       '--force',
       '--no-tags',
       '--',
-      url,
+      remote.url,
       '+refs/heads/*:refs/remotes/origin/*',
       '+refs/tags/*:refs/tags/*',
     ],
-    options,
+    auth,
   );
   if (all.code !== 0) {
-    const reason = lastMeaningfulLine(all.stderr) ?? `git fetch exited with ${all.code}`;
-    throw new GitError(`cannot fetch ${redactUrl(url)}: ${reason}`, 'clone_failed', all.stderr);
+    const reason = lastMeaningfulLine(said(all.stderr)) ?? `git fetch exited with ${all.code}`;
+    throw new GitError(`cannot fetch ${redactUrl(remote.url)}: ${reason}`, 'clone_failed', said(all.stderr));
   }
   if (!(await hasCommit(cacheDir, sha, options))) {
-    throw new GitError(`commit ${sha} not found in ${redactUrl(url)}`, 'ref_not_found', direct.stderr);
+    throw new GitError(
+      `commit ${sha} not found in ${redactUrl(remote.url)}`,
+      'ref_not_found',
+      said(direct.stderr),
+    );
   }
   return { cached: false };
 }

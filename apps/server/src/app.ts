@@ -15,7 +15,7 @@ import type { Db } from './db/db';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
 import { type Clock, systemClock, type WorkflowStore } from './engine/ports';
-import type { SecretBox } from './engine/secrets';
+import { SecretBox } from './engine/secrets';
 import type { WorkflowDefinition } from './engine/types';
 import type { AgentNamespace } from './fleet/agent-gateway';
 import { Fleet, type FleetOptions } from './fleet/fleet';
@@ -93,6 +93,7 @@ export function createApp(deps: AppDeps): App {
   auth.onAccessRevoked = (userId) => io.of('/').in(userRoom(userId)).disconnectSockets(true);
   auth.onSessionEnded = (hash) => io.of('/').in(sessionRoom(hash)).disconnectSockets(true);
   const actorOf: ActorResolver = principalActor;
+  const secrets = deps.secrets ?? SecretBox.ephemeral();
   const fleet = new Fleet(
     deps.db,
     io.of('/agents') as unknown as AgentNamespace,
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): App {
     clock,
     deps.logger,
     audit,
+    secrets,
   );
   let forward: (event: WorkflowEvent) => void = () => {};
   let narrate: (event: WorkflowEvent) => void = () => {};
@@ -107,7 +109,7 @@ export function createApp(deps: AppDeps): App {
   const engine = new WorkflowEngine({
     store: deps.wrapStore ? deps.wrapStore(new SqlWorkflowStore(deps.db)) : new SqlWorkflowStore(deps.db),
     definitions: deps.workflows(fleet, { explain: buildExplainer(assistantConfig) }),
-    secrets: deps.secrets,
+    secrets,
     clock,
     onEvent: (event) => {
       forward(event);
@@ -163,6 +165,9 @@ export function createApp(deps: AppDeps): App {
     decisions,
     assistant,
     async listen(port, host = '0.0.0.0') {
+      // Before any request or agent can see a stored URL that still carries credentials.
+      const sealed = await fleet.repositories.sealStoredCredentials();
+      if (sealed > 0) deps.logger.info({ sealed }, 'sealed credentials found in repository URLs');
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => resolve());

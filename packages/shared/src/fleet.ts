@@ -38,7 +38,10 @@ export interface AgentDto {
 export interface RepositoryDto {
   id: string;
   name: string;
+  /** Never with user-info: credentials given in the URL are stored sealed apart from it. */
   url: string;
+  /** Whether credentials (user-info given at registration) are stored for it, sealed. */
+  hasCredentials: boolean;
   defaultRef: string;
   createdAt: string;
 }
@@ -110,7 +113,17 @@ export const gitUrlSchema = z
   .max(2048)
   .regex(GIT_URL_RE, 'url must be an absolute path, file://, http(s)://, ssh:// or user@host:path git URL')
   // Control and invisible formatting characters (newlines, RTL overrides, zero-width) have no place in a URL.
-  .refine((u) => !/[\p{Cc}\p{Cf}]/u.test(u), 'url must not contain control or invisible characters');
+  .refine((u) => !/[\p{Cc}\p{Cf}]/u.test(u), 'url must not contain control or invisible characters')
+  // git's smart HTTP appends its own path and query, so a query never reached the host: a token there only
+  // ended up on screen. User-info works, and is stored sealed.
+  .refine(
+    (u) => !/^https?:\/\/[^?#]*[?#]/i.test(u),
+    'url must not have a query or fragment; put a token in the user-info (https://user:TOKEN@host/org/app.git), which is stored sealed',
+  )
+  .refine(
+    (u) => !/^ssh:\/\/[^/@]*:[^/@]*@/i.test(u),
+    'ssh URLs authenticate with a key; a password in the URL is never used',
+  );
 
 export const createRepositoryBodySchema = z.strictObject({
   name: repositoryNameSchema,

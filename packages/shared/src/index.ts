@@ -6,4 +6,5 @@ export * from './events';
 export * from './fleet';
 export * from './inputs';
 export * from './job-log-pages';
+export * from './repository-url';
 export * from './workflow';

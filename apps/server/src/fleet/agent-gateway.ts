@@ -12,6 +12,7 @@ import {
   type JobAssignment,
   jobLogsSchema,
   jobStatusUpdateSchema,
+  redactCredentials,
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   clock: Clock;
   logger: Logger;
   heartbeatIntervalMs: number;
+  /** The repository URL with its credentials, for the assignment only (never logged or stored). */
+  urlForAgent: (repository: string) => Promise<string>;
   /** Called after anything that changes how an agent looks (connect, disconnect, heartbeat, info). */
   onAgentChanged: (agentId: string) => void;
   /** Called with each job whose status the agent changed. */
@@ -164,9 +167,22 @@ export class AgentGateway {
   async dispatch(job: JobRecord): Promise<boolean> {
     const socket = this.online.get(job.agentId);
     if (!socket) return false;
+    let url: string;
+    try {
+      url = await this.opts.urlForAgent(job.repository);
+    } catch (err) {
+      const failed = await this.opts.jobs.transition(job.id, {
+        status: 'failed',
+        error: (err as Error).message,
+        cause: 'internal',
+        at: this.now(),
+      });
+      if (failed) this.opts.onJobChanged(failed);
+      return false;
+    }
     const assignment: JobAssignment = {
       jobId: job.id,
-      repository: { name: job.repository, url: job.repositoryUrl },
+      repository: { name: job.repository, url },
       ref: job.ref,
       sha: job.sha,
       timeoutSec: job.timeoutSec,
@@ -320,7 +336,9 @@ export class AgentGateway {
   private async onJobStatus(socket: AgentSocket, raw: unknown) {
     const update = jobStatusUpdateSchema.parse(raw);
     const job = await this.ownJob(socket, update.jobId);
-    const changed = await this.opts.jobs.transition(job.id, { ...update, at: this.now() });
+    // What git printed may carry a repository URL with its credentials: never store them.
+    const error = update.error ? redactCredentials(update.error) : update.error;
+    const changed = await this.opts.jobs.transition(job.id, { ...update, error, at: this.now() });
     if (changed) this.opts.onJobChanged(changed);
     return { ok: true as const };
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../auth/audit-log';
 import type { Db } from '../db/db';
 import type { Clock } from '../engine/ports';
+import type { SecretBox } from '../engine/secrets';
 import { AgentGateway, type AgentNamespace } from './agent-gateway';
 import { AgentsService } from './agents.service';
 import { AgentsStore } from './agents.store';
@@ -53,11 +54,13 @@ export class Fleet {
     clock: Clock,
     private readonly logger: Logger,
     audit: AuditLog,
+    /** Seals repository credentials at rest. */
+    secrets: SecretBox,
   ) {
     const agentsStore = new AgentsStore(db);
     const jobsStore = new JobsStore(db);
     this.agents = new AgentsService(db, agentsStore, jobsStore, this.events, clock, options, audit);
-    this.repositories = new RepositoriesService(new RepositoriesStore(db), clock, audit);
+    this.repositories = new RepositoriesService(new RepositoriesStore(db), clock, audit, secrets);
     this.jobs = new JobsService(
       jobsStore,
       this.agents,
@@ -75,6 +78,7 @@ export class Fleet {
       clock,
       logger: logger.child({ component: 'agent-gateway' }),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      urlForAgent: (repository) => this.repositories.urlForAgent(repository),
       onAgentChanged: (id) =>
         void this.agents.publish(id).catch((err) => logger.error({ err }, 'agent publish failed')),
       onJobChanged: (job) => {

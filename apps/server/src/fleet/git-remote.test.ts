@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GitHttpServer, startGitHttpServer } from '../../test/security/support/git-http-server';
 import { GitRemoteError, resolveRef } from './git-remote';
 
 let dir: string;
@@ -79,5 +80,40 @@ describe('resolveRef', () => {
     const hostile = await resolveRef(`ext::sh -c touch% ${marker}`, 'main').catch((e: unknown) => e);
     expect(hostile).toMatchObject({ kind: 'unreachable' });
     expect(() => execFileSync('test', ['-e', marker])).toThrow();
+  });
+});
+
+describe('resolveRef with credentials', () => {
+  const credentials = { username: 'deployer', password: 'S3cret-pat-4711' };
+  let server: GitHttpServer;
+  beforeAll(async () => {
+    server = await startGitHttpServer({ root: dir, ...credentials });
+  });
+  afterAll(() => server.close());
+
+  it('sends them to the host (as a header, the URL stays bare)', async () => {
+    expect(await resolveRef(`${server.url}/app`, 'main', { credentials })).toMatchObject({
+      sha: mainSha,
+      verified: true,
+    });
+    const refused = await resolveRef(`${server.url}/app`, 'main').catch((e: unknown) => e);
+    expect(refused).toMatchObject({ kind: 'unreachable', message: expect.stringContaining(server.url) });
+  });
+
+  it('never repeats them in its messages, wrong ones or ones still in a URL', async () => {
+    const wrong = { username: 'deployer', password: 'Wr0ng-pat-0815' };
+    const denied = await resolveRef(`${server.url}/app`, 'main', { credentials: wrong }).catch(
+      (e: unknown) => e,
+    );
+    expect(denied).toMatchObject({ kind: 'unreachable' });
+    expect((denied as Error).message).not.toContain(wrong.password);
+    // git itself prints a user name it found in the URL ("could not read Password for 'http://tok@…'").
+    const host = server.url.replace('http://', '');
+    const legacy = await resolveRef(`http://Tok3n-in-url@${host}/app`, 'main').catch((e: unknown) => e);
+    expect(legacy).toMatchObject({ kind: 'unreachable', message: expect.stringContaining(host) });
+    expect((legacy as Error).message).not.toContain('Tok3n-in-url');
+    const missing = await resolveRef(`${server.url}/nope`, 'main', { credentials }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ kind: 'unreachable' });
+    expect((missing as Error).message).not.toContain(credentials.password);
   });
 });

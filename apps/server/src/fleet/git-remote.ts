@@ -1,4 +1,10 @@
 import { spawn } from 'node:child_process';
+import {
+  credentialSecrets,
+  gitCredentialEnv,
+  type RepositoryCredentials,
+  redactCredentials,
+} from '@deploybot/shared';
 
 /** Environment for every git child: no prompts, and only transports that fetch (never `ext::`, which runs commands). */
 export const GIT_ENV = {
@@ -17,14 +23,23 @@ export class GitRemoteError extends Error {
   }
 }
 
-/** Runs git with an argument array (never a shell); resolves with stdout or rejects with the first stderr line. */
-export function runGit(
-  args: string[],
-  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
-): Promise<string> {
+export interface RunGitOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Added to GIT_ENV (credentials travel here, never in argv). */
+  env?: Record<string, string>;
+  /** Literal values to cut from git's message besides URL user-info (the credentials in use). */
+  secrets?: readonly string[];
+}
+
+/**
+ * Runs git with an argument array (never a shell); resolves with stdout or rejects with the first stderr line,
+ * credentials removed: the message goes on to job and run errors, events and logs.
+ */
+export function runGit(args: string[], opts: RunGitOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
-      env: GIT_ENV,
+      env: opts.env ? { ...GIT_ENV, ...opts.env } : GIT_ENV,
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: opts.signal,
       timeout: opts.timeoutMs,
@@ -42,7 +57,7 @@ export function runGit(
       if (code === 0) return resolve(out);
       const reason =
         err.split('\n').find((l) => l.trim()) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
-      reject(new Error(reason.replace(/^fatal: /, '')));
+      reject(new Error(redactCredentials(reason.replace(/^fatal: /, ''), opts.secrets)));
     });
   });
 }
@@ -50,20 +65,25 @@ export function runGit(
 /**
  * Resolves a branch, tag or full sha to a commit with `git ls-remote`. A full sha that no ref points at is
  * returned as given: only a fetch can prove it exists, and the agent reports `ref_not_found` if it does not.
+ * `url` comes without user-info; `credentials` reach git as an HTTP header in its environment.
  */
 export async function resolveRef(
   url: string,
   ref: string,
-  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  opts: { signal?: AbortSignal; timeoutMs?: number; credentials?: RepositoryCredentials | null } = {},
 ): Promise<{ sha: string; resolvedFrom: string; verified: boolean }> {
+  const credentials = opts.credentials ?? null;
+  const shown = redactCredentials(url);
   let out: string;
   try {
     out = await runGit(['ls-remote', '--', url], {
       timeoutMs: opts.timeoutMs ?? 30_000,
       signal: opts.signal,
+      env: gitCredentialEnv(url, credentials, GIT_ENV),
+      secrets: credentialSecrets(credentials),
     });
   } catch (err) {
-    throw new GitRemoteError('unreachable', `cannot reach ${url}: ${(err as Error).message}`);
+    throw new GitRemoteError('unreachable', `cannot reach ${shown}: ${(err as Error).message}`);
   }
   const refs = new Map<string, string>();
   for (const line of out.split('\n')) {
@@ -89,6 +109,6 @@ export async function resolveRef(
     .slice(0, 10);
   throw new GitRemoteError(
     'ref_not_found',
-    `ref "${ref}" not found in ${url}${branches.length ? ` (branches: ${branches.join(', ')})` : ' (no branches)'}`,
+    `ref "${ref}" not found in ${shown}${branches.length ? ` (branches: ${branches.join(', ')})` : ' (no branches)'}`,
   );
 }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { JobDto, ListJobsQuery, LogLine } from '@deploybot/shared';
+import {
+  type JobDto,
+  type ListJobsQuery,
+  type LogLine,
+  redactCredentials,
+  splitRepositoryUrl,
+} from '@deploybot/shared';
 import type { AuditLog } from '../auth/audit-log';
 import type { Clock } from '../engine/ports';
 import type { AgentGateway } from './agent-gateway';
@@ -227,7 +233,15 @@ export class JobsService {
   }
 }
 
+/**
+ * What a job looks like to people. The stored URL has no credentials and errors are redacted when stored; this
+ * also covers rows written before that (a repository URL with user-info, a git message quoting one).
+ */
 function strip(job: JobRecord): JobDto {
   const { timeoutSec: _timeoutSec, ...dto } = job;
-  return dto;
+  return {
+    ...dto,
+    repositoryUrl: redactCredentials(splitRepositoryUrl(dto.repositoryUrl).url),
+    error: dto.error === null ? null : redactCredentials(dto.error),
+  };
 }

@@ -1,6 +1,6 @@
 import type { JobDto } from '@deploybot/shared';
 import type { WorkflowDefinition } from '../engine/types';
-import { GitRemoteError, resolveRef } from '../fleet/git-remote';
+import { GitRemoteError } from '../fleet/git-remote';
 import { causeOf, groupFailures, type Remedy, remedyFor, unresolvedFailures } from './failure-diagnosis';
 import { followJob, formatMs, type WorkflowDeps, withTimeout } from './workflow-deps';
 
@@ -114,7 +114,8 @@ export function troubleshootFailureWorkflow({
           const cause = causeOf(job, agents);
           let reachable: boolean | null = null;
           if (cause === 'clone_failed') {
-            reachable = await resolveRef(job.repositoryUrl, job.sha, { signal: ctx.signal }).then(
+            // Through the registry: a private repository is reachable only with its credentials.
+            reachable = await fleet.repositories.resolve(job.repository, job.sha, ctx.signal).then(
               () => true,
               (err) => (err instanceof GitRemoteError ? false : Promise.reject(err)),
             );
