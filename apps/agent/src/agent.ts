@@ -22,12 +22,31 @@ const DRAIN_ON_STOP_MS = 3_000;
 /** Composition root: builds the agent's parts from the configuration and connects. */
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   await mkdir(config.workdir, { recursive: true });
-  const unlock = await lockWorkdir(config.workdir);
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  const unlockWorkdir = await lockWorkdir(config.workdir);
+  // Two agents sharing a state dir would overwrite each other's credential.
+  const unlockState = await lockWorkdir(config.stateDir).catch(async (error: unknown) => {
+    await unlockWorkdir();
+    throw error;
+  });
+  const unlock = async () => {
+    await unlockState();
+    await unlockWorkdir();
+  };
   // Holding the lock, this is the only agent on the work dir: steps still running from a killed one are orphans.
   const steps = new StepRegistry(config.workdir);
   steps.reapLeftovers(logger);
 
-  const store = new CredentialStore(config.workdir, config.controller, config.hostname);
+  const store = new CredentialStore(config.stateDir, config.controller, config.hostname);
+  const adopted = await store.adoptLegacy(config.workdir);
+  if (adopted === 'moved') {
+    logger.info({ file: store.file }, 'moved the agent state out of the work dir, where steps could read it');
+  } else if (adopted === 'discarded') {
+    logger.warn(
+      { file: store.file },
+      'deleted an old agent state file from the work dir; the state dir wins',
+    );
+  }
   const stored = await store.load();
   let environment = stored?.environment;
   let token = stored?.credential ?? null;
@@ -51,6 +70,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const jobs = new JobManager({
     workdir: config.workdir,
     keepReleases: config.keepReleases,
+    passEnv: config.passEnv,
     steps,
     environment: () => environment,
     concurrency: config.concurrency,

@@ -4,7 +4,7 @@
  * a real git repository, and a clean exit on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import {
   type JobStatusUpdate,
   jobLogsSchema,
   jobStatusUpdateSchema,
+  SOCKET_MAX_MESSAGE_BYTES,
 } from '@deploybot/shared';
 import { Server, type Socket } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ const CREDENTIAL = `cred-${'x'.repeat(40)}`;
 /** A minimal controller: records what the agent sends and lets the test drive it. */
 class FakeController {
   readonly http: HttpServer = createServer();
-  readonly io = new Server(this.http);
+  readonly io = new Server(this.http, { maxHttpBufferSize: SOCKET_MAX_MESSAGE_BYTES });
   handshakes: Record<string, unknown>[] = [];
   sockets: Socket[] = [];
   hellos: AgentInfo[] = [];
@@ -41,6 +42,8 @@ class FakeController {
   logs: JobLogs[] = [];
   statuses: JobStatusUpdate[] = [];
   refuseNext = 0;
+  /** Log batches to take without answering, as if the acks were lost, before dropping the connection. */
+  swallowLogs = 0;
   url = '';
 
   async start(): Promise<void> {
@@ -56,10 +59,20 @@ class FakeController {
       this.sockets.push(socket);
       socket.on('agent:hello', (info, ack) => {
         this.hellos.push(agentInfoSchema.parse(info));
-        ack({ data: { agentId: 'agent-1', heartbeatIntervalMs: 150 } });
+        ack({ data: { agentId: 'agent-1', heartbeatIntervalMs: 150, logReceipts: true } });
       });
       socket.on('agent:heartbeat', (hb) => this.heartbeats.push(heartbeatSchema.parse(hb)));
-      socket.on('job:logs', (batch) => this.logs.push(jobLogsSchema.parse(batch)));
+      socket.on('job:logs', (batch, ack) => {
+        const parsed = jobLogsSchema.parse(batch);
+        if (this.swallowLogs > 0) {
+          // Stored, but the answer is lost with the connection: the agent must send it again.
+          this.logs.push(parsed);
+          if (--this.swallowLogs === 0) socket.disconnect(true);
+          return;
+        }
+        this.logs.push(parsed);
+        ack({ data: { stored: parsed.lines.length, capped: false } });
+      });
       socket.on('job:status', (update, ack) => {
         this.statuses.push(jobStatusUpdateSchema.parse(update));
         ack({ data: { ok: true } });
@@ -75,6 +88,11 @@ class FakeController {
 
   lines(id: string) {
     return this.logs.filter((b) => b.jobId === id).flatMap((b) => b.lines);
+  }
+
+  /** Each line once, by seq, as the controller stores them (a line sent twice is stored once). */
+  uniqueLines(id: string) {
+    return [...new Map(this.lines(id).map((l) => [l.seq, l])).values()].sort((a, b) => a.seq - b.seq);
   }
 
   final(id: string) {
@@ -98,6 +116,7 @@ function startAgent(
   workdir: string,
   extraArgs: string[] = [],
   env: Record<string, string> = {},
+  stateDir = `${workdir}.state`,
 ): Agent {
   let stderr = '';
   const child = spawn(
@@ -110,6 +129,8 @@ function startAgent(
       'web-01',
       '--workdir',
       workdir,
+      '--state-dir',
+      stateDir,
       '--log-level',
       'debug',
       ...extraArgs,
@@ -127,11 +148,13 @@ function startAgent(
 describe('deploybot-agent CLI against a Socket.IO controller', () => {
   const controller = new FakeController();
   let workdir: string;
+  let stateDir: string;
   let agent: Agent | null = null;
 
   beforeAll(async () => {
     await controller.start();
     workdir = await tempDir();
+    stateDir = await tempDir();
   });
 
   afterAll(async () => {
@@ -152,7 +175,7 @@ describe('deploybot-agent CLI against a Socket.IO controller', () => {
     });
     // The first handshake is refused: the agent must say so and keep trying, not crash.
     controller.refuseNext = 1;
-    const a = startAgent(controller.url, workdir, [], { DEPLOYBOT_TOKEN: JOIN_TOKEN });
+    const a = startAgent(controller.url, workdir, [], { DEPLOYBOT_TOKEN: JOIN_TOKEN }, stateDir);
     agent = a;
     const diag = () => `agent stderr:\n${a.stderr()}`;
 
@@ -200,7 +223,8 @@ describe('deploybot-agent CLI against a Socket.IO controller', () => {
       .timeout(2_000)
       .emitWithAck('agent:credential', { credential: CREDENTIAL });
     expect(stored).toEqual({ data: { ok: true } });
-    const stateFile = path.join(workdir, '.deploybot-agent.json');
+    // In the state dir, not in the work dir where the steps run.
+    const stateFile = path.join(stateDir, 'agent-state.json');
     expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(stateFile, 'utf8'))).toMatchObject({
       credential: CREDENTIAL,
@@ -271,10 +295,79 @@ describe('deploybot-agent CLI against a Socket.IO controller', () => {
 
   it('on restart prefers the stored credential to --token', async () => {
     const before = controller.handshakes.length;
-    const a = startAgent(controller.url, workdir, ['--token', 'another-join-token-0000']);
+    const a = startAgent(controller.url, workdir, ['--token', 'another-join-token-0000'], {}, stateDir);
     agent = a;
     await waitFor(() => controller.handshakes.length > before, 15_000, `a new handshake (${a.stderr()})`);
     expect(controller.handshakes.at(-1)).toMatchObject({ token: CREDENTIAL, hostname: 'web-01' });
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+
+  it('moves a credential an older agent left in the work dir to the state dir, and uses it', async () => {
+    const oldWorkdir = await tempDir();
+    const newStateDir = await tempDir();
+    const legacy = path.join(oldWorkdir, '.deploybot-agent.json');
+    await writeFile(
+      legacy,
+      JSON.stringify({ controller: controller.url, hostname: 'web-01', credential: CREDENTIAL }),
+      { mode: 0o600 },
+    );
+    const before = controller.handshakes.length;
+    const a = startAgent(controller.url, oldWorkdir, [], {}, newStateDir);
+    agent = a;
+    await waitFor(() => controller.handshakes.length > before, 15_000, `a handshake (${a.stderr()})`);
+    expect(controller.handshakes.at(-1)).toMatchObject({ token: CREDENTIAL });
+    expect(a.stderr()).toContain('moved the agent state out of the work dir');
+    await expect(stat(legacy)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(JSON.parse(await readFile(path.join(newStateDir, 'agent-state.json'), 'utf8'))).toMatchObject({
+      credential: CREDENTIAL,
+    });
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+
+  it('sends again the log batches whose acks were lost, so a job ends with every line, in order', async () => {
+    const repo = await makeRepo({
+      'deploybot.yml': `steps:
+  - name: noisy
+    run: |
+      i=0
+      while [ $i -lt 400 ]; do
+        printf '%s %015000d\\n' "$i" 0
+        i=$((i+1))
+      done
+`,
+    });
+    const a = startAgent(controller.url, workdir, [], {}, stateDir);
+    agent = a;
+    const before = controller.hellos.length;
+    await waitFor(() => controller.hellos.length > before, 15_000, `hello (${a.stderr()})`);
+    // The first batch arrives but its answer does not: the connection drops with it.
+    controller.swallowLogs = 1;
+    const job = {
+      jobId: jobId(),
+      repository: { name: 'demo/hello-app', url: repo.dir },
+      ref: 'main',
+      sha: repo.sha,
+      timeoutSec: 60,
+    };
+    await controller.socket.timeout(2_000).emitWithAck('job:assign', job);
+    await waitFor(() => controller.final(job.jobId), 30_000, `job to finish (${a.stderr()})`);
+    expect(controller.final(job.jobId)).toMatchObject({ status: 'success' });
+    expect(controller.hellos.length).toBeGreaterThan(before + 1);
+    const lines = controller.uniqueLines(job.jobId);
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i));
+    const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.line);
+    expect(out).toHaveLength(400);
+    out.forEach((line, i) => {
+      expect(line.startsWith(`${i} `)).toBe(true);
+      expect(line).toHaveLength(String(i).length + 1 + 15_000);
+    });
+    // Some lines came twice (the batch whose ack was lost), and each batch fit in one message.
+    expect(controller.lines(job.jobId).length).toBeGreaterThan(lines.length);
+    for (const b of controller.logs) {
+      expect(Buffer.byteLength(JSON.stringify(b))).toBeLessThan(SOCKET_MAX_MESSAGE_BYTES);
+    }
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
   });

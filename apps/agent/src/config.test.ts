@@ -24,3 +24,43 @@ describe('resolveConfig', () => {
     expect(message).toMatch(/--workdir .* is required/);
   });
 });
+
+describe('resolveConfig: the state dir', () => {
+  const base = { controller: 'http://127.0.0.1:3000', hostname: 'web-01' };
+
+  it('defaults to one per work dir under $XDG_STATE_HOME (or ~/.local/state), outside the work dir', () => {
+    const a = resolveConfig({ ...base, workdir: '/srv/a' }, { XDG_STATE_HOME: '/var/state' });
+    const b = resolveConfig({ ...base, workdir: '/srv/b' }, { XDG_STATE_HOME: '/var/state' });
+    expect(a.stateDir).toMatch(/^\/var\/state\/deploybot-agent\/[0-9a-f]{16}$/);
+    expect(b.stateDir).not.toBe(a.stateDir);
+    expect(resolveConfig({ ...base, workdir: '/srv/a' }, { HOME: '/home/deploy' }).stateDir).toMatch(
+      /^\/home\/deploy\/\.local\/state\/deploybot-agent\/[0-9a-f]{16}$/,
+    );
+  });
+
+  it('refuses a state dir inside the work dir, or a work dir inside the state dir', () => {
+    for (const [workdir, stateDir] of [
+      ['/srv/deploybot', '/srv/deploybot/.state'],
+      ['/srv/deploybot', '/srv/deploybot'],
+      ['/srv/deploybot', '/srv'],
+    ]) {
+      expect(() => resolveConfig({ ...base, workdir, stateDir })).toThrow(
+        /--state-dir \(or DEPLOYBOT_STATE_DIR\) .* must not contain each other/,
+      );
+    }
+    expect(
+      resolveConfig({ ...base, workdir: '/srv/deploybot', stateDir: '/srv/deploybot-state' }).stateDir,
+    ).toBe('/srv/deploybot-state');
+  });
+
+  it('reads --pass-env as names, refusing DEPLOYBOT_* and anything not a name', () => {
+    expect(resolveConfig({ ...base, workdir: '/w', passEnv: ' HTTPS_PROXY, NPM_TOKEN ' }).passEnv).toEqual([
+      'HTTPS_PROXY',
+      'NPM_TOKEN',
+    ]);
+    expect(() => resolveConfig({ ...base, workdir: '/w', passEnv: 'DEPLOYBOT_TOKEN' })).toThrow(
+      /--pass-env \(or DEPLOYBOT_PASS_ENV\) must be variable names/,
+    );
+    expect(() => resolveConfig({ ...base, workdir: '/w', passEnv: 'A=b' })).toThrow(/--pass-env/);
+  });
+});

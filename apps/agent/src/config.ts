@@ -1,6 +1,8 @@
-import { hostname as osHostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { PASS_ENV_NAME_RE } from './child-env';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -10,6 +12,8 @@ export const ENV_VARS = {
   hostname: 'DEPLOYBOT_HOSTNAME',
   token: 'DEPLOYBOT_TOKEN',
   workdir: 'DEPLOYBOT_WORKDIR',
+  stateDir: 'DEPLOYBOT_STATE_DIR',
+  passEnv: 'DEPLOYBOT_PASS_ENV',
   keepReleases: 'DEPLOYBOT_KEEP_RELEASES',
   concurrency: 'DEPLOYBOT_CONCURRENCY',
   logLevel: 'DEPLOYBOT_LOG_LEVEL',
@@ -39,11 +43,32 @@ const configSchema = z.object({
     .string({ error: 'is required' })
     .min(1, 'is required')
     .transform((p) => path.resolve(p)),
+  stateDir: z
+    .string()
+    .min(1, 'must not be empty')
+    .transform((p) => path.resolve(p))
+    .optional(),
+  passEnv: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (names) => names.every((n) => PASS_ENV_NAME_RE.test(n)),
+      'must be variable names separated by commas, none of them DEPLOYBOT_*',
+    ),
   keepReleases: z.coerce.number().int().min(1).max(100).default(5),
   concurrency: z.coerce.number().int().min(1).max(32).default(1),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
-export type AgentConfig = z.infer<typeof configSchema>;
+export type AgentConfig = Omit<z.infer<typeof configSchema>, 'stateDir'> & {
+  /** Where the credential lives: never inside the work dir, where the steps run. */
+  stateDir: string;
+};
 
 export class ConfigError extends Error {}
 
@@ -52,13 +77,18 @@ const FLAG_NAMES: Record<string, string> = {
   hostname: '--hostname',
   token: '--token',
   workdir: '--workdir',
+  stateDir: '--state-dir',
+  passEnv: '--pass-env',
   keepReleases: '--keep-releases',
   concurrency: '--concurrency',
   logLevel: '--log-level',
 };
 
 /** Validates what commander collected; the message names the flag at fault, as the operator typed it. */
-export function resolveConfig(raw: Record<string, unknown>): AgentConfig {
+export function resolveConfig(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): AgentConfig {
   const input = { ...raw, hostname: raw.hostname ?? osHostname() };
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
@@ -69,5 +99,30 @@ export function resolveConfig(raw: Record<string, unknown>): AgentConfig {
     });
     throw new ConfigError(lines.join('\n'));
   }
-  return parsed.data;
+  const { workdir } = parsed.data;
+  const stateDir = parsed.data.stateDir ?? defaultStateDir(workdir, env);
+  if (contains(workdir, stateDir) || contains(stateDir, workdir)) {
+    throw new ConfigError(
+      `--state-dir (or ${ENV_VARS.stateDir}) ${stateDir} and --workdir ${workdir} must not contain each other: ` +
+        'steps run inside the work dir, and the state dir holds the agent credential',
+    );
+  }
+  return { ...parsed.data, stateDir };
+}
+
+/**
+ * `$XDG_STATE_HOME/deploybot-agent/<work dir hash>` (`~/.local/state/…` by default): outside the work dir, and one
+ * per work dir, so agents of one user on one machine keep apart, like their work dirs.
+ */
+export function defaultStateDir(workdir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(env.HOME || homedir(), '.local', 'state');
+  const id = createHash('sha256').update(path.resolve(workdir)).digest('hex').slice(0, 16);
+  return path.join(base, 'deploybot-agent', id);
+}
+
+/** Whether `inner` is `outer` or below it. */
+function contains(outer: string, inner: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
 }

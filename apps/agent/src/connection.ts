@@ -177,12 +177,18 @@ export class ControllerConnection {
       this.reconnectLater();
       return;
     }
-    const { agentId, heartbeatIntervalMs } = parsed.data.data;
+    const { agentId, heartbeatIntervalMs, logReceipts } = parsed.data.data;
     this.attempts = 0;
     logger.info({ agentId, heartbeatIntervalMs }, 'connected to the controller');
     this.startHeartbeat(heartbeatIntervalMs);
     options.outbox.attach({
-      emitLogs: (batch) => socket.emit('job:logs', batch),
+      emitLogs: logReceipts
+        ? (batch) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:logs', batch)
+        : async (batch) => {
+            // A controller from before receipts: it cannot say what it stored, so this is the best there is.
+            (socket as unknown as { emit(event: string, payload: unknown): void }).emit('job:logs', batch);
+            return { data: { stored: batch.lines.length, capped: false } };
+          },
       emitStatus: (update) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:status', update),
     });
   }

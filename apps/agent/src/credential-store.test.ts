@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CredentialStore } from './credential-store';
+import { CredentialStore, LEGACY_STATE_FILE } from './credential-store';
 import { removeTempDirs, tempDir } from './test-helpers';
 
 afterAll(removeTempDirs);
@@ -43,5 +45,35 @@ describe('CredentialStore', () => {
     const store = new CredentialStore(dir, 'http://h:1', 'web-01');
     await writeFile(store.file, '{ not json');
     expect(await store.credential()).toBeNull();
+  });
+
+  it('moves the state an older agent kept in its work dir to the state dir, and deletes it there', async () => {
+    const workdir = await tempDir();
+    const legacy = path.join(workdir, LEGACY_STATE_FILE);
+    await writeFile(
+      legacy,
+      JSON.stringify({
+        controller: 'http://h:1',
+        hostname: 'web-01',
+        credential: CREDENTIAL,
+        environment: 'prod',
+      }),
+      { mode: 0o600 },
+    );
+    const store = new CredentialStore(await tempDir(), 'http://h:1/', 'web-01');
+    expect(await store.adoptLegacy(workdir)).toBe('moved');
+    expect(existsSync(legacy)).toBe(false);
+    expect(await store.load()).toMatchObject({ credential: CREDENTIAL, environment: 'prod' });
+    expect((await stat(store.file)).mode & 0o777).toBe(0o600);
+    expect(await store.adoptLegacy(workdir)).toBeNull();
+
+    // State already in the state dir wins; the copy in the work dir is deleted all the same.
+    await writeFile(
+      legacy,
+      JSON.stringify({ controller: 'http://h:1', hostname: 'web-01', credential: 'o'.repeat(40) }),
+    );
+    expect(await store.adoptLegacy(workdir)).toBe('discarded');
+    expect(existsSync(legacy)).toBe(false);
+    expect(await store.credential()).toBe(CREDENTIAL);
   });
 });

@@ -3,7 +3,9 @@ import { chmod, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const STATE_FILE = '.deploybot-agent.json';
+export const STATE_FILE = 'agent-state.json';
+/** Where agents before the state dir kept their state: in the work dir, within reach of every step. */
+export const LEGACY_STATE_FILE = '.deploybot-agent.json';
 
 const stateSchema = z.object({
   /** The controller and hostname the credential was issued for; it is worthless anywhere else. */
@@ -23,7 +25,7 @@ export function normalizeController(url: string): string {
 }
 
 /**
- * The agent's persistent state in `DIR/.deploybot-agent.json` (mode 0600): the long-lived credential the
+ * The agent's persistent state in `STATE_DIR/agent-state.json` (mode 0600): the long-lived credential the
  * controller issued in exchange for the one-time join token, and the environment and labels it assigned.
  * Written to a temp file and renamed, so a crash never leaves a half-written credential behind.
  */
@@ -33,11 +35,11 @@ export class CredentialStore {
   private writes: Promise<void> = Promise.resolve();
 
   constructor(
-    workdir: string,
+    stateDir: string,
     private readonly controller: string,
     private readonly hostname: string,
   ) {
-    this.file = path.join(workdir, STATE_FILE);
+    this.file = path.join(stateDir, STATE_FILE);
   }
 
   /** The stored state, or null if there is none, it is unreadable, or it belongs to another controller/hostname. */
@@ -48,14 +50,29 @@ export class CredentialStore {
 
   /** Whatever is stored, for whichever controller and hostname; only to explain why it is not used. */
   async loadAny(): Promise<AgentState | null> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch {
-      return null;
+    return readState(this.file);
+  }
+
+  /**
+   * Moves the state an older agent kept in its work dir here (unless there is state here already) and deletes
+   * it there. Returns what became of it, for the log.
+   */
+  async adoptLegacy(workdir: string): Promise<'moved' | 'discarded' | null> {
+    const legacy = path.join(workdir, LEGACY_STATE_FILE);
+    const old = await readState(legacy);
+    let outcome: 'moved' | 'discarded' | null = null;
+    if (old) {
+      const here = await this.loadAny();
+      if (!here) await this.writeState(old);
+      outcome = here ? 'discarded' : 'moved';
     }
-    const parsed = stateSchema.safeParse(safeJson(text));
-    return parsed.success ? parsed.data : null;
+    try {
+      await unlink(legacy);
+      outcome ??= 'discarded';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return outcome;
   }
 
   async credential(): Promise<string | null> {
@@ -93,7 +110,10 @@ export class CredentialStore {
       controller: normalizeController(this.controller),
       hostname: this.hostname,
     };
-    const next: AgentState = { ...current, ...patch, updatedAt: new Date().toISOString() };
+    await this.writeState({ ...current, ...patch, updatedAt: new Date().toISOString() });
+  }
+
+  private async writeState(next: AgentState): Promise<void> {
     const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     // Created 0600 from the start: a chmod after writing would leave a window where others can read it.
     const handle = await open(tmp, 'wx', 0o600);
@@ -111,6 +131,17 @@ export class CredentialStore {
       throw error;
     }
   }
+}
+
+async function readState(file: string): Promise<AgentState | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const parsed = stateSchema.safeParse(safeJson(text));
+  return parsed.success ? parsed.data : null;
 }
 
 function safeJson(text: string): unknown {

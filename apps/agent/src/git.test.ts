@@ -69,6 +69,15 @@ describe('git', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('fetches only over the allowed transports: git:// is refused, whatever the host allows', async () => {
+    const cache = await cacheIn(await tempDir());
+    const error = await fetchCommit(cache, 'git://127.0.0.1:9/demo/app.git', 'a'.repeat(40)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ failure: 'clone_failed' });
+    expect((error as Error).message).toMatch(/transport 'git' not allowed/);
+  });
+
   it('hides credentials in URLs', () => {
     expect(redactUrl('https://user:s3cret@git.example.com/a.git')).toBe('https://***@git.example.com/a.git');
     expect(redactUrl('/srv/git/a.git')).toBe('/srv/git/a.git');

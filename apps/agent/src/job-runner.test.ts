@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobAssignment } from '@deploybot/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type JobOutcome, type JobRunnerOptions, runJob } from './job-runner';
 import type { LogStream } from './log-batcher';
 import { repoLayout } from './repo-paths';
-import { jobId, makeRepo, processGone, removeTempDirs, tempDir, waitFor } from './test-helpers';
+import { gitSync, jobId, makeRepo, processGone, removeTempDirs, tempDir, waitFor } from './test-helpers';
 
 afterAll(removeTempDirs);
 
@@ -194,5 +194,65 @@ describe('runJob', () => {
     }
     expect((await readdir(layout.releases)).sort()).toEqual([ids[2], ...failed].sort());
     expect(await readlink(layout.current)).toBe(`releases/${ids[2]}`);
+  });
+
+  it("gives steps an allow-listed environment: none of the agent's secrets, only what --pass-env names", async () => {
+    const repo = await makeRepo({
+      'deploybot.yml': manifest('  - name: env\n    run: env | sort\n    env: { FROM_MANIFEST: yes }\n'),
+    });
+    const planted = {
+      DATABASE_URL: 'postgres://controller:db-password@127.0.0.1/deploybot',
+      OPENAI_API_KEY: 'sk-must-not-leak',
+      DEPLOYBOT_TOKEN: 'dbj_must-not-leak',
+      AWS_SECRET_ACCESS_KEY: 'aws-must-not-leak',
+      BUILD_CACHE_URL: 'http://cache.internal',
+      LC_TIME: 'C',
+    };
+    Object.assign(process.env, planted);
+    const job = assignment(repo.dir, repo.sha);
+    const { outcome, text } = await run(job, {
+      workdir: await tempDir(),
+      keepReleases: 5,
+      passEnv: ['BUILD_CACHE_URL'],
+      environment: () => 'staging',
+    }).finally(() => {
+      for (const key of Object.keys(planted)) delete process.env[key];
+    });
+    expect(outcome.status).toBe('success');
+    const env = new Map(
+      text('stdout').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+    );
+    for (const leaked of ['DATABASE_URL', 'OPENAI_API_KEY', 'DEPLOYBOT_TOKEN', 'AWS_SECRET_ACCESS_KEY']) {
+      expect(env.has(leaked), leaked).toBe(false);
+    }
+    expect(text('stdout').join('\n')).not.toMatch(/must-not-leak|db-password/);
+    expect(env.get('BUILD_CACHE_URL')).toBe('http://cache.internal');
+    expect(env.get('LC_TIME')).toBe('C');
+    expect(env.get('FROM_MANIFEST')).toBe('yes');
+    expect(env.get('PATH')).toBeTruthy();
+    expect(env.get('DEPLOYBOT_JOB_ID')).toBe(job.jobId);
+    expect(env.get('DEPLOYBOT_ENVIRONMENT')).toBe('staging');
+    const allowed =
+      /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|TZ|TMPDIR|LC_\w+|PWD|SHLVL|OLDPWD|_|DEPLOYBOT_(JOB_ID|REPOSITORY|REF|SHA|RELEASE_DIR|ENVIRONMENT)|FROM_MANIFEST|BUILD_CACHE_URL)$/;
+    expect([...env.keys()].filter((k) => !allowed.test(k))).toEqual([]);
+  });
+
+  it('refuses a deploybot.yml committed as a symbolic link out of the repository', async () => {
+    const secret = path.join(await tempDir(), 'secret.key');
+    await writeFile(secret, 'steps:\n  - { name: sealing-key-AAAA, run: "true" }\n');
+    const repo = await makeRepo({ 'README.md': 'hi\n' });
+    await symlink(secret, path.join(repo.dir, 'deploybot.yml'));
+    gitSync(repo.dir, ['add', '--all']);
+    gitSync(repo.dir, ['commit', '--quiet', '-m', 'link the manifest']);
+    const sha = gitSync(repo.dir, ['rev-parse', 'HEAD']);
+    // The link lives in the commit only: the release is the one place it exists on the agent.
+    await unlink(path.join(repo.dir, 'deploybot.yml'));
+    const { outcome, text } = await run(assignment(repo.dir, sha), {
+      workdir: await tempDir(),
+      keepReleases: 5,
+    });
+    expect(outcome).toMatchObject({ status: 'failed', cause: 'manifest_invalid' });
+    expect(outcome.error).toMatch(/deploybot.yml is a symbolic link that leads out of the repository/);
+    expect(text().join('\n')).not.toContain('sealing-key-AAAA');
   });
 });

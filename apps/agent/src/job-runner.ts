@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobAssignment, JobFailureCause, JobStatusUpdate } from '@deploybot/shared';
-import { baseChildEnv } from './child-env';
+import { stepBaseEnv } from './child-env';
 import { createRelease, ensureCache, fetchCommit, GitAborted, GitError, redactUrl } from './git';
 import { LineSplitter } from './line-splitter';
 import type { LogStream } from './log-batcher';
@@ -23,6 +23,8 @@ export interface JobRunnerOptions {
   environment?: () => string | undefined;
   /** Where running step groups are remembered, so a killed agent's leftovers are ended on its next start. */
   steps?: StepRegistry;
+  /** Variables of the agent's environment passed on to steps besides the allow-listed ones (`--pass-env`). */
+  passEnv?: readonly string[];
 }
 
 export interface JobIo {
@@ -148,7 +150,7 @@ async function runStep(
   io.log('system', `$ step ${step.name}`);
   const started = Date.now();
   const env = {
-    ...baseChildEnv(),
+    ...stepBaseEnv({ passEnv: options.passEnv }),
     ...manifest.env,
     ...step.env,
     DEPLOYBOT_JOB_ID: job.jobId,

@@ -1,48 +1,76 @@
-/** The protocol refuses longer lines; a longer run of output is cut into several lines rather than lost. */
-export const MAX_LINE_LENGTH = 16_384;
+import { LOG_LINE_MAX_CHARS } from '@deploybot/shared';
+
+/** The protocol refuses longer lines. */
+export const MAX_LINE_LENGTH = LOG_LINE_MAX_CHARS;
 
 /**
  * Turns a stream of text chunks into lines. Chunks arrive cut anywhere (mid-line, between `\r` and `\n`), and a
  * process may end without a final newline, so the tail is kept until the next chunk or `end()`.
+ *
+ * A line longer than `maxLength` keeps its beginning and ends with a marker saying how much was dropped: a
+ * minified bundle or a progress bar printed without newlines would otherwise fill the log (and memory) with
+ * pieces nobody reads. Only `maxLength` characters of a line are ever held.
  */
 export class LineSplitter {
   private partial = '';
+  /** Characters of the current line dropped past `maxLength`. */
+  private dropped = 0;
+  private lastWasCr = false;
 
   constructor(private readonly maxLength = MAX_LINE_LENGTH) {}
 
   push(chunk: string): string[] {
     const lines: string[] = [];
-    let text = this.partial + chunk;
-    let nl = text.indexOf('\n');
-    while (nl !== -1) {
-      lines.push(...this.cut(stripCr(text.slice(0, nl))));
-      text = text.slice(nl + 1);
-      nl = text.indexOf('\n');
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf('\n', start);
+      this.append(nl === -1 ? chunk.slice(start) : chunk.slice(start, nl));
+      if (nl === -1) return lines;
+      lines.push(this.finish());
+      start = nl + 1;
     }
-    // Without this a process printing megabytes with no newline would grow the buffer without bound.
-    while (text.length > this.maxLength) {
-      lines.push(text.slice(0, this.maxLength));
-      text = text.slice(this.maxLength);
-    }
-    this.partial = text;
-    return lines;
   }
 
   /** The last, unterminated line, if any. */
   end(): string[] {
-    const rest = stripCr(this.partial);
-    this.partial = '';
-    return rest === '' ? [] : this.cut(rest);
+    if (this.partial === '' && this.dropped === 0) return [];
+    const line = this.finish();
+    return line === '' ? [] : [line];
   }
 
-  private cut(line: string): string[] {
-    if (line.length <= this.maxLength) return [line];
-    const parts: string[] = [];
-    for (let i = 0; i < line.length; i += this.maxLength) parts.push(line.slice(i, i + this.maxLength));
-    return parts;
+  private append(piece: string): void {
+    if (piece === '') return;
+    this.lastWasCr = piece.endsWith('\r');
+    const room = this.maxLength - this.partial.length;
+    if (this.dropped === 0 && piece.length <= room) {
+      this.partial += piece;
+    } else {
+      const kept = Math.max(0, room);
+      this.partial += piece.slice(0, kept);
+      this.dropped += piece.length - kept;
+    }
+  }
+
+  private finish(): string {
+    let line = this.partial;
+    let dropped = this.dropped;
+    // A CRLF line ending is not part of the line, whether its \r was kept or dropped.
+    if (this.lastWasCr) {
+      if (dropped > 0) dropped--;
+      else line = line.slice(0, -1);
+    }
+    this.partial = '';
+    this.dropped = 0;
+    this.lastWasCr = false;
+    return dropped === 0 ? line : truncated(line, dropped, this.maxLength);
   }
 }
 
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+/** `line` cut to leave room for the marker within `maxLength`, never between the halves of a surrogate pair. */
+function truncated(line: string, dropped: number, maxLength: number): string {
+  const marker = (n: number) => ` … [line truncated: ${n} more characters]`;
+  let keep = Math.max(0, maxLength - marker(dropped + line.length).length);
+  const code = line.charCodeAt(keep - 1);
+  if (code >= 0xd800 && code <= 0xdbff) keep--;
+  return `${line.slice(0, keep)}${marker(dropped + line.length - keep)}`.slice(0, maxLength);
 }

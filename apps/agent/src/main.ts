@@ -37,9 +37,21 @@ const program = new Command()
     ).env(ENV_VARS.token),
   )
   .addOption(
-    new Option('--workdir <dir>', 'directory for repositories, releases and the agent credential').env(
+    new Option('--workdir <dir>', 'directory for repositories and releases; the steps run inside it').env(
       ENV_VARS.workdir,
     ),
+  )
+  .addOption(
+    new Option(
+      '--state-dir <dir>',
+      'directory for the agent credential, outside the work dir (default: $XDG_STATE_HOME/deploybot-agent/<id>)',
+    ).env(ENV_VARS.stateDir),
+  )
+  .addOption(
+    new Option(
+      '--pass-env <names>',
+      'comma-separated variables passed on to steps besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TZ, TMPDIR',
+    ).env(ENV_VARS.passEnv),
   )
   .addOption(
     new Option('--keep-releases <n>', 'releases kept per repository (a manifest may override)')
@@ -64,8 +76,9 @@ const program = new Command()
     `
 Flags win over environment variables. Prefer DEPLOYBOT_TOKEN to --token: command
 lines are visible to every user of the machine. After enrollment the controller
-issues a credential, stored in <workdir>/.deploybot-agent.json (mode 0600) and
-used instead of the token from then on.
+issues a credential, stored in <state-dir>/agent-state.json (mode 0600) and used
+instead of the token from then on. Steps get only the variables above, the
+manifest's env and the DEPLOYBOT_* job variables.
 
 SIGTERM or SIGINT cancels running jobs, reports them and exits.`,
   );
@@ -95,6 +108,7 @@ async function main(): Promise<void> {
       controller: config.controller,
       hostname: config.hostname,
       workdir: config.workdir,
+      stateDir: config.stateDir,
     },
     'deploybot-agent starting',
   );

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadManifest, ManifestError, parseManifest } from './manifest';
@@ -72,4 +72,38 @@ describe('loadManifest', () => {
     expect(file).toBe('deploybot.yml');
     expect(manifest.steps[0]?.name).toBe('hi');
   });
+
+  it('follows a symbolic link to a file inside the release', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'ci'));
+    await writeFile(path.join(dir, 'ci', 'deploy.yml'), 'steps:\n  - { name: linked, run: echo hi }\n');
+    await symlink('ci/deploy.yml', path.join(dir, 'deploybot.yml'));
+    expect((await loadManifest(dir)).manifest.steps[0]?.name).toBe('linked');
+  });
+
+  it.each([
+    ['a file outside the release', (outside: string) => path.join(outside, 'secret.key')],
+    ['a relative path out of the release', () => '../outside/secret.key'],
+    ['a device', () => '/dev/zero'],
+    ['a missing file', () => 'nowhere.yml'],
+  ])(
+    'refuses a deploybot.yml that is a symbolic link to %s, quoting nothing of it',
+    async (_what, target) => {
+      const root = await tempDir();
+      const outside = path.join(root, 'outside');
+      const dir = path.join(root, 'release');
+      await mkdir(outside);
+      await mkdir(dir);
+      // Valid YAML with a secret in it: even a successful parse must not happen.
+      await writeFile(
+        path.join(outside, 'secret.key'),
+        'steps:\n  - { name: leaked-secret-value, run: x }\n',
+      );
+      await symlink(target(outside), path.join(dir, 'deploybot.yml'));
+      const error = await loadManifest(dir).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ManifestError);
+      expect((error as Error).message).toMatch(/deploybot.yml is a symbolic link/);
+      expect((error as Error).message).not.toContain('leaked-secret-value');
+    },
+  );
 });

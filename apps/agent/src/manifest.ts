@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -87,19 +88,26 @@ function formatPath(segments: readonly PropertyKey[]): string {
     .join('');
 }
 
-/** Reads the manifest at the root of a release. */
+/**
+ * Reads the manifest at the root of a release. The file is the repository's: it may be a symbolic link, which is
+ * followed only to a regular file inside the release. Otherwise a repository could make the agent read (and quote
+ * in its error) any file the agent's user can, or hang it on a device or a FIFO.
+ */
 export async function loadManifest(releaseDir: string): Promise<{ file: string; manifest: Manifest }> {
   for (const file of MANIFEST_FILES) {
+    const target = await manifestTarget(releaseDir, file);
+    if (!target) continue;
     let handle: Awaited<ReturnType<typeof open>>;
     try {
-      handle = await open(path.join(releaseDir, file), 'r');
+      // O_NOFOLLOW: the target was resolved above, so a symbolic link here is one swapped in since.
+      handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new ManifestError(`cannot read ${file}: ${(error as Error).message}`);
     }
     try {
-      const { size } = await handle.stat();
-      if (size > MAX_MANIFEST_BYTES)
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new ManifestError(`${file} is not a regular file`);
+      if (stats.size > MAX_MANIFEST_BYTES)
         throw new ManifestError(`${file} is larger than ${MAX_MANIFEST_BYTES} bytes`);
       const text = await handle.readFile('utf8');
       return { file, manifest: parseManifest(text, file) };
@@ -108,4 +116,29 @@ export async function loadManifest(releaseDir: string): Promise<{ file: string; 
     }
   }
   throw new ManifestError(`no ${MANIFEST_FILES.join(' or ')} at the root of the repository`);
+}
+
+/** The path to read for `file`, null if there is none; a symbolic link leading out of the release is refused. */
+async function manifestTarget(releaseDir: string, file: string): Promise<string | null> {
+  const candidate = path.join(releaseDir, file);
+  try {
+    if (!(await lstat(candidate)).isSymbolicLink()) return candidate;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ManifestError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  let target: string;
+  try {
+    target = await realpath(candidate);
+  } catch {
+    throw new ManifestError(`${file} is a symbolic link to nothing in the repository`);
+  }
+  const root = await realpath(releaseDir);
+  const rel = path.relative(root, target);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new ManifestError(
+      `${file} is a symbolic link that leads out of the repository; the agent reads only files inside it`,
+    );
+  }
+  return target;
 }

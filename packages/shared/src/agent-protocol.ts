@@ -8,6 +8,14 @@ import type { Ack } from './errors';
 export const AGENT_NAMESPACE = '/agents';
 export const AGENT_PROTOCOL_VERSION = 1;
 
+/**
+ * The git transports an agent fetches over (`GIT_ALLOW_PROTOCOL`), which are those the controller accepts in a
+ * repository URL: local paths and `file://`, `http(s)://`, `ssh://` and scp-like `user@host:path`. Not `git://`:
+ * it has neither authentication nor encryption, so anyone on the network path could answer with commits of their
+ * own. Never `ext::`, which runs a command named in the URL.
+ */
+export const GIT_ALLOWED_PROTOCOLS = ['file', 'http', 'https', 'ssh'] as const;
+
 /** Repository names are `org/app`: lower-case letters, digits, dots, dashes and underscores, no `..`. */
 export const REPOSITORY_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}\/[a-z0-9][a-z0-9._-]{0,99}$/;
 export const repositoryNameSchema = z
@@ -48,6 +56,8 @@ export type AgentInfo = z.infer<typeof agentInfoSchema>;
 export const helloAckSchema = z.object({
   agentId: z.string(),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** The controller answers `job:logs` with a {@link LogsReceipt}. Older controllers do not: then logs are sent unacknowledged. */
+  logReceipts: z.boolean().optional(),
 });
 export type HelloAck = z.infer<typeof helloAckSchema>;
 
@@ -58,21 +68,92 @@ export const heartbeatSchema = z.strictObject({
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
+/**
+ * Socket.IO's limit on one message (`maxHttpBufferSize`), which the controller sets: a bigger message makes it
+ * drop the connection, and with it whatever the message carried.
+ */
+export const SOCKET_MAX_MESSAGE_BYTES = 1_000_000;
+/** Longest log line, in characters. The agent truncates a longer line and says so at its end. */
+export const LOG_LINE_MAX_CHARS = 16_384;
+/** Most lines in one `job:logs` batch. */
+export const LOG_BATCH_MAX_LINES = 1000;
+/**
+ * Largest `job:logs` batch as measured by {@link logBatchBytes}: a quarter of the socket limit, so that framing and
+ * the worst escaping of a line (a control character is six bytes of JSON) always fit.
+ */
+export const LOG_BATCH_MAX_BYTES = 256 * 1024;
+/** What a line's seq, stream, time and JSON punctuation add to its text, at most. */
+const LOG_LINE_OVERHEAD_BYTES = 128;
+
+/** Bytes `JSON.stringify(text)` takes in UTF-8, counted without building the string. */
+export function jsonTextBytes(text: string): number {
+  let bytes = 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || (c >= 0x08 && c <= 0x0d && c !== 0x0b)) bytes += 2;
+    else if (c < 0x20) bytes += 6;
+    else if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes += 4;
+      i++;
+    } else if (c >= 0xd800 && c <= 0xdfff) bytes += 6;
+    else bytes += 3;
+  }
+  return bytes;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/** A log line's share of a batch, in the unit of {@link LOG_BATCH_MAX_BYTES}. */
+export function logLineBytes(line: string): number {
+  return jsonTextBytes(line) + LOG_LINE_OVERHEAD_BYTES;
+}
+
+export function logBatchBytes(lines: readonly { line: string }[]): number {
+  let bytes = 0;
+  for (const l of lines) bytes += logLineBytes(l.line);
+  return bytes;
+}
+
 export const LOG_STREAMS = ['stdout', 'stderr', 'system'] as const;
 export const logLineSchema = z.strictObject({
-  seq: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative().max(2_147_483_647),
   stream: z.enum(LOG_STREAMS),
-  line: z.string().max(16_384),
-  at: z.string(),
+  line: z.string().max(LOG_LINE_MAX_CHARS),
+  at: z.iso.datetime({ offset: true }),
 });
 export type LogLine = z.infer<typeof logLineSchema>;
 
-/** Log lines are batched (every ~100 ms or 200 lines) so thousands of lines do not mean thousands of messages. */
+/**
+ * Lines leave the agent in batches (every ~100 ms, or sooner when full) so that thousands of lines do not mean
+ * thousands of messages; a batch is bounded in bytes as well as lines so that it always fits in one message.
+ */
 export const jobLogsSchema = z.strictObject({
   jobId: z.uuid(),
-  lines: z.array(logLineSchema).min(1).max(1000),
+  lines: z
+    .array(logLineSchema)
+    .min(1)
+    .max(LOG_BATCH_MAX_LINES)
+    .refine(
+      (lines) => logBatchBytes(lines) <= LOG_BATCH_MAX_BYTES,
+      `a batch holds at most ${LOG_BATCH_MAX_BYTES} bytes of lines`,
+    ),
 });
 export type JobLogs = z.infer<typeof jobLogsSchema>;
+
+/**
+ * The controller's answer to `job:logs`. The agent drops a batch only once it is acknowledged, and resends it
+ * after a reconnect otherwise (the controller ignores lines it already has). `capped`: the job's log reached the
+ * controller's limit and a marker line says so; further lines of the job would not be stored, so are not sent.
+ */
+export const logsReceiptSchema = z.object({
+  stored: z.number().int().nonnegative(),
+  capped: z.boolean(),
+});
+export type LogsReceipt = z.infer<typeof logsReceiptSchema>;
 
 export const JOB_STATUSES = ['pending', 'running', 'success', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -135,7 +216,7 @@ export const credentialSchema = z.strictObject({ credential: z.string().min(32).
 export interface AgentToControllerEvents {
   'agent:hello': (info: AgentInfo, ack: (res: Ack<HelloAck>) => void) => void;
   'agent:heartbeat': (hb: Heartbeat) => void;
-  'job:logs': (batch: JobLogs) => void;
+  'job:logs': (batch: JobLogs, ack: (res: Ack<LogsReceipt>) => void) => void;
   'job:status': (update: JobStatusUpdate, ack: (res: Ack<{ ok: true }>) => void) => void;
 }
 

@@ -1,5 +1,6 @@
 import type { QuickAction } from '@deploybot/shared';
 import type { ChatDecision } from './approval-intent';
+import { inlineLiteral } from './literal';
 import type { ConversationRun } from './provider';
 import type { DecideFn } from './workflows-port';
 
@@ -39,7 +40,7 @@ export async function applyChatDecision(
         `${waiting.length} steps are waiting for approval, so “${verb}” is ambiguous; nothing was decided. Use the buttons:`,
         ...waiting.map(
           (r) =>
-            `- **${r.title}** (run \`${r.id.slice(0, 8)}\`) at “${r.waiting!.title}”: ${r.waiting!.summary ?? ''}`,
+            `- **${r.title}** (run \`${r.id.slice(0, 8)}\`) at “${r.waiting!.title}”: ${inlineLiteral(r.waiting!.summary)}`,
         ),
       ].join('\n'),
       quickActions: waiting.flatMap(buttons),

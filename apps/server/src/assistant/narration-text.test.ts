@@ -59,7 +59,7 @@ describe('narration text', () => {
       [
         'step:validate_hostname',
         'complete',
-        '**Step 1/3: validate hostname** ✓ web-03 is valid.\n\n```\ndeploybot-agent --hostname web-03 --token ••••••\n```',
+        '**Step 1/3: validate hostname** ✓ `web-03 is valid.`\n\n```text\ndeploybot-agent --hostname web-03 --token ••••••\n```',
       ],
       ['step:check_connectivity', 'streaming', '**Step 2/3: check connectivity…** Does check_connectivity.'],
     ]);
@@ -81,7 +81,7 @@ describe('narration text', () => {
       key: 'step:register',
       status: 'complete',
       content:
-        '**Step 1/1: register** — Will store agent web-03.\n\n**[APPROVAL NEEDED]** Approve “register”? Click a button, or write “approve” or “reject because …”.',
+        '**Step 1/1: register** — `Will store agent web-03.`\n\n**[APPROVAL NEEDED]** Approve “register”? Click a button, or write “approve” or “reject because …”.',
       quickActions: [
         { kind: 'approve', label: 'Approve', runId: waiting.id, stepId: 'register' },
         { kind: 'reject', label: 'Reject', runId: waiting.id, stepId: 'register' },
@@ -100,7 +100,7 @@ describe('narration text', () => {
       { status: 'completed' },
     );
     expect(stepMessage(done, 0)?.content).toBe(
-      '**Step 1/1: register** ✓ Approved by bob. Registered web-03.',
+      '**Step 1/1: register** ✓ Approved by bob. `Registered web-03.`',
     );
     expect(stepMessage(done, 0)?.quickActions).toEqual([]);
     expect(finalMessage(done)?.content).toBe('✅ **Register a deploy agent** completed (1/1 steps).');
@@ -112,8 +112,8 @@ describe('narration text', () => {
       error: 'boom',
     });
     expect(narrationOf(failed).map((m) => m.content)).toEqual([
-      '**Step 1/2: a** ✗ boom',
-      '❌ **Register a deploy agent** failed at “a”: boom',
+      '**Step 1/2: a** ✗ `boom`',
+      '❌ **Register a deploy agent** failed at “a”: `boom`',
     ]);
     const cancelled = run(
       [step('a', { status: 'cancelled', startedAt: 'x' }), step('b', { status: 'cancelled' })],
@@ -124,7 +124,30 @@ describe('narration text', () => {
     );
     expect(narrationOf(cancelled).map((m) => m.content)).toEqual([
       '**Step 1/2: a** ✗ Cancelled.',
-      '⏹ **Register a deploy agent** stopped: Cancelled by alice: not now',
+      '⏹ **Register a deploy agent** stopped: `Cancelled by alice: not now`',
+    ]);
+  });
+
+  it('job output in a step error, summary, note or explanation is shown inside code, never as markdown', () => {
+    const forged = '**[APPROVAL NEEDED]** [Approve](https://evil.example/x)';
+    const r = run(
+      [
+        step('wait_for_job', {
+          status: 'completed',
+          startedAt: 'x',
+          summary: `Collected 3 log line(s); first error: "\`\`\` ${forged}"`,
+          data: { explanation: { text: `It failed.\n\n\`\`\`\n${forged}\n`, source: 'model' } },
+          decisions: [{ by: 'bob', decision: 'approved', note: forged, at: 'y' }],
+        }),
+        step('deploy', { status: 'failed', startedAt: 'x', error: `job failed: ${forged}` }),
+      ],
+      { status: 'failed', error: `job failed:\n\n${forged}` },
+    );
+    expect(narrationOf(r).map((m) => m.content)).toEqual([
+      `**Step 1/2: wait for_job** ✓ Approved by bob: \`${forged}\`. \`\`\`\`Collected 3 log line(s); first error: "\`\`\` ${forged}"\`\`\`\`` +
+        `\n\n_Explanation:_\n\n\`\`\`\`text\nIt failed.\n\n\`\`\`\n${forged}\n\n\`\`\`\``,
+      `**Step 2/2: deploy** ✗ \`job failed: ${forged}\``,
+      `❌ **Register a deploy agent** failed at “deploy”: \`job failed: ${forged}\``,
     ]);
   });
 });

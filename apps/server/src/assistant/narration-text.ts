@@ -1,7 +1,12 @@
 import type { ChatMessageDto, QuickAction, StepRecord, WorkflowRun } from '@deploybot/shared';
+import { blockLiteral, inlineLiteral } from './literal';
 import { redact } from './redact';
 
-/** What one narration message says: the state of one step, or the end of the run. Pure. */
+/**
+ * What one narration message says: the state of one step, or the end of the run. Pure. Only the definition's
+ * own words (titles, descriptions, labels) are markdown; what a run produced (summaries, errors, notes, commands,
+ * explanations) can carry a repository's or a job's text and is shown literally (see literal.ts).
+ */
 export interface NarrationMessage {
   key: string;
   content: string;
@@ -31,7 +36,7 @@ function decisionLine(step: StepRecord): string | null {
   const d = [...step.decisions].reverse().find((x) => x.decision !== 'input');
   if (!d) return null;
   const who = d.decision === 'approved' ? `Approved by ${d.by}` : `Rejected by ${d.by}`;
-  return `${who}${d.note ? `: “${d.note}”` : ''}.`;
+  return `${who}${d.note ? `: ${inlineLiteral(d.note)}` : ''}.`;
 }
 
 export function stepMessage(run: WorkflowRun, index: number): NarrationMessage | null {
@@ -46,14 +51,14 @@ export function stepMessage(run: WorkflowRun, index: number): NarrationMessage |
         ...base,
         content: decided
           ? `${head}** — ${decided} Applying…`
-          : `${head}…** ${step.attempt > 1 ? `(attempt ${step.attempt}${step.error ? ` after: ${step.error}` : ''}) ` : ''}${step.description}`,
+          : `${head}…** ${step.attempt > 1 ? `(attempt ${step.attempt}${step.error ? ` after: ${inlineLiteral(step.error)}` : ''}) ` : ''}${step.description}`,
         status: 'streaming',
       };
     case 'awaiting_approval': {
       const deadline = step.deadline ? ` Expires ${step.deadline}.` : '';
       return {
         key: base.key,
-        content: `${head}** — ${step.plan?.summary ?? step.summary ?? ''}\n\n**[APPROVAL NEEDED]** Approve “${step.title}”? Click a button, or write “approve” or “reject because …”.${deadline}`,
+        content: `${head}** — ${inlineLiteral(step.plan?.summary ?? step.summary)}\n\n**[APPROVAL NEEDED]** Approve “${step.title}”? Click a button, or write “approve” or “reject because …”.${deadline}`,
         status: 'complete',
         quickActions: [
           { kind: 'approve', label: 'Approve', runId: run.id, stepId: step.id },
@@ -76,18 +81,22 @@ export function stepMessage(run: WorkflowRun, index: number): NarrationMessage |
       const command = commandOf(step.data);
       return {
         ...base,
-        content: `${head}** ✓ ${decided ? `${decided} ` : ''}${step.summary ?? ''}${command ? `\n\n\`\`\`\n${command}\n\`\`\`` : ''}${explanation ? `\n\n_Explanation:_ ${explanation}` : ''}`,
+        content: `${head}** ✓ ${decided ? `${decided} ` : ''}${inlineLiteral(step.summary)}${command ? `\n\n${blockLiteral(command)}` : ''}${explanation ? `\n\n_Explanation:_\n\n${blockLiteral(explanation)}` : ''}`,
         status: 'complete',
       };
     }
     case 'skipped':
-      return { ...base, content: `${head}** ↷ ${step.summary ?? 'Skipped'}`, status: 'complete' };
+      return {
+        ...base,
+        content: `${head}** ↷ ${inlineLiteral(step.summary ?? 'Skipped')}`,
+        status: 'complete',
+      };
     case 'failed':
-      return { ...base, content: `${head}** ✗ ${step.error ?? 'failed'}`, status: 'complete' };
+      return { ...base, content: `${head}** ✗ ${inlineLiteral(step.error ?? 'failed')}`, status: 'complete' };
     case 'cancelled':
       return {
         ...base,
-        content: `${head}** ✗ ${decided ?? 'Cancelled.'}${step.summary && decided ? ` ${step.summary}` : ''}`,
+        content: `${head}** ✗ ${decided ?? 'Cancelled.'}${step.summary && decided ? ` ${inlineLiteral(step.summary)}` : ''}`,
         status: 'complete',
       };
     default:
@@ -110,14 +119,14 @@ export function finalMessage(run: WorkflowRun): NarrationMessage | null {
     case 'failed':
       return {
         key: 'final',
-        content: `❌ **${run.title}** failed${failedStep ? ` at “${failedStep.title}”` : ''}: ${run.error ?? 'no reason recorded'}`,
+        content: `❌ **${run.title}** failed${failedStep ? ` at “${failedStep.title}”` : ''}: ${inlineLiteral(run.error ?? 'no reason recorded')}`,
         status: 'complete',
         quickActions: open,
       };
     case 'cancelled':
       return {
         key: 'final',
-        content: `⏹ **${run.title}** stopped: ${run.error ?? 'cancelled'}`,
+        content: `⏹ **${run.title}** stopped: ${inlineLiteral(run.error ?? 'cancelled')}`,
         status: 'complete',
         quickActions: open,
       };

@@ -68,7 +68,9 @@ describe('the operator journeys in the chat, on a real fleet', () => {
 
     const first = await narrated(runId, /^\*\*Step 1\/4: Validate hostname\*\* ✓/, 'step 1');
     // The command is shown with the token as a placeholder; the starter reveals the token separately.
-    expect(first.content).toMatch(/```\nDEPLOYBOT_TOKEN=\{\{join_token\}\} node .* --hostname chat-web-01 /);
+    expect(first.content).toMatch(
+      /```text\nDEPLOYBOT_TOKEN=\{\{join_token\}\} node .* --hostname chat-web-01 /,
+    );
     const command = (await c.api.run(runId)).steps[0]!.data as { command: string };
     runEnrollCommand(command.command, await revealJoinToken(c, runId), 'chat-web-01', {
       FLEET_TEST_PIDS: c.pidDir,
@@ -76,7 +78,7 @@ describe('the operator journeys in the chat, on a real fleet', () => {
 
     const connectivity = await narrated(runId, /\[APPROVAL NEEDED\]/, 'the connectivity gate');
     expect(connectivity.content).toMatch(
-      /^\*\*Step 2\/4: Check connectivity\*\* — Connected from .*: ping [\d.]+ ms; agent .*\n\n\*\*\[APPROVAL NEEDED\]\*\* Approve “Check connectivity”\?/,
+      /^\*\*Step 2\/4: Check connectivity\*\* — `Connected from .*: ping [\d.]+ ms; agent .*`\n\n\*\*\[APPROVAL NEEDED\]\*\* Approve “Check connectivity”\?/,
     );
     expect(connectivity.quickActions.map((q) => q.kind)).toEqual(['approve', 'reject']);
     expect((await chat('approve')).content).toBe(
@@ -85,7 +87,7 @@ describe('the operator journeys in the chat, on a real fleet', () => {
 
     await waitForRun(c, runId, awaitingApproval('register'), 'register gate');
     expect(
-      (await narrated(runId, /Step 3\/4: Register agent\*\* — Will store agent chat-web-01/, 'step 3'))
+      (await narrated(runId, /Step 3\/4: Register agent\*\* — `Will store agent chat-web-01/, 'step 3'))
         .quickActions,
     ).toHaveLength(2);
     expect((await chat('yes, approve')).content).toMatch(/^✓ Approved “Register agent”/);
@@ -113,7 +115,7 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     const runId = reply.runId!;
     const target = await narrated(
       runId,
-      /Step 1\/4: Select target agent\*\* — Deploy to chat-web-01/,
+      /Step 1\/4: Select target agent\*\* — `Deploy to chat-web-01/,
       'target gate',
     );
     expect(target.content).toContain('[APPROVAL NEEDED]');
@@ -156,6 +158,6 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     expect((await chat('no, reject it because the test itself is broken')).content).toMatch(
       /^✗ Rejected “Suggest fix”/,
     );
-    await narrated(why.runId!, /^⏹ \*\*Troubleshoot a failure\*\* stopped: Rejected by admin/, 'rejection');
+    await narrated(why.runId!, /^⏹ \*\*Troubleshoot a failure\*\* stopped: `Rejected by admin/, 'rejection');
   });
 });

@@ -90,7 +90,7 @@ describe('chat over Socket.IO with the local assistant', () => {
       'Step 4/4: Generate report',
     ]);
     for (const m of steps) expect(m.status).toBe('complete');
-    expect(steps[0]!.content).toMatch(/✓ 1 agent\(s\), 0 online\. web-01: offline/);
+    expect(steps[0]!.content).toMatch(/✓ `1 agent\(s\), 0 online\. web-01: offline/);
     // Item 6 with `local`: a template explanation next to the facts, in the step data, the report and the chat.
     const run = await alice.run(reply.runId!);
     const report = run.steps.find((st) => st.id === 'generate_report')!.data as {
@@ -103,7 +103,7 @@ describe('chat over Socket.IO with the local assistant', () => {
     expect(report.json.agents).toHaveLength(1);
     expect(report.markdown).toContain('## Agents');
     expect(report.markdown).toContain(`## Explanation\n\n${report.explanation.text}`);
-    expect(steps[3]!.content).toContain(`_Explanation:_ ${report.explanation.text}`);
+    expect(steps[3]!.content).toContain(`_Explanation:_\n\n\`\`\`text\n${report.explanation.text}\n\`\`\``);
 
     // Stored as emitted: the history is the same conversation, in order.
     const history = await waitForMessages(
@@ -141,7 +141,7 @@ describe('chat over Socket.IO with the local assistant', () => {
       'the failure narration',
     );
     expect(failed.content).toMatch(
-      /^❌ \*\*Deploy an application\*\* failed at “Select target agent”: no online agent/,
+      /^❌ \*\*Deploy an application\*\* failed at “Select target agent”: `no online agent/,
     );
   });
 
@@ -237,7 +237,7 @@ describe('approvals stay human', () => {
       'the first gate narration',
     );
     expect(gate.content).toBe(
-      '**Step 1/4: First gate** — First plan\n\n**[APPROVAL NEEDED]** Approve “First gate”? Click a button, or write “approve” or “reject because …”.',
+      '**Step 1/4: First gate** — `First plan`\n\n**[APPROVAL NEEDED]** Approve “First gate”? Click a button, or write “approve” or “reject because …”.',
     );
     expect(gate.quickActions).toEqual([
       { kind: 'approve', label: 'Approve', runId: run.id, stepId: 'first_gate' },
@@ -257,7 +257,7 @@ describe('approvals stay human', () => {
       'the first gate marked done',
     );
     expect(firstDone.quickActions).toEqual([]);
-    expect(firstDone.content).toMatch(/✓ Approved by alice: “looks fine”\. First applied by alice/);
+    expect(firstDone.content).toMatch(/✓ Approved by alice: `looks fine`\. `First applied by alice/);
 
     const rejected = await say(session.id, 'no, reject it because the window is closed');
     expect(rejected.content).toMatch(/^✗ Rejected “Second gate” of \*\*Two gates\*\*: the window is closed/);

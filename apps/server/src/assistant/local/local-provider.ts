@@ -1,4 +1,5 @@
 import { TERMINAL_RUN_STATUSES } from '@deploybot/shared';
+import { inlineLiteral } from '../literal';
 import type {
   ChatProvider,
   ConversationRun,
@@ -97,8 +98,8 @@ export class LocalProvider implements ChatProvider {
       const res = await tool('submit_step_input', { run_id: run.id, value, step_id: run.waiting!.stepId });
       say(
         res.ok
-          ? `Sent \`${value}\` as **${run.waiting!.input?.label ?? run.waiting!.title}** to ${run.title}.`
-          : `That value was not accepted: ${res.error}`,
+          ? `Sent ${inlineLiteral(value)} as **${run.waiting!.input?.label ?? run.waiting!.title}** to ${run.title}.`
+          : `That value was not accepted: ${inlineLiteral(res.error)}`,
       );
       return;
     }
@@ -120,17 +121,17 @@ export class LocalProvider implements ChatProvider {
       case 'troubleshoot_failure':
       case 'health_check': {
         const res = await tool('start_workflow', { workflow: u.intent, context: s });
-        say(res.ok ? WORKFLOW_INTRO[u.intent]!(s) : `I couldn’t start it: ${res.error}`);
+        say(res.ok ? WORKFLOW_INTRO[u.intent]!(s) : `I couldn’t start it: ${inlineLiteral(res.error)}`);
         return;
       }
       case 'list_agents': {
         const res = await tool('list_agents', s);
-        say(res.ok ? agentsReply(res.result as Json, s as Json) : res.error);
+        say(res.ok ? agentsReply(res.result as Json, s as Json) : failure(res.error));
         return;
       }
       case 'agent_details': {
         const res = await tool('get_agent', { agent: s.hostname });
-        say(res.ok ? agentReply(res.result as Json) : res.error);
+        say(res.ok ? agentReply(res.result as Json) : failure(res.error));
         return;
       }
       case 'list_jobs': {
@@ -139,19 +140,23 @@ export class LocalProvider implements ChatProvider {
           ...(s.repository && { repository: s.repository }),
           ...(s.hostname && { agent: s.hostname }),
         });
-        say(res.ok ? jobsReply(res.result as Json, 'No jobs match.') : res.error);
+        say(res.ok ? jobsReply(res.result as Json, 'No jobs match.') : failure(res.error));
         return;
       }
       case 'job_logs':
         return this.logs(s, tool, say);
       case 'recent_failures': {
         const res = await tool('recent_failures', {});
-        say(res.ok ? failuresReply(res.result as Json) : res.error);
+        say(res.ok ? failuresReply(res.result as Json) : failure(res.error));
         return;
       }
       case 'deployment_stats': {
         const res = await tool('deployment_stats', {});
-        say(res.ok ? `Deployments of the whole fleet:\n\n${statsReply(res.result as Json)}` : res.error);
+        say(
+          res.ok
+            ? `Deployments of the whole fleet:\n\n${statsReply(res.result as Json)}`
+            : failure(res.error),
+        );
         return;
       }
       case 'deployment_history': {
@@ -159,17 +164,17 @@ export class LocalProvider implements ChatProvider {
           ...(s.repository && { repository: s.repository }),
           ...(s.hostname && { agent: s.hostname }),
         });
-        say(res.ok ? jobsReply(res.result as Json, 'No finished deployments yet.') : res.error);
+        say(res.ok ? jobsReply(res.result as Json, 'No finished deployments yet.') : failure(res.error));
         return;
       }
       case 'show_workflows': {
         const res = await tool('list_workflow_definitions', {});
-        say(res.ok ? workflowsReply(res.result as Json) : res.error);
+        say(res.ok ? workflowsReply(res.result as Json) : failure(res.error));
         return;
       }
       case 'list_runs': {
         const res = await tool('list_workflows', { state: s.state });
-        say(res.ok ? runsReply(res.result as Json, String(s.state)) : res.error);
+        say(res.ok ? runsReply(res.result as Json, String(s.state)) : failure(res.error));
         return;
       }
       case 'workflow_status': {
@@ -180,7 +185,7 @@ export class LocalProvider implements ChatProvider {
           return;
         }
         const res = await tool('workflow_status', s.run_id ? { run_id: s.run_id } : {});
-        say(res.ok ? runReply(res.result as Json) : res.error);
+        say(res.ok ? runReply(res.result as Json) : failure(res.error));
         return;
       }
       case 'cancel_workflow':
@@ -189,7 +194,7 @@ export class LocalProvider implements ChatProvider {
         return this.approvals(active, tool, say);
       case 'list_repositories': {
         const res = await tool('list_repositories', {});
-        if (!res.ok) return say(res.error);
+        if (!res.ok) return say(failure(res.error));
         const repos = (res.result as { repositories: { name: string; defaultRef: string }[] }).repositories;
         say(
           repos.length
@@ -222,13 +227,13 @@ export class LocalProvider implements ChatProvider {
     if (!jobId) {
       const failed = s.which === 'last_failed';
       const res = await tool('list_jobs', { ...(failed && { status: 'failed' }), limit: 1 });
-      if (!res.ok) return say(res.error);
+      if (!res.ok) return say(failure(res.error));
       const [job] = (res.result as { jobs: { id: string }[] }).jobs;
       if (!job) return say(failed ? 'No job has failed yet.' : 'No job has run yet.');
       jobId = job.id;
     }
     const res = await tool('job_logs', { job_id: jobId, lines: 40 });
-    say(res.ok ? logsReply(res.result as Json) : res.error);
+    say(res.ok ? logsReply(res.result as Json) : failure(res.error));
   }
 
   private async cancel(
@@ -256,7 +261,11 @@ export class LocalProvider implements ChatProvider {
       runId = active[0]!.id;
     }
     const res = await tool('cancel_workflow', { run_id: runId, reason: 'cancelled from the chat' });
-    say(res.ok ? `Cancelled **${(res.result as Json).title}** (run \`${runId.slice(0, 8)}\`).` : res.error);
+    say(
+      res.ok
+        ? `Cancelled **${(res.result as Json).title}** (run \`${runId.slice(0, 8)}\`).`
+        : failure(res.error),
+    );
   }
 
   private async approvals(
@@ -270,11 +279,18 @@ export class LocalProvider implements ChatProvider {
     for (const run of waiting) {
       const res = await tool('propose_approval', { run_id: run.id, step_id: run.waiting!.stepId });
       if (res.ok)
-        lines.push(`- **${run.title}** waits at “${run.waiting!.title}”: ${run.waiting!.summary ?? ''}`);
+        lines.push(
+          `- **${run.title}** waits at “${run.waiting!.title}”: ${inlineLiteral(run.waiting!.summary)}`,
+        );
     }
     lines.push('', 'Click **Approve** or **Reject** — or write “approve” or “reject because …” yourself.');
     say(lines.join('\n'));
   }
+}
+
+/** A tool's error message, which can quote a job's or a person's text: shown literally. */
+function failure(error: string): string {
+  return `That did not work: ${inlineLiteral(error)}`;
 }
 
 /** The question the local assistant asked last, if the person has not moved on since. */

@@ -1,4 +1,9 @@
-/** Markdown for the local assistant's answers, from tool results. Pure functions. */
+import { blockLiteral, inlineLiteral } from '../literal';
+
+/**
+ * Markdown for the local assistant's answers, from tool results. Pure functions. Text that jobs, agents or runs
+ * produced (errors, log lines, summaries, versions) is shown literally (see literal.ts), never as markdown.
+ */
 
 type Json = Record<string, unknown>;
 
@@ -43,7 +48,7 @@ export function agentReply(result: Json): string {
   const deployed = (result.deployed as Json[]) ?? [];
   const jobs = (result.recentJobs as Json[]) ?? [];
   const lines = [
-    `**${a.hostname}** is **${a.status}** (${a.environment}${a.version ? `, agent ${a.version}` : ''}), last heartbeat ${ago(a.lastHeartbeatAt)}, ${a.runningJobs} running job(s).`,
+    `**${a.hostname}** is **${a.status}** (${a.environment}${a.version ? `, agent ${inlineLiteral(a.version)}` : ''}), last heartbeat ${ago(a.lastHeartbeatAt)}, ${a.runningJobs} running job(s).`,
   ];
   if (a.workdirWritable === false) lines.push('⚠ Its work dir is not writable.');
   lines.push('', deployed.length ? '**Deployed now:**' : 'Nothing has been deployed on it yet.');
@@ -58,7 +63,7 @@ export function agentReply(result: Json): string {
 }
 
 export function jobLine(j: Json): string {
-  return `- \`${short(j.id)}\` ${j.repository}@${j.ref} on ${j.agent} — **${j.status}**${j.error ? `: ${String(j.error).slice(0, 160)}` : ''} (${ago(j.createdAt)})`;
+  return `- \`${short(j.id)}\` ${j.repository}@${j.ref} on ${j.agent} — **${j.status}**${j.error ? `: ${inlineLiteral(j.error, 160)}` : ''} (${ago(j.createdAt)})`;
 }
 
 export function jobsReply(result: Json, empty: string): string {
@@ -70,10 +75,10 @@ export function jobsReply(result: Json, empty: string): string {
 export function logsReply(result: Json): string {
   const job = result.job as Json;
   const lines = (result.lines as Json[]) ?? [];
-  const head = `Last ${lines.length} line(s) of job \`${short(job.id)}\` (${job.repository}@${job.ref} on ${job.agent}, **${job.status}**${job.error ? `: ${job.error}` : ''}):`;
+  const head = `Last ${lines.length} line(s) of job \`${short(job.id)}\` (${job.repository}@${job.ref} on ${job.agent}, **${job.status}**${job.error ? `: ${inlineLiteral(job.error)}` : ''}):`;
   if (lines.length === 0) return `${head}\n\n_(no log lines)_`;
   const body = lines.map((l) => `${l.stream === 'stderr' ? '!' : ' '} ${l.line}`).join('\n');
-  return `${head}\n\n\`\`\`\n${body}\n\`\`\``;
+  return `${head}\n\n${blockLiteral(body)}`;
 }
 
 export function failuresReply(result: Json): string {
@@ -116,10 +121,10 @@ export function runReply(run: Json): string {
   const lines = [`**${run.title}** (run \`${short(run.id)}\`) is **${run.status}** — ${run.progress}%`];
   steps.forEach((s, i) => {
     lines.push(
-      `${icon[s.status as string] ?? '○'} ${i + 1}/${steps.length} ${s.title}${s.summary ? ` — ${s.summary}` : ''}${s.error && s.status === 'failed' ? ` (${s.error})` : ''}`,
+      `${icon[s.status as string] ?? '○'} ${i + 1}/${steps.length} ${s.title}${s.summary ? ` — ${inlineLiteral(s.summary)}` : ''}${s.error && s.status === 'failed' ? ` (${inlineLiteral(s.error)})` : ''}`,
     );
   });
-  if (run.error) lines.push('', String(run.error));
+  if (run.error) lines.push('', inlineLiteral(run.error));
   return lines.join('\n');
 }
 
