@@ -1,5 +1,10 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { ClientToServerEvents, ServerToClientEvents, WorkflowEvent } from '@deploybot/shared';
+import {
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  SOCKET_MAX_MESSAGE_BYTES,
+  type WorkflowEvent,
+} from '@deploybot/shared';
 import type { Logger } from 'pino';
 import { Server as SocketServer } from 'socket.io';
 import { type Assistant, createAssistant } from './assistant/assistant';
@@ -84,6 +89,8 @@ export function createApp(deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>({
     serveClient: false,
+    // Agents size their log batches by this limit (packages/shared): the two must not drift apart.
+    maxHttpBufferSize: SOCKET_MAX_MESSAGE_BYTES,
     allowRequest: (req, callback) => callback(null, originAllowed(req, deps.security.corsOrigins)),
   });
   const audit = new AuditLog(deps.db, clock);

@@ -12,6 +12,7 @@ import {
   type JobAssignment,
   jobLogsSchema,
   jobStatusUpdateSchema,
+  type LogsReceipt,
   redactCredentials,
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
@@ -267,7 +268,7 @@ export class AgentGateway {
       'agent:heartbeat',
       (raw) => void this.guard(socket, undefined, raw, () => this.onHeartbeat(socket, raw)),
     );
-    socket.on('job:logs', (raw) => void this.guard(socket, undefined, raw, () => this.onLogs(socket, raw)));
+    socket.on('job:logs', (raw, ack) => this.guard(socket, ack, raw, () => this.onLogs(socket, raw)));
     socket.on('job:status', (raw, ack) => this.guard(socket, ack, raw, () => this.onJobStatus(socket, raw)));
     socket.on(
       'disconnect',
@@ -291,12 +292,12 @@ export class AgentGateway {
         };
         for (const wake of this.enrollWaiters.get(session.joinTokenId) ?? []) wake();
       }
-      return { agentId: 'enrolling', heartbeatIntervalMs: this.opts.heartbeatIntervalMs };
+      return { agentId: 'enrolling', heartbeatIntervalMs: this.opts.heartbeatIntervalMs, logReceipts: true };
     }
     await this.opts.agents.markConnected(session.agentId, at, addressOf(socket), info);
     await this.reconcileJobs(session.agentId, info.runningJobs);
     this.opts.onAgentChanged(session.agentId);
-    return { agentId: session.agentId, heartbeatIntervalMs: this.opts.heartbeatIntervalMs };
+    return { agentId: session.agentId, heartbeatIntervalMs: this.opts.heartbeatIntervalMs, logReceipts: true };
   }
 
   /** After a (re)connect: jobs the agent still runs are not lost; running jobs it forgot were lost; pending ones go out now. */
@@ -326,11 +327,13 @@ export class AgentGateway {
     this.opts.onAgentChanged(session.agentId);
   }
 
-  private async onLogs(socket: AgentSocket, raw: unknown) {
+  /** The receipt lets the agent drop the batch, or send it again after a reconnect if it never arrives. */
+  private async onLogs(socket: AgentSocket, raw: unknown): Promise<LogsReceipt> {
     const batch = jobLogsSchema.parse(raw);
     const job = await this.ownJob(socket, batch.jobId);
-    const stored = await this.opts.jobs.appendLogs(job.id, batch.lines);
+    const { stored, capped } = await this.opts.jobs.appendLogs(job.id, batch.lines);
     if (stored.length > 0) this.opts.events.emit('logs', { jobId: job.id, lines: stored });
+    return { stored: stored.length, capped };
   }
 
   private async onJobStatus(socket: AgentSocket, raw: unknown) {
@@ -339,6 +342,11 @@ export class AgentGateway {
     // What git printed may carry a repository URL with its credentials: never store them.
     const error = update.error ? redactCredentials(update.error) : update.error;
     const changed = await this.opts.jobs.transition(job.id, { ...update, error, at: this.now() });
+    if (changed && update.status !== 'running') {
+      // The agent sends a final status only after its lines were acknowledged: any still missing are lost.
+      const note = await this.opts.jobs.noteMissingLogLines(job.id, this.now());
+      if (note) this.opts.events.emit('logs', { jobId: job.id, lines: [note] });
+    }
     if (changed) this.opts.onJobChanged(changed);
     return { ok: true as const };
   }

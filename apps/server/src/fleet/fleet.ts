@@ -9,7 +9,7 @@ import { AgentsStore } from './agents.store';
 import { FleetEvents } from './fleet-events';
 import { FleetMetrics } from './fleet-metrics';
 import { JobsService } from './jobs.service';
-import { JobsStore } from './jobs.store';
+import { DEFAULT_JOB_LOG_LIMITS, JobsStore } from './jobs.store';
 import { RepositoriesService } from './repositories.service';
 import { RepositoriesStore } from './repositories.store';
 
@@ -26,6 +26,10 @@ export interface FleetOptions {
   jobTimeoutSec: number;
   /** URL agents use to reach this controller, shown in the enrollment command. */
   publicUrl: string;
+  /** Log lines stored per job; the first line past it becomes a truncation marker. Default 100,000. */
+  jobLogMaxLines?: number;
+  /** Bytes of log text stored per job, likewise. Default 32 MiB. */
+  jobLogMaxBytes?: number;
 }
 
 export const DEFAULT_FLEET_OPTIONS: Omit<FleetOptions, 'publicUrl'> = {
@@ -58,7 +62,10 @@ export class Fleet {
     secrets: SecretBox,
   ) {
     const agentsStore = new AgentsStore(db);
-    const jobsStore = new JobsStore(db);
+    const jobsStore = new JobsStore(db, {
+      maxLines: options.jobLogMaxLines ?? DEFAULT_JOB_LOG_LIMITS.maxLines,
+      maxBytes: options.jobLogMaxBytes ?? DEFAULT_JOB_LOG_LIMITS.maxBytes,
+    });
     this.agents = new AgentsService(db, agentsStore, jobsStore, this.events, clock, options, audit);
     this.repositories = new RepositoriesService(new RepositoriesStore(db), clock, audit, secrets);
     this.jobs = new JobsService(

@@ -1,5 +1,5 @@
 import type { JobDto, JobFailureCause, JobStatus, ListJobsQuery, LogLine } from '@deploybot/shared';
-import type { Db } from '../db/db';
+import type { Db, Queryable } from '../db/db';
 import { iso } from './time';
 
 interface JobRow {
@@ -96,8 +96,21 @@ const ALLOWED: Record<JobStatus, readonly JobStatus[]> = {
   cancelled: [],
 };
 
+/** How much of a job's output the controller keeps. */
+export interface JobLogLimits {
+  /** Lines stored per job, the truncation marker included. Default 100,000. */
+  maxLines: number;
+  /** Bytes of line text (UTF-8) stored per job. Default 32 MiB. */
+  maxBytes: number;
+}
+
+export const DEFAULT_JOB_LOG_LIMITS: JobLogLimits = { maxLines: 100_000, maxBytes: 32 * 1024 * 1024 };
+
 export class JobsStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly logLimits: JobLogLimits = DEFAULT_JOB_LOG_LIMITS,
+  ) {}
 
   /** Inserts the job, or returns the one already created with the same idempotency key. */
   async insert(job: NewJob): Promise<{ job: JobRecord; created: boolean }> {
@@ -188,23 +201,102 @@ export class JobsStore {
     return rows.length === 1 ? this.get(id) : null;
   }
 
-  async appendLogs(jobId: string, lines: LogLine[]): Promise<LogLine[]> {
-    if (lines.length === 0) return [];
-    // One statement for the batch; replayed lines (same seq) are ignored, so a resend after reconnect is harmless.
-    const rows = await this.db.query<{ seq: number }>(
-      `INSERT INTO job_logs (job_id, seq, stream, line, at)
-       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])
-       ON CONFLICT (job_id, seq) DO NOTHING RETURNING seq`,
-      [
-        jobId,
-        lines.map((l) => l.seq),
-        lines.map((l) => l.stream),
-        lines.map((l) => l.line),
-        lines.map((l) => l.at),
-      ],
+  /**
+   * Stores a batch of the agent's lines within the job's cap. Lines already stored (a batch sent again after a
+   * lost ack) are skipped. The first line past the cap is replaced by a marker line saying so, and nothing of the
+   * job is stored after it. Returns the lines stored now (for the live view) and whether the log is capped.
+   */
+  async appendLogs(jobId: string, lines: LogLine[]): Promise<{ stored: LogLine[]; capped: boolean }> {
+    if (lines.length === 0) return { stored: [], capped: false };
+    return this.db.transaction(async (tx) => {
+      // Locks the job's row: two batches of one job must not both see room for themselves.
+      const job = (
+        await tx.query<{ log_lines: number; log_bytes: string | number; log_capped_at: number | null }>(
+          'SELECT log_lines, log_bytes, log_capped_at FROM jobs WHERE id = $1 FOR UPDATE',
+          [jobId],
+        )
+      )[0];
+      if (!job) return { stored: [], capped: false };
+      if (job.log_capped_at !== null) return { stored: [], capped: true };
+      const known = new Set(
+        (
+          await tx.query<{ seq: number }>('SELECT seq FROM job_logs WHERE job_id = $1 AND seq = ANY($2::int[])', [
+            jobId,
+            lines.map((l) => l.seq),
+          ])
+        ).map((r) => r.seq),
+      );
+      const { maxLines, maxBytes } = this.logLimits;
+      let count = job.log_lines;
+      let bytes = Number(job.log_bytes);
+      const fit: LogLine[] = [];
+      let marker: LogLine | null = null;
+      for (const line of lines) {
+        if (known.has(line.seq)) continue;
+        const size = Buffer.byteLength(line.line);
+        // One line is kept for the marker.
+        if (count + 2 > maxLines || bytes + size > maxBytes) {
+          marker = {
+            seq: line.seq,
+            stream: 'system',
+            line:
+              `[deploybot] log truncated: this job's log reached the controller's limit ` +
+              `(${maxLines} lines or ${formatBytes(maxBytes)}); the rest of its output was not stored`,
+            at: line.at,
+          };
+          break;
+        }
+        fit.push(line);
+        count++;
+        bytes += size;
+      }
+      const rows = [...fit, ...(marker ? [marker] : [])];
+      const inserted = await insertLines(tx, jobId, rows);
+      const stored = rows.filter((l) => inserted.has(l.seq));
+      await tx.query(
+        `UPDATE jobs SET log_lines = log_lines + $2, log_bytes = log_bytes + $3,
+                         log_capped_at = COALESCE($4, log_capped_at)
+          WHERE id = $1`,
+        [
+          jobId,
+          stored.length,
+          stored.reduce((n, l) => n + Buffer.byteLength(l.line), 0),
+          marker && inserted.has(marker.seq) ? marker.seq : null,
+        ],
+      );
+      return { stored, capped: marker !== null };
+    });
+  }
+
+  /**
+   * Called once a job has ended: if lines below the last one never arrived (or were refused), one more line at the
+   * end says how many, so that a log with holes never passes for a whole one. Returns that line, if written.
+   */
+  async noteMissingLogLines(jobId: string, at: string): Promise<LogLine | null> {
+    const row = (
+      await this.db.query<{ n: number; last: number | null; top: number | null }>(
+        `SELECT count(*)::int AS n, max(l.seq) AS last, (SELECT max(seq) FROM job_logs WHERE job_id = $1) AS top
+           FROM job_logs l JOIN jobs j ON j.id = l.job_id
+          WHERE l.job_id = $1 AND l.seq < COALESCE(j.log_capped_at, 2147483647)`,
+        [jobId],
+      )
+    )[0];
+    if (!row || row.last === null || row.top === null) return null;
+    const missing = row.last + 1 - row.n;
+    if (missing <= 0) return null;
+    const line: LogLine = {
+      seq: row.top + 1,
+      stream: 'system',
+      line: `[deploybot] this log is incomplete: ${missing} of the lines numbered 0-${row.last} never reached the controller`,
+      at,
+    };
+    const inserted = await insertLines(this.db, jobId, [line]);
+    if (!inserted.has(line.seq)) return null;
+    await this.db.query(
+      'UPDATE jobs SET log_lines = log_lines + 1, log_bytes = log_bytes + $2 WHERE id = $1',
+      [jobId, Buffer.byteLength(line.line)],
     );
-    const stored = new Set(rows.map((r) => r.seq));
-    return lines.filter((l) => stored.has(l.seq));
+    return line;
   }
 
   async logs(jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {

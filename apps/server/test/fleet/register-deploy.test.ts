@@ -145,8 +145,9 @@ describe('register_agent end to end', () => {
       address: '127.0.0.1',
     });
 
-    // The agent swapped its join token for a credential of its own, stored 0600 in its work dir.
-    const stateFile = join(c.workdirOf(HOST), '.deploybot-agent.json');
+    // The agent swapped its join token for a credential of its own, stored 0600 in its state dir (the harness
+    // puts it beside the work dir), out of the steps' work dir.
+    const stateFile = join(`${c.workdirOf(HOST)}.state`, 'agent-state.json');
     const state = JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, string>;
     expect(state).toMatchObject({ hostname: HOST, environment: 'staging' });
     expect(state.credential).toMatch(/^dba_/);

@@ -44,23 +44,29 @@ export interface Controller {
 }
 
 /** The real controller (fleet, engine, HTTP, Socket.IO) on an in-memory PGlite with the four built-in workflows. */
-export async function startController(name: string): Promise<Controller> {
+export async function startController(
+  name: string,
+  overrides: Partial<Omit<FleetOptions, 'publicUrl'>> = {},
+): Promise<Controller> {
   const tmp = await mkdtemp(join(tmpdir(), `deploybot-fleet-${name}-`));
   try {
-    return await buildController(tmp);
+    return await buildController(tmp, overrides);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function buildController(tmp: string): Promise<Controller> {
+async function buildController(
+  tmp: string,
+  overrides: Partial<Omit<FleetOptions, 'publicUrl'>>,
+): Promise<Controller> {
   const pidDir = join(tmp, 'pids');
   await mkdir(pidDir);
   const workdirOf = (hostname: string) => join(tmp, 'agents', hostname);
   const db = await createPgliteTestDb();
   // The port is known only once listening; the fleet keeps this object, so publicUrl is filled in below.
-  const fleet: FleetOptions = { ...FLEET_TIMINGS, publicUrl: 'http://127.0.0.1:0' };
+  const fleet: FleetOptions = { ...FLEET_TIMINGS, ...overrides, publicUrl: 'http://127.0.0.1:0' };
   const app = createApp({
     db,
     logger: pino({ level: 'silent' }),
@@ -141,6 +147,10 @@ export function spawnAgent(
     env: {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
+      // Beside the work dir, in the test's temp dir: not in the home dir of whoever runs the tests.
+      DEPLOYBOT_STATE_DIR: `${opts.workdir}.state`,
+      // Steps get only allow-listed variables; the test manifests read these two.
+      DEPLOYBOT_PASS_ENV: 'FLEET_TEST_PIDS,FLEET_TEST_FAST',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
