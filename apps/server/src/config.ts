@@ -26,6 +26,14 @@ const envSchema = z.object({
   DEPLOYBOT_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   /** Heartbeat age after which an agent is offline, ms. Default 15000. */
   DEPLOYBOT_OFFLINE_AFTER_MS: z.coerce.number().int().min(100).default(15_000),
+  /** How long agents' heartbeat history is kept, ms. Default 24 hours. */
+  DEPLOYBOT_HEARTBEAT_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(24 * 3_600_000),
+  /** After a start, how long deployments wait for agents connected before to reconnect, ms. Default 60000. */
+  DEPLOYBOT_RECONNECT_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
   /** Grace period before a job whose agent vanished fails with "agent lost", ms. Default 30000. */
   DEPLOYBOT_JOB_LOST_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   /** Join token lifetime, ms. Default 15 minutes. */
@@ -151,6 +159,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatIntervalMs: e.DEPLOYBOT_HEARTBEAT_MS,
       offlineAfterMs: e.DEPLOYBOT_OFFLINE_AFTER_MS,
       jobLostGraceMs: e.DEPLOYBOT_JOB_LOST_GRACE_MS,
+      heartbeatRetentionMs: e.DEPLOYBOT_HEARTBEAT_RETENTION_MS,
+      reconnectGraceMs: e.DEPLOYBOT_RECONNECT_GRACE_MS,
       joinTokenTtlMs: e.DEPLOYBOT_JOIN_TOKEN_TTL_MS,
       jobTimeoutSec: e.DEPLOYBOT_JOB_TIMEOUT_SEC,
       publicUrl: (e.DEPLOYBOT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),

@@ -35,6 +35,16 @@ export interface AgentDto {
   registeredBy: string;
 }
 
+/** An agent connected with a join token from POST /v1/agents/join-tokens, waiting for an admin to decide. */
+export interface EnrollmentDto {
+  /** Names this connection: a decision applies to the connection reviewed, never to a later one. */
+  id: string;
+  hostname: string;
+  address: string | null;
+  connectedAt: string;
+  info: AgentInfo;
+}
+
 export interface RepositoryDto {
   id: string;
   name: string;
@@ -135,6 +145,12 @@ export const updateAgentBodySchema = z.strictObject({
   draining: z.boolean().optional(),
   environment: environmentSchema.optional(),
   labels: labelsSchema.optional(),
+});
+
+/** POST /v1/agents/enrollments/{id}/approve: what the new agent is for. */
+export const approveEnrollmentBodySchema = z.strictObject({
+  environment: environmentSchema,
+  labels: labelsSchema.default({}),
 });
 
 export const createJobBodySchema = z.strictObject({

@@ -20,6 +20,7 @@ export type AuditAction =
   | 'workflow.reveal'
   | 'agent.join_token'
   | 'agent.enroll'
+  | 'agent.enroll_reject'
   | 'agent.update'
   | 'agent.revoke'
   | 'repository.create'

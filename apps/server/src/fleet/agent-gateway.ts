@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Ack,
   type AgentConfigure,
@@ -8,6 +9,7 @@ import {
   type ConfigureResult,
   type ControllerToAgentEvents,
   configureResultSchema,
+  type Heartbeat,
   heartbeatSchema,
   type JobAssignment,
   jobLogsSchema,
@@ -21,6 +23,8 @@ import { ZodError } from 'zod';
 import type { Clock } from '../engine/ports';
 import { issuesOf } from '../http/http-error';
 import { findUnsafeText, UnsafeTextError } from '../http/safe-text';
+import { TokenBucket } from '../realtime/token-bucket';
+import { HeartbeatPacer } from './agent-traffic';
 import type { AgentsStore } from './agents.store';
 import type { FleetEvents } from './fleet-events';
 import type { JobRecord, JobsStore } from './jobs.store';
@@ -36,7 +40,11 @@ export type AgentSession =
 
 /** An agent that connected with a join token and has not been registered yet. */
 export interface Enrollment {
+  /** One per connection: an approval names the connection it reviewed, so a later one cannot take its place. */
+  id: string;
   joinTokenId: string;
+  /** The register_agent run that issued the join token; null for a token from POST /v1/agents/join-tokens. */
+  runId: string | null;
   hostname: string;
   address: string | null;
   info: AgentInfo;
@@ -52,6 +60,12 @@ export interface GatewayOptions {
   heartbeatIntervalMs: number;
   /** The repository URL with its credentials, for the assignment only (never logged or stored). */
   urlForAgent: (repository: string) => Promise<string>;
+  /** Heartbeats per interval past which an agent is flooding and is disconnected. */
+  heartbeatFloodFactor: number;
+  /** How long an agent disconnected for flooding is refused at the handshake. */
+  floodCooldownMs: number;
+  /** How long the connection holding an agent's (or join token's) place has to answer a ping before a newcomer replaces it. */
+  probeTimeoutMs: number;
   /** Called after anything that changes how an agent looks (connect, disconnect, heartbeat, info). */
   onAgentChanged: (agentId: string) => void;
   /** Called with each job whose status the agent changed. */
@@ -61,20 +75,39 @@ export interface GatewayOptions {
 export class AgentUnavailableError extends Error {}
 
 const ACK_TIMEOUT_MS = 10_000;
+/** Status reports an agent may have waiting for their ack; its outbox sends one at a time (two around a retry). */
+const MAX_STATUS_IN_FLIGHT = 4;
+/** Hellos answered at once on one connection; an agent sends one per connection. */
+const HELLO_BURST = 3;
 
 /**
  * The controller's end of the agent protocol (`/agents`): authenticates handshakes, tracks who is connected,
  * applies what agents report (only about their own jobs), and sends them commands.
+ *
+ * One live connection per agent and per join token: the first keeps its place. The place is taken at the
+ * handshake (before the connection completes), so two simultaneous handshakes cannot both get it.
  */
 export class AgentGateway {
+  /** Each agent's connection, from its handshake on (`connected` tells whether it completed). */
   private readonly online = new Map<string, AgentSocket>();
   private readonly enrolling = new Map<string, { socket: AgentSocket; enrollment: Enrollment | null }>();
   private readonly enrollWaiters = new Map<string, Set<() => void>>();
+  /** Places whose holder is being pinged: a second newcomer meanwhile is refused, not queued. */
+  private readonly probing = new Set<string>();
+  /** Agents disconnected for flooding, and until when their handshakes are refused (performance.now()). */
+  private readonly benched = new Map<string, number>();
+  private readonly heartbeats: HeartbeatPacer;
+  private closing = false;
 
   constructor(
     private readonly nsp: AgentNamespace,
     private readonly opts: GatewayOptions,
   ) {
+    this.heartbeats = new HeartbeatPacer(
+      opts.heartbeatIntervalMs,
+      (agentId, hb) => this.writeHeartbeat(agentId, hb),
+      (err, agentId) => opts.logger.error({ err, agentId }, 'heartbeat write failed'),
+    );
     nsp.use((socket, next) => {
       this.authenticate(socket as AgentSocket).then(
         (session) => {
@@ -88,16 +121,34 @@ export class AgentGateway {
   }
 
   isConnected(agentId: string): boolean {
-    return this.online.has(agentId);
+    return this.live(agentId) !== undefined;
   }
 
   connectedAddress(agentId: string): string | null {
-    const socket = this.online.get(agentId);
+    const socket = this.live(agentId);
     return socket ? addressOf(socket) : null;
   }
 
   enrollment(joinTokenId: string): Enrollment | null {
     return this.enrolling.get(joinTokenId)?.enrollment ?? null;
+  }
+
+  /** The enrollment of one connection, as long as that connection is still the one holding its join token. */
+  enrollmentById(id: string): Enrollment | null {
+    for (const { enrollment } of this.enrolling.values()) if (enrollment?.id === id) return enrollment;
+    return null;
+  }
+
+  /** Every agent connected with a join token that said hello and is not registered yet. */
+  enrollments(): Enrollment[] {
+    return [...this.enrolling.values()].flatMap(({ enrollment }) => (enrollment ? [enrollment] : []));
+  }
+
+  /** Ends an enrollment: its connection is cut (the caller revokes the join token). */
+  dropEnrollment(joinTokenId: string): void {
+    const entry = this.enrolling.get(joinTokenId);
+    this.enrolling.delete(joinTokenId);
+    entry?.socket.disconnect(true);
   }
 
   /** Resolves once an agent holding this join token has connected and said hello. */
@@ -124,9 +175,9 @@ export class AgentGateway {
     }
   }
 
-  /** Ping round-trip to a registered agent or an enrolling one (by join token id). */
+  /** Ping round-trip to a registered agent or to one enrolling connection (by enrollment id). */
   async ping(
-    target: { agentId: string } | { joinTokenId: string },
+    target: { agentId: string } | { enrollmentId: string },
   ): Promise<{ rttMs: number; address: string | null }> {
     const socket = this.socketFor(target);
     const started = performance.now();
@@ -134,21 +185,35 @@ export class AgentGateway {
     return { rttMs: Math.round((performance.now() - started) * 100) / 100, address: addressOf(socket) };
   }
 
-  /** Hands a freshly registered agent its credential and turns the enrolling session into an agent session. */
-  async promote(joinTokenId: string, agentId: string, credential: string): Promise<void> {
-    const entry = this.enrolling.get(joinTokenId);
-    if (!entry)
-      throw new AgentUnavailableError('the enrolling agent disconnected; start it again with its join token');
+  /** Refuses an enrollment whose connection no longer holds its join token (the one a person reviewed). */
+  assertCurrent(enrollment: Enrollment): void {
+    if (this.enrollmentById(enrollment.id)) return;
+    throw new AgentUnavailableError(
+      this.enrolling.has(enrollment.joinTokenId)
+        ? `the connection of ${enrollment.hostname} that was reviewed (from ${enrollment.address ?? 'an unknown address'}) is gone and another connection now holds its join token: review the new connection before registering it`
+        : `the enrolling agent ${enrollment.hostname} disconnected; start it again with its join token`,
+    );
+  }
+
+  /**
+   * Hands a freshly registered agent its credential and turns the enrolling session into an agent session;
+   * only the connection of `enrollment`, the one reviewed, ever receives it.
+   */
+  async promote(enrollment: Enrollment, agentId: string, credential: string): Promise<void> {
+    this.assertCurrent(enrollment);
+    const entry = this.enrolling.get(enrollment.joinTokenId)!;
     const res = await entry.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('agent:credential', { credential });
     if ('error' in res) throw new Error(`the agent refused its credential: ${res.error.message}`);
-    this.enrolling.delete(joinTokenId);
+    this.enrolling.delete(enrollment.joinTokenId);
     entry.socket.data.session = {
       kind: 'agent',
       agentId,
-      hostname: entry.enrollment?.hostname ?? '',
+      hostname: enrollment.hostname,
     } satisfies AgentSession;
-    this.online.get(agentId)?.disconnect(true);
+    const previous = this.online.get(agentId);
+    // Set first, so the previous connection's disconnect is seen as a replacement, not the agent leaving.
     this.online.set(agentId, entry.socket);
+    previous?.disconnect(true);
     this.opts.onAgentChanged(agentId);
   }
 
@@ -166,7 +231,7 @@ export class AgentGateway {
 
   /** Pushes a job to its agent if connected; a job for an offline agent waits and is pushed on reconnect. */
   async dispatch(job: JobRecord): Promise<boolean> {
-    const socket = this.online.get(job.agentId);
+    const socket = this.live(job.agentId);
     if (!socket) return false;
     let url: string;
     try {
@@ -212,7 +277,7 @@ export class AgentGateway {
 
   /** Asks the agent to stop a job; false when the agent is not connected. */
   async cancelJob(agentId: string, jobId: string): Promise<boolean> {
-    const socket = this.online.get(agentId);
+    const socket = this.live(agentId);
     if (!socket) return false;
     try {
       await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:cancel', { jobId });
@@ -222,9 +287,11 @@ export class AgentGateway {
     }
   }
 
-  /** Cuts a revoked agent off at once. */
+  /** Cuts a revoked agent off at once (also a handshake still completing). */
   disconnect(agentId: string): void {
-    this.online.get(agentId)?.disconnect(true);
+    const socket = this.online.get(agentId);
+    if (socket && !socket.connected) this.online.delete(agentId);
+    socket?.disconnect(true);
   }
 
   // ---------------------------------------------------------------- inbound
@@ -239,6 +306,20 @@ export class AgentGateway {
       const agent = await this.opts.agents.getByCredentialHash(hash);
       if (!agent || agent.hostname !== hostname)
         throw new Error('unauthorized: unknown or revoked agent credential');
+      const benchedUntil = this.benched.get(agent.id) ?? 0;
+      if (benchedUntil > performance.now()) {
+        throw new Error(
+          `rate_limited: this agent flooded the controller and was disconnected; it may reconnect in ${Math.ceil((benchedUntil - performance.now()) / 1000)} s`,
+        );
+      }
+      this.benched.delete(agent.id);
+      await this.claim(
+        `agent:${agent.id}`,
+        socket,
+        () => this.online.get(agent.id),
+        () => this.online.set(agent.id, socket),
+        'conflict: this agent is already connected and its connection answers; a second connection with its credential is refused',
+      );
       return { kind: 'agent', agentId: agent.id, hostname };
     }
     const join = await this.opts.agents.usableJoinToken(hash, this.now());
@@ -247,19 +328,61 @@ export class AgentGateway {
         'unauthorized: join token unknown, expired, already used, or issued for another hostname',
       );
     }
+    await this.claim(
+      `join:${join.id}`,
+      socket,
+      () => this.enrolling.get(join.id)?.socket,
+      () => this.enrolling.set(join.id, { socket, enrollment: null }),
+      'conflict: an agent is already enrolling with this join token and its connection answers; the first connection keeps it',
+    );
     return { kind: 'enrolling', joinTokenId: join.id, hostname, runId: join.run_id };
+  }
+
+  /**
+   * Gives `socket` a place (an agent's, a join token's) unless another live connection holds it. A holder
+   * still completing its handshake counts as live; a connected one must answer a ping within probeTimeoutMs.
+   * One that does not is taken for half-dead (the agent lost its network and dialled again before socket.io's
+   * own ping timeout noticed) and is replaced; an agent's real reconnect is then accepted at once.
+   */
+  private async claim(
+    place: string,
+    socket: AgentSocket,
+    holderOf: () => AgentSocket | undefined,
+    take: () => void,
+    refusal: string,
+  ): Promise<void> {
+    const holder = holderOf();
+    if (holder?.conn.readyState !== 'open') return take();
+    if (!holder.connected || this.probing.has(place)) throw new Error(refusal);
+    this.probing.add(place);
+    let answers: boolean;
+    try {
+      await holder.timeout(this.opts.probeTimeoutMs).emitWithAck('agent:ping', { sentAt: this.now() });
+      answers = true;
+    } catch {
+      answers = false;
+    } finally {
+      this.probing.delete(place);
+    }
+    if (answers || holderOf() !== holder || socket.conn.readyState !== 'open') throw new Error(refusal);
+    this.opts.logger.warn({ place }, 'a connection did not answer a ping: replaced by a new one');
+    take();
+    holder.disconnect(true);
   }
 
   private onConnection(socket: AgentSocket): void {
     const session = socket.data.session as AgentSession;
     const log = this.opts.logger.child({ hostname: session.hostname });
-    if (session.kind === 'enrolling') {
-      this.enrolling.get(session.joinTokenId)?.socket.disconnect(true);
-      this.enrolling.set(session.joinTokenId, { socket, enrollment: null });
-    } else {
-      this.online.get(session.agentId)?.disconnect(true); // a second connection replaces the first
-      this.online.set(session.agentId, socket);
+    const holder =
+      session.kind === 'enrolling'
+        ? this.enrolling.get(session.joinTokenId)?.socket
+        : this.online.get(session.agentId);
+    if (holder !== socket) {
+      // Its place was taken back while the handshake completed (revoked, or the token was rejected).
+      socket.disconnect(true);
+      return;
     }
+    this.limitTraffic(socket);
     log.info({ kind: session.kind }, 'agent connected');
 
     // Every handler validates its payload and only ever touches the socket's own agent and jobs.
@@ -284,7 +407,9 @@ export class AgentGateway {
       const entry = this.enrolling.get(session.joinTokenId);
       if (entry?.socket === socket) {
         entry.enrollment = {
+          id: randomUUID(),
           joinTokenId: session.joinTokenId,
+          runId: session.runId,
           hostname: session.hostname,
           address: addressOf(socket),
           info,
@@ -321,10 +446,69 @@ export class AgentGateway {
     const hb = heartbeatSchema.parse(raw);
     const session = socket.data.session as AgentSession;
     if (session.kind !== 'agent') return;
-    await this.opts.agents.recordHeartbeat(session.agentId, this.now(), hb.load, hb.runningJobs.length);
+    this.heartbeats.offer(session.agentId, hb);
+  }
+
+  /** Paced by HeartbeatPacer: at most once per heartbeat interval per agent, one at a time. */
+  private async writeHeartbeat(agentId: string, hb: Heartbeat): Promise<void> {
+    await this.opts.agents.recordHeartbeat(agentId, this.now(), hb.load, hb.runningJobs.length);
     // An agent that went quiet and came back still owns the jobs it reports.
-    await this.opts.jobs.clearLost(session.agentId, hb.runningJobs);
-    this.opts.onAgentChanged(session.agentId);
+    await this.opts.jobs.clearLost(agentId, hb.runningJobs);
+    this.opts.onAgentChanged(agentId);
+  }
+
+  /**
+   * Bounds what one connection can make the controller do. Heartbeats beyond heartbeatFloodFactor per
+   * interval (with room for delayed ones arriving together) cut the connection and bench the agent for
+   * floodCooldownMs; a valid hello (which reconciles the agent's jobs in the database) is answered a few times
+   * per connection, then once per interval; status reports need an ack and wait for it at most
+   * MAX_STATUS_IN_FLIGHT at a time. Log batches are bounded by their own handler.
+   */
+  private limitTraffic(socket: AgentSocket): void {
+    const perInterval = (n: number) => (n * 1000) / this.opts.heartbeatIntervalMs;
+    // Room for twice the budget at once: beats delayed on the network arrive together.
+    const factor = this.opts.heartbeatFloodFactor;
+    const beats = new TokenBucket(perInterval(factor), 2 * factor);
+    const hellos = new TokenBucket(perInterval(1), HELLO_BURST);
+    let statusesInFlight = 0;
+    socket.use((packet, next) => {
+      const [event] = packet;
+      const last: unknown = packet.length > 1 ? packet[packet.length - 1] : undefined;
+      const ack = typeof last === 'function' ? (last as (res: unknown) => void) : undefined;
+      if (event === 'agent:heartbeat' && !beats.take()) return this.cutFlooder(socket);
+      if (event === 'agent:hello' && agentInfoSchema.safeParse(packet[1]).success && !hellos.take()) {
+        return ack?.({ error: { code: 'rate_limited', message: 'too many hellos on this connection' } });
+      }
+      if (event === 'job:status') {
+        if (!ack) return;
+        if (statusesInFlight >= MAX_STATUS_IN_FLIGHT) {
+          return ack({
+            error: {
+              code: 'rate_limited',
+              message: `at most ${MAX_STATUS_IN_FLIGHT} status reports may wait for their answer at once`,
+            },
+          });
+        }
+        statusesInFlight++;
+        packet[packet.length - 1] = (res: unknown) => {
+          statusesInFlight--;
+          ack(res);
+        };
+      }
+      next();
+    });
+  }
+
+  private cutFlooder(socket: AgentSocket): void {
+    const session = socket.data.session as AgentSession;
+    if (session.kind === 'agent') {
+      this.benched.set(session.agentId, performance.now() + this.opts.floodCooldownMs);
+    }
+    this.opts.logger.warn(
+      { hostname: session.hostname, cooldownMs: this.opts.floodCooldownMs },
+      'agent flooded the controller with heartbeats: disconnected',
+    );
+    socket.disconnect(true);
   }
 
   /** The receipt lets the agent drop the batch, or send it again after a reconnect if it never arrives. */
@@ -353,6 +537,8 @@ export class AgentGateway {
 
   private async onDisconnect(socket: AgentSocket): Promise<void> {
     const session = socket.data.session as AgentSession;
+    // The controller stopping is not the agent leaving: after a restart, agents not marked gone are awaited.
+    if (this.closing) return;
     if (session.kind === 'enrolling') {
       if (this.enrolling.get(session.joinTokenId)?.socket === socket)
         this.enrolling.delete(session.joinTokenId);
@@ -360,6 +546,7 @@ export class AgentGateway {
     }
     if (this.online.get(session.agentId) !== socket) return; // replaced by a newer connection
     this.online.delete(session.agentId);
+    this.heartbeats.drop(session.agentId);
     const at = this.now();
     await this.opts.agents.markDisconnected(session.agentId, at);
     await this.opts.jobs.markLost(session.agentId, at);
@@ -416,11 +603,21 @@ export class AgentGateway {
     }
   }
 
-  private socketFor(target: { agentId: string } | { joinTokenId: string }): AgentSocket {
-    const socket =
-      'agentId' in target ? this.online.get(target.agentId) : this.enrolling.get(target.joinTokenId)?.socket;
+  private socketFor(target: { agentId: string } | { enrollmentId: string }): AgentSocket {
+    let socket: AgentSocket | undefined;
+    if ('agentId' in target) socket = this.live(target.agentId);
+    else {
+      const enrollment = this.enrollmentById(target.enrollmentId);
+      socket = enrollment ? this.enrolling.get(enrollment.joinTokenId)?.socket : undefined;
+    }
     if (!socket) throw new AgentUnavailableError('the agent is not connected');
     return socket;
+  }
+
+  /** An agent's connection once its handshake has completed. */
+  private live(agentId: string): AgentSocket | undefined {
+    const socket = this.online.get(agentId);
+    return socket?.connected ? socket : undefined;
   }
 
   private now(): string {
@@ -428,6 +625,8 @@ export class AgentGateway {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.heartbeats.close();
     this.nsp.disconnectSockets(true);
   }
 }

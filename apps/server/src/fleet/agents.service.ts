@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentDto, AgentStatus } from '@deploybot/shared';
+import type { AgentDto, AgentStatus, ConfigureResult, EnrollmentDto } from '@deploybot/shared';
 import type { AuditLog } from '../auth/audit-log';
 import type { Db } from '../db/db';
 import type { Clock } from '../engine/ports';
-import type { AgentGateway, Enrollment } from './agent-gateway';
+import { type AgentGateway, AgentUnavailableError, type Enrollment } from './agent-gateway';
 import type { AgentRow, AgentsStore } from './agents.store';
 import type { FleetEvents } from './fleet-events';
 import type { JobsStore } from './jobs.store';
@@ -15,7 +15,11 @@ export interface AgentsServiceOptions {
   offlineAfterMs: number;
   /** How long a join token stays usable. */
   joinTokenTtlMs: number;
+  /** After the controller starts, how long agents connected before are awaited. Default 60 s. */
+  reconnectGraceMs?: number;
 }
+
+const DEFAULT_RECONNECT_GRACE_MS = 60_000;
 
 export class FleetError extends Error {
   constructor(
@@ -31,6 +35,8 @@ export class AgentsService {
   private gateway!: AgentGateway;
   /** Last status announced per agent, so freshness expiry is announced once. */
   private readonly announced = new Map<string, AgentStatus>();
+  /** When this controller started: agents whose last heartbeat is older were connected to its predecessor. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly db: Db,
@@ -40,7 +46,9 @@ export class AgentsService {
     private readonly clock: Clock,
     private readonly opts: AgentsServiceOptions,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.startedAt = clock.now().getTime();
+  }
 
   attachGateway(gateway: AgentGateway): void {
     this.gateway = gateway;
@@ -135,6 +143,64 @@ export class AgentsService {
     this.events.emit('agent', agent);
   }
 
+  // ---------------------------------------------------------------- after a restart
+
+  /**
+   * The agents of `agents` still expected to reconnect after this controller started: offline, not draining,
+   * not marked gone before (a clean disconnect stamps disconnected_at; a controller stopping does not), last
+   * heard of before the start. Empty once the reconnect grace after the start is over.
+   */
+  awaitedAfterRestart(agents: AgentDto[]): AgentDto[] {
+    const graceMs = this.opts.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
+    if (this.clock.now().getTime() - this.startedAt >= graceMs) return [];
+    return agents.filter((a) => {
+      if (a.status !== 'offline' || a.lastHeartbeatAt === null) return false;
+      const last = Date.parse(a.lastHeartbeatAt);
+      const leftCleanly = a.disconnectedAt !== null && Date.parse(a.disconnectedAt) >= last;
+      return last < this.startedAt && !leftCleanly;
+    });
+  }
+
+  /**
+   * The agent list, once every agent awaited after a restart is back or the reconnect grace is over; at once
+   * otherwise. A step re-run after another restart waits again, measured from that start.
+   */
+  async listAfterReconnects(signal: AbortSignal): Promise<AgentDto[]> {
+    for (;;) {
+      const agents = await this.list();
+      const awaited = new Set(this.awaitedAfterRestart(agents).map((a) => a.id));
+      if (awaited.size === 0) return agents;
+      const graceMs = this.opts.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS;
+      const graceLeft = this.startedAt + graceMs - this.clock.now().getTime();
+      await new Promise<void>((resolve, reject) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.events.off('agent', onAgent);
+          signal.removeEventListener('abort', onAbort);
+        };
+        const onAgent = (agent: AgentDto) => {
+          if (!awaited.has(agent.id) || agent.status === 'offline') return;
+          done();
+          resolve();
+        };
+        const onAbort = () => {
+          done();
+          reject(signal.reason);
+        };
+        const timer = setTimeout(
+          () => {
+            done();
+            resolve();
+          },
+          Math.max(0, graceLeft),
+        );
+        if (signal.aborted) return onAbort();
+        this.events.on('agent', onAgent);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+  }
+
   // ---------------------------------------------------------------- enrollment
 
   async assertHostnameFree(hostname: string): Promise<void> {
@@ -172,12 +238,15 @@ export class AgentsService {
 
   /**
    * Stores the agent from its enrollment, uses up the join token, and switches the agent to a new credential.
-   * Idempotent per run: a re-run after a crash finds the agent it registered before.
+   * Only the connection `enrollment` describes (the one reviewed) receives it: if another connection has
+   * taken the join token since, this fails and nothing is stored. Idempotent per run: a re-run after a crash
+   * finds the agent it registered before.
    */
   async register(
     enrollment: Enrollment,
     opts: { environment: string; labels: Record<string, string>; by: string; runId: string | null },
   ): Promise<AgentDto> {
+    this.assertCurrent(enrollment);
     const existing = await this.store.getByHostname(enrollment.hostname);
     if (existing && (!opts.runId || existing.run_id !== opts.runId)) {
       throw new FleetError('conflict', `an agent named ${enrollment.hostname} is already registered`);
@@ -209,12 +278,92 @@ export class AgentsService {
         at,
       });
     });
-    await this.gateway.promote(enrollment.joinTokenId, agentId, credential);
+    try {
+      await this.gateway.promote(enrollment, agentId, credential);
+    } catch (err) {
+      // Nobody holds the credential just stored: free the host name for a fresh enrollment.
+      if (!existing) await this.store.revoke(agentId, this.clock.now().toISOString());
+      if (err instanceof AgentUnavailableError) throw new FleetError('conflict', err.message);
+      throw err;
+    }
     await this.audit.record(opts.by, 'agent.enroll', enrollment.hostname, {
       agentId,
       runId: opts.runId,
       address: enrollment.address,
     });
     return this.get(agentId);
+  }
+
+  private assertCurrent(enrollment: Enrollment): void {
+    try {
+      this.gateway.assertCurrent(enrollment);
+    } catch (err) {
+      if (err instanceof AgentUnavailableError) throw new FleetError('conflict', err.message);
+      throw err;
+    }
+  }
+
+  // ---------------------------------------------------------------- enrollments without a workflow
+
+  /** Agents connected with a join token from POST /v1/agents/join-tokens, waiting for an admin's decision. */
+  pendingEnrollments(): EnrollmentDto[] {
+    return this.gateway
+      .enrollments()
+      .filter((e) => e.runId === null)
+      .map((e) => ({
+        id: e.id,
+        hostname: e.hostname,
+        address: e.address,
+        connectedAt: e.connectedAt,
+        info: e.info,
+      }));
+  }
+
+  /**
+   * Registers the agent of one pending enrollment, as reviewed (the id names its connection), and sends it its
+   * environment and labels; the agent's installation checks come back with it.
+   */
+  async approveEnrollment(
+    id: string,
+    opts: { environment: string; labels: Record<string, string> },
+    by: string,
+  ): Promise<{ agent: AgentDto; checks: ConfigureResult['checks'] }> {
+    const enrollment = this.pendingEnrollment(id);
+    const agent = await this.register(enrollment, { ...opts, by, runId: null });
+    try {
+      const configured = await this.gateway.configure(agent.id, opts);
+      return { agent: await this.get(agent.id), checks: configured.checks };
+    } catch (err) {
+      // Registered all the same: the agent has its credential, and PATCH can set its labels again.
+      return { agent, checks: [{ name: 'configure', ok: false, detail: (err as Error).message }] };
+    }
+  }
+
+  /** Refuses a pending enrollment: its join token is revoked and its connection cut. */
+  async rejectEnrollment(id: string, by: string): Promise<void> {
+    const enrollment = this.pendingEnrollment(id);
+    await this.store.revokeJoinToken(enrollment.joinTokenId, this.clock.now().toISOString());
+    this.gateway.dropEnrollment(enrollment.joinTokenId);
+    await this.audit.record(by, 'agent.enroll_reject', enrollment.hostname, {
+      enrollmentId: id,
+      address: enrollment.address,
+    });
+  }
+
+  private pendingEnrollment(id: string): Enrollment {
+    const enrollment = this.gateway.enrollmentById(id);
+    if (!enrollment) {
+      throw new FleetError(
+        'not_found',
+        `no pending enrollment ${id}: its agent disconnected or was decided on (GET /v1/agents/enrollments lists the pending ones)`,
+      );
+    }
+    if (enrollment.runId !== null) {
+      throw new FleetError(
+        'conflict',
+        `${enrollment.hostname} enrolls through register_agent run ${enrollment.runId}: decide there`,
+      );
+    }
+    return enrollment;
   }
 }

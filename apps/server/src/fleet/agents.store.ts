@@ -160,9 +160,19 @@ export class AgentsStore {
     );
   }
 
-  /** Heartbeat history is for diagnosis, not an archive: keep a bounded window. */
-  async pruneHeartbeats(before: string): Promise<void> {
-    await this.db.query('DELETE FROM agent_heartbeats WHERE at < $1', [before]);
+  /**
+   * Heartbeat history is for diagnosis, not an archive: keep a bounded window. Deletes at most `limit` rows
+   * older than `before`, so a long backlog goes in short statements; returns how many went.
+   */
+  async pruneHeartbeats(before: string, limit: number): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM agent_heartbeats WHERE ctid IN (SELECT ctid FROM agent_heartbeats WHERE at < $1 LIMIT $2)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [before, limit],
+    );
+    return row?.n ?? 0;
   }
 
   async revoke(id: string, at: string): Promise<AgentRow | null> {
@@ -213,6 +223,14 @@ export class AgentsStore {
           [hash, now],
         )
       )[0] ?? null
+    );
+  }
+
+  /** Retires an unused join token (an enrollment an admin rejected). */
+  async revokeJoinToken(id: string, at: string): Promise<void> {
+    await this.db.query(
+      'UPDATE join_tokens SET revoked_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL',
+      [id, at],
     );
   }
 

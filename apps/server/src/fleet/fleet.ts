@@ -26,11 +26,35 @@ export interface FleetOptions {
   jobTimeoutSec: number;
   /** URL agents use to reach this controller, shown in the enrollment command. */
   publicUrl: string;
+  /** How long heartbeat history is kept; the fleet sweeper prunes older rows. Default 24 h. */
+  heartbeatRetentionMs?: number;
+  /** Heartbeats per interval past which an agent counts as flooding and is disconnected. Default 10. */
+  heartbeatFloodFactor?: number;
+  /** How long an agent disconnected for flooding is refused at the handshake. Default 60 s. */
+  floodCooldownMs?: number;
+  /**
+   * After the controller starts, how long deployments wait for agents that were connected before to come back,
+   * and jobs on them are not counted as lost. Default 60 s (agents redial with backoff of up to 45 s).
+   */
+  reconnectGraceMs?: number;
+  /** How long a connection holding an agent's place has to answer a ping before a new connection replaces it. Default 5 s. */
+  probeTimeoutMs?: number;
   /** Log lines stored per job; the first line past it becomes a truncation marker. Default 100,000. */
   jobLogMaxLines?: number;
   /** Bytes of log text stored per job, likewise. Default 32 MiB. */
   jobLogMaxBytes?: number;
 }
+
+const LIMIT_DEFAULTS = {
+  heartbeatRetentionMs: 24 * 3_600_000,
+  heartbeatFloodFactor: 10,
+  floodCooldownMs: 60_000,
+  probeTimeoutMs: 5_000,
+};
+
+/** Heartbeat history is pruned once a minute, a bounded batch at a time. */
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 10_000;
 
 export const DEFAULT_FLEET_OPTIONS: Omit<FleetOptions, 'publicUrl'> = {
   heartbeatIntervalMs: 5_000,
@@ -49,23 +73,34 @@ export class Fleet {
   readonly metrics: FleetMetrics;
   readonly gateway: AgentGateway;
   private sweepTimer: NodeJS.Timeout | undefined;
-  private sweeping = false;
+  private sweepRun: Promise<void> | null = null;
+  private closed = false;
+  private readonly agentsStore: AgentsStore;
+  private readonly limits: typeof LIMIT_DEFAULTS;
+  private prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     db: Db,
     nsp: AgentNamespace,
     readonly options: FleetOptions,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly logger: Logger,
     audit: AuditLog,
     /** Seals repository credentials at rest. */
     secrets: SecretBox,
   ) {
     const agentsStore = new AgentsStore(db);
+    this.agentsStore = agentsStore;
     const jobsStore = new JobsStore(db, {
       maxLines: options.jobLogMaxLines ?? DEFAULT_JOB_LOG_LIMITS.maxLines,
       maxBytes: options.jobLogMaxBytes ?? DEFAULT_JOB_LOG_LIMITS.maxBytes,
     });
+    this.limits = {
+      heartbeatRetentionMs: options.heartbeatRetentionMs ?? LIMIT_DEFAULTS.heartbeatRetentionMs,
+      heartbeatFloodFactor: options.heartbeatFloodFactor ?? LIMIT_DEFAULTS.heartbeatFloodFactor,
+      floodCooldownMs: options.floodCooldownMs ?? LIMIT_DEFAULTS.floodCooldownMs,
+      probeTimeoutMs: options.probeTimeoutMs ?? LIMIT_DEFAULTS.probeTimeoutMs,
+    };
     this.agents = new AgentsService(db, agentsStore, jobsStore, this.events, clock, options, audit);
     this.repositories = new RepositoriesService(new RepositoriesStore(db), clock, audit, secrets);
     this.jobs = new JobsService(
@@ -85,6 +120,9 @@ export class Fleet {
       clock,
       logger: logger.child({ component: 'agent-gateway' }),
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatFloodFactor: this.limits.heartbeatFloodFactor,
+      floodCooldownMs: this.limits.floodCooldownMs,
+      probeTimeoutMs: this.limits.probeTimeoutMs,
       urlForAgent: (repository) => this.repositories.urlForAgent(repository),
       onAgentChanged: (id) =>
         void this.agents.publish(id).catch((err) => logger.error({ err }, 'agent publish failed')),
@@ -97,30 +135,55 @@ export class Fleet {
     this.jobs.attachGateway(this.gateway);
   }
 
-  /** Periodic housekeeping: stale agents go offline, their running jobs are marked lost, lost jobs fail. */
+  /**
+   * Periodic housekeeping: stale agents go offline, their running jobs are marked lost, lost jobs fail, old
+   * heartbeat history goes. Agents awaited after a restart are not stale until the reconnect grace is over.
+   */
   startSweeper(intervalMs = 1_000): void {
     this.sweepTimer = setInterval(() => void this.sweep(), intervalMs);
     this.sweepTimer.unref();
   }
 
-  async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
+  /** One sweep; joins the one in progress, if any. */
+  sweep(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.sweepRun ??= this.sweepOnce().finally(() => {
+      this.sweepRun = null;
+    });
+    return this.sweepRun;
+  }
+
+  private async sweepOnce(): Promise<void> {
     try {
       let agents = await this.agents.list();
-      await this.jobs.markStaleAgentsLost(agents.filter((a) => a.status === 'offline').map((a) => a.id));
+      const awaited = new Set(this.agents.awaitedAfterRestart(agents).map((a) => a.id));
+      await this.jobs.markStaleAgentsLost(
+        agents.filter((a) => a.status === 'offline' && !awaited.has(a.id)).map((a) => a.id),
+      );
       // Failing lost jobs changes the agents' job counts: read them again only then.
       if ((await this.jobs.failLostJobs(this.options.jobLostGraceMs)) > 0) agents = await this.agents.list();
       this.agents.announceChanged(agents);
+      if (performance.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+        // A full batch means more is left (history from before pruning existed): go on at the next sweep.
+        this.prunedAt =
+          (await this.pruneHeartbeats()) < PRUNE_BATCH ? performance.now() : Number.NEGATIVE_INFINITY;
+      }
     } catch (err) {
       this.logger.error({ err }, 'fleet sweep failed');
-    } finally {
-      this.sweeping = false;
     }
   }
 
+  /** Deletes one batch of heartbeat history older than heartbeatRetentionMs; returns how many rows went. */
+  pruneHeartbeats(): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - this.limits.heartbeatRetentionMs).toISOString();
+    return this.agentsStore.pruneHeartbeats(before, PRUNE_BATCH);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    // A sweep ending after the agents' sockets are cut would take every agent for gone and its jobs for lost.
+    await this.sweepRun;
     await this.gateway.close();
   }
 }

@@ -43,7 +43,12 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
         kind: 'gate',
         plan: async (ctx) => {
           const environment = ctx.context.environment as string | undefined;
-          const [agents, recent] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 500 })]);
+          // Right after a controller restart, agents connected before are still dialling back: wait for them
+          // (bounded by the reconnect grace) rather than conclude they are gone.
+          const [agents, recent] = await Promise.all([
+            fleet.agents.listAfterReconnects(ctx.signal),
+            fleet.jobs.list({ limit: 500 }),
+          ]);
           const candidates = scoreAgents(agents, recent, environment);
           const chosen = candidates[0];
           if (!chosen) {

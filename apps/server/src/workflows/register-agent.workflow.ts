@@ -4,6 +4,8 @@ import { ENVIRONMENT_INPUT, formatMs, parseLabels, type WorkflowDeps, withTimeou
 
 interface ConnectivityData {
   joinTokenId: string;
+  /** The connection reviewed: registering hands the credential to it alone. */
+  enrollmentId: string;
   hostname: string;
   address: string | null;
   rttMs: number;
@@ -87,10 +89,11 @@ export function registerAgentWorkflow({
             `no agent connected as ${hostname} with the join token within ${formatMs(connectTimeoutMs)}`,
           );
           const enrollment: Enrollment = await fleet.gateway.waitForEnrollment(joinTokenId, waited);
-          const ping = await fleet.gateway.ping({ joinTokenId });
+          const ping = await fleet.gateway.ping({ enrollmentId: enrollment.id });
           const { info } = enrollment;
           const data: ConnectivityData = {
             joinTokenId,
+            enrollmentId: enrollment.id,
             hostname,
             address: ping.address,
             rttMs: ping.rttMs,
@@ -107,9 +110,10 @@ export function registerAgentWorkflow({
         },
         apply: async (_ctx, plan) => {
           const data = plan.data as ConnectivityData;
-          if (!fleet.gateway.enrollment(data.joinTokenId)) {
+          const enrollment = data.enrollmentId ? fleet.gateway.enrollmentById(data.enrollmentId) : null;
+          if (!enrollment) {
             throw new Error(
-              `${data.hostname} disconnected after the check; start the agent again with its join token`,
+              `the connection of ${data.hostname} that was checked is gone; start register_agent again and review the new connection`,
             );
           }
           return { summary: `Connectivity of ${data.hostname} reviewed: ${plan.summary}`, data };
@@ -135,10 +139,11 @@ export function registerAgentWorkflow({
         },
         apply: async (ctx, _plan, decision) => {
           const conn = ctx.context.steps.check_connectivity as ConnectivityData;
-          const enrollment = fleet.gateway.enrollment(conn.joinTokenId);
+          // Only the connection reviewed at check_connectivity may receive the credential.
+          const enrollment = conn.enrollmentId ? fleet.gateway.enrollmentById(conn.enrollmentId) : null;
           if (!enrollment)
             throw new Error(
-              `${conn.hostname} is no longer connected; start the agent again with its join token`,
+              `the connection of ${conn.hostname} reviewed at check_connectivity (from ${conn.address ?? 'an unknown address'}) is gone; nothing was registered: start register_agent again and review the new connection`,
             );
           const agent = await fleet.agents.register(enrollment, {
             environment: environmentOf(ctx),
