@@ -141,6 +141,11 @@ export const createRepositoryBodySchema = z.strictObject({
   default_ref: gitRefSchema.default('main'),
 });
 
+/** A new URL replaces the old one with its credentials: a URL without user-info leaves none. */
+export const updateRepositoryBodySchema = z
+  .strictObject({ url: gitUrlSchema.optional(), default_ref: gitRefSchema.optional() })
+  .refine((b) => b.url !== undefined || b.default_ref !== undefined, 'give url, default_ref or both');
+
 export const updateAgentBodySchema = z.strictObject({
   draining: z.boolean().optional(),
   environment: environmentSchema.optional(),

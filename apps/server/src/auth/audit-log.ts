@@ -24,6 +24,7 @@ export type AuditAction =
   | 'agent.update'
   | 'agent.revoke'
   | 'repository.create'
+  | 'repository.update'
   | 'repository.delete'
   | 'job.create'
   | 'job.cancel'

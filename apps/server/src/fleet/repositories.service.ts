@@ -52,6 +52,30 @@ export class RepositoriesService {
     return toDto(repo);
   }
 
+  /**
+   * Points a repository at a new URL (its credentials with it: rotating a token is a PATCH with the new one in
+   * the user-info) and/or a new default ref. Jobs keep the history; later jobs use the new values.
+   */
+  async update(
+    name: string,
+    patch: { url?: string; defaultRef?: string },
+    by: string,
+  ): Promise<RepositoryDto> {
+    await this.record(name);
+    const split = patch.url === undefined ? null : splitRepositoryUrl(patch.url);
+    const repo = await this.store.update(name, {
+      url: split?.url,
+      credentials: split?.credentials ? this.secrets.seal(JSON.stringify(split.credentials)) : null,
+      defaultRef: patch.defaultRef,
+    });
+    if (!repo) throw new FleetError('not_found', `repository ${name} is not registered`);
+    await this.audit.record(by, 'repository.update', repo.name, {
+      ...(split && { url: repo.url, hasCredentials: repo.hasCredentials }),
+      ...(patch.defaultRef && { defaultRef: repo.defaultRef }),
+    });
+    return toDto(repo);
+  }
+
   /** Registers the repository unless a repository with that name exists (used for the demo). */
   async ensure(input: { name: string; url: string; defaultRef: string }, by: string): Promise<RepositoryDto> {
     const found = await this.store.getByName(input.name);

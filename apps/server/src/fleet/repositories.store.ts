@@ -85,6 +85,22 @@ export class RepositoriesStore {
     return rows.length === 1;
   }
 
+  /** Changes URL (with its credentials) and/or default ref; `credentials` is only read with `url`. */
+  async update(
+    name: string,
+    patch: { url?: string; credentials?: SealedSecret | null; defaultRef?: string },
+  ): Promise<RepositoryRecord | null> {
+    const rows = await this.db.query<RepositoryRow>(
+      `UPDATE repositories
+          SET url = coalesce($2, url),
+              credentials = CASE WHEN $2::text IS NULL THEN credentials ELSE $3 END,
+              default_ref = coalesce($4, default_ref)
+        WHERE name = $1 RETURNING *`,
+      [name, patch.url ?? null, patch.credentials?.$secret ?? null, patch.defaultRef ?? null],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
   async delete(name: string): Promise<boolean> {
     const inUse = await this.db.query(
       'SELECT 1 FROM jobs j JOIN repositories r ON r.id = j.repository_id WHERE r.name = $1 LIMIT 1',

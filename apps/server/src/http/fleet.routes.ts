@@ -1,5 +1,6 @@
 import {
   agentIdSchema,
+  approveEnrollmentBodySchema,
   createJobBodySchema,
   createRepositoryBodySchema,
   type HostDto,
@@ -9,10 +10,13 @@ import {
   listJobsQuerySchema,
   repositoryNameSchema,
   updateAgentBodySchema,
+  updateRepositoryBodySchema,
 } from '@deploybot/shared';
-import { Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
+import type { AuthService } from '../auth/auth.service';
 import type { Fleet } from '../fleet/fleet';
+import { apiRouter } from './access';
 import type { ActorResolver } from './actor';
 import { parseOr400 } from './http-error';
 
@@ -21,53 +25,74 @@ const agentRefSchema = z.union([agentIdSchema, hostnameSchema], {
   message: 'agent must be an id or a hostname',
 });
 const joinTokenBodySchema = z.strictObject({ hostname: hostnameSchema });
+const enrollmentIdSchema = z.uuid({ message: 'enrollment id must be a UUID' });
 const retryBodySchema = z.strictObject({ agent: z.string().min(1).max(253).optional() });
 
-export function agentsRouter(fleet: Fleet, actorOf: ActorResolver): Router {
-  const router = Router();
+export function agentsRouter(auth: AuthService, fleet: Fleet, actorOf: ActorResolver): Router {
+  const api = apiRouter(auth);
   const ref = (raw: unknown) => parseOr400(agentRefSchema, raw, 'params');
 
-  router.get('/', async (_req, res) => {
+  api.get('/', 'viewer', async (_req, res) => {
     res.json({ agents: await fleet.agents.list() });
   });
   /** A join token for enrolling a host outside the register_agent workflow (e.g. from a script). */
-  router.post('/join-tokens', async (req, res) => {
+  api.post('/join-tokens', 'admin', async (req, res) => {
     const { hostname } = parseOr400(joinTokenBodySchema, req.body, 'body');
     await fleet.agents.assertHostnameFree(hostname);
     const { token, expiresAt } = await fleet.agents.issueJoinToken(hostname, actorOf(req), null);
-    res
-      .status(201)
-      .json({ hostname, token, expiresAt, command: enrollCommand(fleet.options.publicUrl, hostname, token) });
+    res.status(201).json({
+      hostname,
+      token,
+      expiresAt,
+      command: enrollCommand(fleet.options.publicUrl, hostname, token),
+      next: 'once the agent has connected, review it in GET /v1/agents/enrollments and approve it with POST /v1/agents/enrollments/{id}/approve',
+    });
   });
-  router.get('/:ref', async (req, res) => {
+  /** Agents connected with such a token, waiting for an admin's decision (by connection). */
+  api.get('/enrollments', 'viewer', async (_req, res) => {
+    res.json({ enrollments: fleet.agents.pendingEnrollments() });
+  });
+  api.post('/enrollments/:id/approve', 'admin', async (req, res) => {
+    const id = parseOr400(enrollmentIdSchema, req.params.id, 'params');
+    const body = parseOr400(approveEnrollmentBodySchema, req.body, 'body');
+    res.status(201).json(await fleet.agents.approveEnrollment(id, body, actorOf(req)));
+  });
+  api.post('/enrollments/:id/reject', 'admin', async (req, res) => {
+    await fleet.agents.rejectEnrollment(
+      parseOr400(enrollmentIdSchema, req.params.id, 'params'),
+      actorOf(req),
+    );
+    res.status(204).end();
+  });
+  api.get('/:ref', 'viewer', async (req, res) => {
     res.json(await fleet.agents.get(ref(req.params.ref)));
   });
-  router.get('/:ref/heartbeats', async (req, res) => {
+  api.get('/:ref/heartbeats', 'viewer', async (req, res) => {
     const agent = await fleet.agents.get(ref(req.params.ref));
     const rows = await fleet.agents.heartbeats(agent.id, 100);
     res.json({ heartbeats: rows.map((h) => ({ at: h.at, load: h.load, runningJobs: h.running_jobs })) });
   });
-  router.patch('/:ref', async (req, res) => {
+  api.patch('/:ref', 'admin', async (req, res) => {
     const id = ref(req.params.ref);
     res.json(
       await fleet.agents.update(id, parseOr400(updateAgentBodySchema, req.body, 'body'), actorOf(req)),
     );
   });
-  router.delete('/:ref', async (req, res) => {
+  api.delete('/:ref', 'admin', async (req, res) => {
     res.json(await fleet.agents.revoke(ref(req.params.ref), actorOf(req)));
   });
-  return router;
+  return api.router;
 }
 
-export function repositoriesRouter(fleet: Fleet, actorOf: ActorResolver): Router {
-  const router = Router();
-  const name = (params: Record<string, string>) =>
-    parseOr400(repositoryNameSchema, `${params.org}/${params.name}`, 'params');
+export function repositoriesRouter(auth: AuthService, fleet: Fleet, actorOf: ActorResolver): Router {
+  const api = apiRouter(auth);
+  const name = (params: Record<string, unknown>) =>
+    parseOr400(repositoryNameSchema, `${String(params.org)}/${String(params.name)}`, 'params');
 
-  router.get('/', async (_req, res) => {
+  api.get('/', 'viewer', async (_req, res) => {
     res.json({ repositories: await fleet.repositories.list() });
   });
-  router.post('/', async (req, res) => {
+  api.post('/', 'admin', async (req, res) => {
     const body = parseOr400(createRepositoryBodySchema, req.body, 'body');
     res
       .status(201)
@@ -78,21 +103,28 @@ export function repositoriesRouter(fleet: Fleet, actorOf: ActorResolver): Router
         ),
       );
   });
-  router.get('/:org/:name', async (req, res) => {
+  api.get('/:org/:name', 'viewer', async (req, res) => {
     res.json(await fleet.repositories.get(name(req.params)));
   });
-  router.delete('/:org/:name', async (req, res) => {
+  api.patch('/:org/:name', 'admin', async (req, res) => {
+    const repo = name(req.params);
+    const body = parseOr400(updateRepositoryBodySchema, req.body, 'body');
+    res.json(
+      await fleet.repositories.update(repo, { url: body.url, defaultRef: body.default_ref }, actorOf(req)),
+    );
+  });
+  api.delete('/:org/:name', 'admin', async (req, res) => {
     await fleet.repositories.remove(name(req.params), actorOf(req));
     res.status(204).end();
   });
-  return router;
+  return api.router;
 }
 
-export function jobsRouter(fleet: Fleet, actorOf: ActorResolver): Router {
-  const router = Router();
+export function jobsRouter(auth: AuthService, fleet: Fleet, actorOf: ActorResolver): Router {
+  const api = apiRouter(auth);
   const id = (raw: unknown) => parseOr400(jobIdSchema, raw, 'params');
 
-  router.post('/', async (req, res) => {
+  api.post('/', 'admin', async (req, res) => {
     const body = parseOr400(createJobBodySchema, req.body, 'body');
     const job = await fleet.jobs.create({
       repository: body.repository,
@@ -104,32 +136,32 @@ export function jobsRouter(fleet: Fleet, actorOf: ActorResolver): Router {
     });
     res.status(201).json(job);
   });
-  router.get('/', async (req, res) => {
+  api.get('/', 'viewer', async (req, res) => {
     res.json({ jobs: await fleet.jobs.list(parseOr400(listJobsQuerySchema, req.query, 'query')) });
   });
-  router.get('/:id', async (req, res) => {
+  api.get('/:id', 'viewer', async (req, res) => {
     res.json(await fleet.jobs.get(id(req.params.id)));
   });
-  router.get('/:id/logs', async (req, res) => {
+  api.get('/:id/logs', 'viewer', async (req, res) => {
     const q = parseOr400(jobLogsQuerySchema, req.query, 'query');
     res.json({ lines: await fleet.jobs.logs(id(req.params.id), q.after, q.limit) });
   });
-  router.post('/:id/cancel', async (req, res) => {
+  api.post('/:id/cancel', 'operator', async (req, res) => {
     res.json(await fleet.jobs.cancel(id(req.params.id), actorOf(req)));
   });
-  router.post('/:id/retry', async (req, res) => {
+  api.post('/:id/retry', 'admin', async (req, res) => {
     const body = parseOr400(retryBodySchema, req.body ?? {}, 'body');
     res
       .status(201)
       .json(await fleet.jobs.retry(id(req.params.id), { agent: body.agent, createdBy: actorOf(req) }));
   });
-  return router;
+  return api.router;
 }
 
 /** Hosts: each agent with what is deployed on it now (its latest successful job per repository). */
-export function hostsRouter(fleet: Fleet): Router {
-  const router = Router();
-  router.get('/', async (_req, res) => {
+export function hostsRouter(auth: AuthService, fleet: Fleet): Router {
+  const api = apiRouter(auth);
+  api.get('/', 'viewer', async (_req, res) => {
     const [agents, succeeded] = await Promise.all([
       fleet.agents.list(),
       fleet.jobs.list({ status: 'success', limit: 500 }),
@@ -156,7 +188,7 @@ export function hostsRouter(fleet: Fleet): Router {
     });
     res.json({ hosts });
   });
-  return router;
+  return api.router;
 }
 
 /** The exact command an operator runs on the new host. */

@@ -154,6 +154,18 @@ const ROWS: Row[] = [
     body: () => ({ hostname: 'matrix-new' }),
     need: 'admin',
   },
+  { route: 'GET /v1/agents/enrollments', path: at('/v1/agents/enrollments'), need: 'viewer' },
+  {
+    route: 'POST /v1/agents/enrollments/:id/approve',
+    path: at('/v1/agents/enrollments/00000000-0000-4000-8000-00000000e001/approve'),
+    body: () => ({ environment: 'production' }),
+    need: 'admin',
+  },
+  {
+    route: 'POST /v1/agents/enrollments/:id/reject',
+    path: at('/v1/agents/enrollments/00000000-0000-4000-8000-00000000e001/reject'),
+    need: 'admin',
+  },
   { route: 'GET /v1/agents/:ref', path: (fx) => `/v1/agents/${fx.agentId}`, need: 'viewer' },
   {
     route: 'GET /v1/agents/:ref/heartbeats',
@@ -175,6 +187,12 @@ const ROWS: Row[] = [
     need: 'admin',
   },
   { route: 'GET /v1/repositories/:org/:name', path: at('/v1/repositories/matrix/app'), need: 'viewer' },
+  {
+    route: 'PATCH /v1/repositories/:org/:name',
+    path: at('/v1/repositories/matrix/app'),
+    body: () => ({ default_ref: 'main' }),
+    need: 'admin',
+  },
   {
     route: 'DELETE /v1/repositories/:org/:name',
     path: at('/v1/repositories/matrix/doomed'),

@@ -199,6 +199,44 @@ describe('credentials in repository URLs', () => {
     }
   });
 
+  it('are rotated with a PATCH carrying the new ones; a URL without user-info leaves none', async () => {
+    await register('creds/rotated', withUserinfo('hello.git', WRONG));
+    const refused = await admin.post('/v1/jobs', { repository: 'creds/rotated', ref: 'main', agent: HOST });
+    expect(refused.status).toBe(400);
+
+    const rotated = await admin.patch<RepositoryDto>('/v1/repositories/creds/rotated', {
+      url: withUserinfo('hello.git', SECRET),
+    });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body).toMatchObject({ url: bare('hello.git'), hasCredentials: true, defaultRef: 'main' });
+    expectNoCredentials('the PATCH answer', rotated.text);
+    const job = await createJob(s, 'creds/rotated', HOST);
+    expect(await finishedJob(job.id)).toMatchObject({ status: 'success' });
+
+    // Only the default ref: the credentials stay.
+    const ref = await admin.patch<RepositoryDto>('/v1/repositories/creds/rotated', { default_ref: 'v1.0.0' });
+    expect(ref.body).toMatchObject({ hasCredentials: true, defaultRef: 'v1.0.0' });
+    // A bare URL drops them.
+    const dropped = await admin.patch<RepositoryDto>('/v1/repositories/creds/rotated', {
+      url: bare('hello.git'),
+    });
+    expect(dropped.body.hasCredentials).toBe(false);
+    const row = await s.db.query<{ credentials: string | null }>(
+      "SELECT credentials FROM repositories WHERE name = 'creds/rotated'",
+    );
+    expect(row[0]?.credentials).toBeNull();
+
+    for (const bad of [{}, { url: 'ext::sh -c id' }, { default_ref: '--upload-pack=x' }, { name: 'x/y' }]) {
+      expect((await admin.patch('/v1/repositories/creds/rotated', bad)).status, JSON.stringify(bad)).toBe(
+        400,
+      );
+    }
+    expect((await viewer.api.patch('/v1/repositories/creds/rotated', { default_ref: 'main' })).status).toBe(
+      403,
+    );
+    expect((await admin.patch('/v1/repositories/creds/missing', { default_ref: 'main' })).status).toBe(404);
+  });
+
   it('appear nowhere a person or a log reader looks', async () => {
     const runs = await admin.get<{ runs: WorkflowRun[] }>(`${WORKFLOWS}?state=all&limit=500`);
     const reads = [
