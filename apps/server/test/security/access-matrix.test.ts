@@ -188,12 +188,6 @@ const ROWS: Row[] = [
   },
   { route: 'GET /v1/repositories/:org/:name', path: at('/v1/repositories/matrix/app'), need: 'viewer' },
   {
-    route: 'PATCH /v1/repositories/:org/:name',
-    path: at('/v1/repositories/matrix/app'),
-    body: () => ({ default_ref: 'main' }),
-    need: 'admin',
-  },
-  {
     route: 'DELETE /v1/repositories/:org/:name',
     path: at('/v1/repositories/matrix/doomed'),
     need: 'admin',
