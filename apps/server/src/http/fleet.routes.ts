@@ -10,6 +10,7 @@ import {
   listJobsQuerySchema,
   repositoryNameSchema,
   updateAgentBodySchema,
+  updateRepositoryBodySchema,
 } from '@deploybot/shared';
 import type { Router } from 'express';
 import { z } from 'zod';
@@ -104,6 +105,13 @@ export function repositoriesRouter(auth: AuthService, fleet: Fleet, actorOf: Act
   });
   api.get('/:org/:name', 'viewer', async (req, res) => {
     res.json(await fleet.repositories.get(name(req.params)));
+  });
+  api.patch('/:org/:name', 'admin', async (req, res) => {
+    const repo = name(req.params);
+    const body = parseOr400(updateRepositoryBodySchema, req.body, 'body');
+    res.json(
+      await fleet.repositories.update(repo, { url: body.url, defaultRef: body.default_ref }, actorOf(req)),
+    );
   });
   api.delete('/:org/:name', 'admin', async (req, res) => {
     await fleet.repositories.remove(name(req.params), actorOf(req));

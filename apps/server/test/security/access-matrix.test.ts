@@ -188,6 +188,12 @@ const ROWS: Row[] = [
   },
   { route: 'GET /v1/repositories/:org/:name', path: at('/v1/repositories/matrix/app'), need: 'viewer' },
   {
+    route: 'PATCH /v1/repositories/:org/:name',
+    path: at('/v1/repositories/matrix/app'),
+    body: () => ({ default_ref: 'main' }),
+    need: 'admin',
+  },
+  {
     route: 'DELETE /v1/repositories/:org/:name',
     path: at('/v1/repositories/matrix/doomed'),
     need: 'admin',
