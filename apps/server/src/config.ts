@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SecurityOptions } from './app';
 import type { AssistantConfig } from './assistant/config';
 import { parseApproverRoles } from './auth/decision-policy';
+import { type DemoDecision, decideDemo } from './demo/demo-policy';
 import type { FleetOptions } from './fleet/fleet';
 
 const envSchema = z.object({
@@ -18,8 +19,21 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often expired approval deadlines are looked for, in ms. Default 1000. */
   DEPLOYBOT_DEADLINE_SWEEP_MS: z.coerce.number().int().min(10).default(1000),
-  /** Create the demo repository and start the local demo agent. Default true. */
-  DEPLOYBOT_DEMO: z.enum(['true', 'false', '1', '0']).default('true'),
+  /**
+   * Create the demo repository and start the local demo agent. Unset (default): only on the embedded database
+   * with HOST on loopback. `true` forces it on, `false` turns it off.
+   */
+  DEPLOYBOT_DEMO: z.enum(['true', 'false', '1', '0']).optional(),
+  /** Where the demo agent keeps its work dir and credential; outside the data dir. Default: a dir in the system temp dir. */
+  DEPLOYBOT_DEMO_DIR: z.string().min(1).optional(),
+  /** Log lines stored per job; the first line past it becomes a truncation marker. Default 100000. */
+  DEPLOYBOT_JOB_LOG_MAX_LINES: z.coerce.number().int().min(10).default(100_000),
+  /** Bytes of log text stored per job, likewise. Default 33554432 (32 MiB). */
+  DEPLOYBOT_JOB_LOG_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024),
   /** URL agents use to reach the controller (shown in enrollment commands). Default http://localhost:PORT. */
   DEPLOYBOT_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Interval agents heartbeat at, ms. Default 5000. */
@@ -100,7 +114,9 @@ export type Config = {
   databaseUrl?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   deadlineSweepMs: number;
-  demo: boolean;
+  demo: DemoDecision;
+  /** DEPLOYBOT_DEMO_DIR, resolved. */
+  demoDir?: string;
   fleet: FleetOptions;
   connectTimeoutMs: number;
   adminToken?: string;
@@ -124,7 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL || undefined,
     logLevel: e.LOG_LEVEL,
     deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
-    demo: e.DEPLOYBOT_DEMO === 'true' || e.DEPLOYBOT_DEMO === '1',
+    demo: decideDemo({ setting: e.DEPLOYBOT_DEMO, databaseUrl: e.DATABASE_URL || undefined, host: e.HOST }),
+    demoDir: e.DEPLOYBOT_DEMO_DIR ? resolve(e.DEPLOYBOT_DEMO_DIR) : undefined,
     connectTimeoutMs: e.DEPLOYBOT_CONNECT_TIMEOUT_MS,
     assistant: {
       provider: e.DEPLOYBOT_AI_PROVIDER,
@@ -163,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reconnectGraceMs: e.DEPLOYBOT_RECONNECT_GRACE_MS,
       joinTokenTtlMs: e.DEPLOYBOT_JOIN_TOKEN_TTL_MS,
       jobTimeoutSec: e.DEPLOYBOT_JOB_TIMEOUT_SEC,
+      jobLogMaxLines: e.DEPLOYBOT_JOB_LOG_MAX_LINES,
+      jobLogMaxBytes: e.DEPLOYBOT_JOB_LOG_MAX_BYTES,
       publicUrl: (e.DEPLOYBOT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     },
   };

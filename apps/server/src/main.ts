@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from './app';
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
     { database: db.kind, dataDir: config.databaseUrl ? undefined : config.dataDir },
     'database ready',
   );
-  const agentsDir = config.dataDir === 'memory://' ? '/tmp/deploybot-agents' : join(config.dataDir, 'agents');
+  // Beside the data dir, never in it: a deployment on such an agent must not find the sealing key a few `..` up.
+  const agentsDir =
+    config.dataDir === 'memory://' ? join(tmpdir(), 'deploybot-agents') : `${config.dataDir}-agents`;
 
   const app = createApp({
     db,
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
         explain,
         // Runnable as is on this machine; on another server, install the agent and drop the `node …` prefix.
         enrollCommand: (hostname, token) =>
-          `DEPLOYBOT_TOKEN=${token} node ${AGENT_BIN} --controller ${config.fleet.publicUrl} --hostname ${hostname} --workdir ${join(agentsDir, hostname)}`,
+          `DEPLOYBOT_TOKEN=${token} node ${AGENT_BIN} --controller ${config.fleet.publicUrl} --hostname ${hostname} --workdir ${join(agentsDir, hostname)} --state-dir ${join(agentsDir, `${hostname}.state`)}`,
         connectTimeoutMs: config.connectTimeoutMs,
         agentReturnTimeoutMs: config.connectTimeoutMs,
       }),
@@ -74,20 +77,30 @@ async function main(): Promise<void> {
   }
 
   let demoAgent: DemoAgent | null = null;
-  if (config.demo) {
-    const dataDir = config.dataDir === 'memory://' ? '/tmp/deploybot-demo' : config.dataDir;
-    const path = await ensureDemoRepository(dataDir);
-    await app.fleet.repositories.ensure({ name: 'demo/hello-app', url: path, defaultRef: 'main' }, 'demo');
-    demoAgent = await startDemoAgent({
-      fleet: app.fleet,
-      dataDir,
-      controllerUrl: `http://127.0.0.1:${port}`,
-      logger,
-    });
-    logger.info(
-      { repository: 'demo/hello-app', agent: 'demo-agent' },
-      'demo ready: try deploy_application with demo/hello-app at main',
-    );
+  if (config.demo.forced) logger.warn(config.demo.reason);
+  else logger.info(config.demo.reason);
+  if (config.demo.enabled) {
+    try {
+      const dataDir = config.dataDir === 'memory://' ? join(tmpdir(), 'deploybot-demo-repo') : config.dataDir;
+      const path = await ensureDemoRepository(dataDir);
+      await app.fleet.repositories.ensure({ name: 'demo/hello-app', url: path, defaultRef: 'main' }, 'demo');
+      demoAgent = await startDemoAgent({
+        fleet: app.fleet,
+        dataDir: config.dataDir,
+        demoDir: config.demoDir,
+        controllerUrl: `http://127.0.0.1:${port}`,
+        logger,
+      });
+      logger.info(
+        { repository: 'demo/hello-app', agent: 'demo-agent', dir: demoAgent.dir },
+        'demo ready: try deploy_application with demo/hello-app at main',
+      );
+    } catch (err) {
+      // The controller is useful without its demo: say why there is none and carry on.
+      logger.error({ err }, `demo not started: ${err instanceof Error ? err.message : String(err)}`);
+      await demoAgent?.stop();
+      demoAgent = null;
+    }
   }
 
   let stopping = false;
