@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "==> building the web app"
 pnpm --filter @deploybot/web build >/dev/null
+# A try-out listens on this machine only, which is also what lets the demo agent start (see DEPLOYBOT_DEMO);
+# HOST=0.0.0.0 serves the network.
+export HOST="${HOST:-127.0.0.1}"
 echo "==> starting DeployBot on http://localhost:${PORT:-8080}/"
 exec pnpm --silent start
