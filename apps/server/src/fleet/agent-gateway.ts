@@ -422,7 +422,11 @@ export class AgentGateway {
     await this.opts.agents.markConnected(session.agentId, at, addressOf(socket), info);
     await this.reconcileJobs(session.agentId, info.runningJobs);
     this.opts.onAgentChanged(session.agentId);
-    return { agentId: session.agentId, heartbeatIntervalMs: this.opts.heartbeatIntervalMs, logReceipts: true };
+    return {
+      agentId: session.agentId,
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      logReceipts: true,
+    };
   }
 
   /** After a (re)connect: jobs the agent still runs are not lost; running jobs it forgot were lost; pending ones go out now. */

@@ -220,10 +220,10 @@ export class JobsStore {
       if (job.log_capped_at !== null) return { stored: [], capped: true };
       const known = new Set(
         (
-          await tx.query<{ seq: number }>('SELECT seq FROM job_logs WHERE job_id = $1 AND seq = ANY($2::int[])', [
-            jobId,
-            lines.map((l) => l.seq),
-          ])
+          await tx.query<{ seq: number }>(
+            'SELECT seq FROM job_logs WHERE job_id = $1 AND seq = ANY($2::int[])',
+            [jobId, lines.map((l) => l.seq)],
+          )
         ).map((r) => r.seq),
       );
       const { maxLines, maxBytes } = this.logLimits;
@@ -420,7 +420,9 @@ async function insertLines(db: Queryable, jobId: string, lines: LogLine[]): Prom
 }
 
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${Math.round(bytes / 1024)} KiB`;
+  return bytes >= 1024 * 1024
+    ? `${Math.round(bytes / (1024 * 1024))} MiB`
+    : `${Math.round(bytes / 1024)} KiB`;
 }
 
 const ALLOWED_FROM: Record<JobStatus, JobStatus[]> = Object.fromEntries(
