@@ -65,6 +65,10 @@ export interface SecurityOptions extends DecisionPolicyOptions {
   corsOrigins: string[];
   /** Login attempts per address per minute. */
   loginLimitPerMinute: number;
+  /** Served over HTTPS only (HSTS, upgrade-insecure-requests, Secure cookie). Default false. */
+  https?: boolean;
+  /** Express's `trust proxy`: whose X-Forwarded-For / -Proto to believe. Default false. */
+  trustProxy?: boolean | number | string[];
   /** Limits on web client sockets (requests at once, per second, per user; sockets per user). Default DEFAULT_SOCKET_LIMITS. */
   sockets?: Partial<SocketLimits>;
 }
@@ -148,6 +152,8 @@ export function createApp(deps: AppDeps): App {
     workflows: guarded,
     corsOrigins: deps.security.corsOrigins,
     loginLimitPerMinute: deps.security.loginLimitPerMinute,
+    https: deps.security.https ?? false,
+    trustProxy: deps.security.trustProxy ?? false,
     version: deps.version,
     webDist: deps.webDist,
     assistant,

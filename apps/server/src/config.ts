@@ -79,6 +79,22 @@ const envSchema = z.object({
   DEPLOYBOT_CORS_ORIGINS: z.string().optional(),
   /** Login attempts per address per minute. Default 10. */
   DEPLOYBOT_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  /**
+   * Browsers reach the controller over HTTPS only (directly or through a TLS proxy): send HSTS, ask browsers to
+   * upgrade insecure requests, mark the session cookie Secure. Default false, so plain HTTP works on any host.
+   */
+  DEPLOYBOT_HTTPS: z.enum(['true', 'false', '1', '0']).default('false'),
+  /**
+   * Which proxies' X-Forwarded-* headers to believe (Express's `trust proxy`): `false` (default), `loopback`,
+   * a hop count, or a comma-separated list of addresses and CIDRs. `true` would let any client pick its address.
+   */
+  DEPLOYBOT_TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(false|true|loopback|\d{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/,
+      'must be false, true, loopback, a hop count, or comma-separated addresses/CIDRs',
+    )
+    .default('false'),
   /** Requests per second one web client socket may send (a burst of 3× is allowed). Default 20. */
   DEPLOYBOT_SOCKET_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
   /** Requests per second one user may send over all of their sockets (a burst of 3× is allowed). Default 50. */
@@ -164,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((o) => o.trim())
         .filter(Boolean),
       loginLimitPerMinute: e.DEPLOYBOT_LOGIN_RATE_LIMIT,
+      https: e.DEPLOYBOT_HTTPS === 'true' || e.DEPLOYBOT_HTTPS === '1',
+      trustProxy: parseTrustProxy(e.DEPLOYBOT_TRUST_PROXY),
       sockets: {
         ratePerSocket: e.DEPLOYBOT_SOCKET_RATE_LIMIT,
         burstPerSocket: 3 * e.DEPLOYBOT_SOCKET_RATE_LIMIT,
@@ -185,4 +203,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: (e.DEPLOYBOT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     },
   };
+}
+
+/** DEPLOYBOT_TRUST_PROXY → the value Express's `trust proxy` setting takes. */
+export function parseTrustProxy(raw: string): boolean | number | string[] {
+  if (raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw.split(',').map((part) => part.trim());
 }

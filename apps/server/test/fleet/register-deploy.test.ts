@@ -63,12 +63,15 @@ describe('register_agent end to end', () => {
       labels: 'region=eu, tier=web',
     });
 
-    // validate_hostname issued a one-time token and the exact command that starts the agent.
+    // validate_hostname issued a one-time token and the exact command that starts the agent; with no agent
+    // yet, the connectivity check waits for it (a state that holds until the agent below connects).
     const waiting = await waitForRun(
       c,
       started.id,
-      (r) => stepOf(r, 'validate_hostname').status === 'completed',
-      'validate_hostname',
+      (r) =>
+        stepOf(r, 'validate_hostname').status === 'completed' &&
+        stepOf(r, 'check_connectivity').status === 'in_progress',
+      'connectivity check waiting for the agent',
     );
     // The run shows the token sealed; its starter reveals it.
     expect(waiting.context.join_token).toBe('••••••');
@@ -81,8 +84,6 @@ describe('register_agent end to end', () => {
       `DEPLOYBOT_TOKEN={{join_token}} node ${AGENT_BIN} --controller ${c.url} --hostname ${HOST} --workdir ${c.workdirOf(HOST)}`,
     );
     expect(JSON.stringify(waiting)).not.toContain(token);
-    // No agent yet: the connectivity check is waiting for it, not awaiting approval.
-    expect(stepOf(waiting, 'check_connectivity').status).toBe('in_progress');
 
     agent = runEnrollCommand(command, token, HOST, { FLEET_TEST_PIDS: c.pidDir });
 
