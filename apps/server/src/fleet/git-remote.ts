@@ -1,16 +1,20 @@
 import { spawn } from 'node:child_process';
 import {
   credentialSecrets,
+  GIT_ALLOWED_PROTOCOLS,
   gitCredentialEnv,
   type RepositoryCredentials,
   redactCredentials,
 } from '@deploybot/shared';
 
-/** Environment for every git child: no prompts, and only transports that fetch (never `ext::`, which runs commands). */
+/**
+ * Environment for every git child: no prompts, and only the transports agents fetch over (never `ext::`, which
+ * runs commands, nor unauthenticated `git://`).
+ */
 export const GIT_ENV = {
   ...process.env,
   GIT_TERMINAL_PROMPT: '0',
-  GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
+  GIT_ALLOW_PROTOCOL: GIT_ALLOWED_PROTOCOLS.join(':'),
   GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=10',
 };
 
