@@ -226,8 +226,11 @@ describe('the demo agent, on a controller that listens on loopback only', () => 
     expect(job.releaseDir).toBe(release);
     expect(relative(dataDir, release).startsWith('..'), `${release} is inside ${dataDir}`).toBe(true);
     // Nor does the agent credential sit in the tree the release is in.
-    const credential = c.log.find(
-      (l) => l.msg === 'demo ready: try deploy_application with demo/hello-app at main',
+    const credential = await waitFor(
+      'the demo ready log line',
+      async () =>
+        c.log.find((l) => l.msg === 'demo ready: try deploy_application with demo/hello-app at main'),
+      (l) => l !== undefined,
     );
     const demoDir = String(credential?.dir);
     expect(existsSync(join(demoDir, 'state', 'agent-state.json'))).toBe(true);
@@ -245,7 +248,12 @@ describe('the demo on a controller others can reach', () => {
       DEPLOYBOT_DATA_DIR: join(tmp, 'data-public'),
     });
     try {
-      const line = c.log.find((l) => typeof l.msg === 'string' && l.msg.startsWith('demo'));
+      // Decided and logged once the controller listens.
+      const line = await waitFor(
+        'the log line about the demo',
+        async () => c.log.find((l) => typeof l.msg === 'string' && l.msg.startsWith('demo')),
+        (l) => l !== undefined,
+      );
       expect(line?.msg).toMatch(/^demo off: the controller listens on 0\.0\.0\.0, beyond this machine/);
       expect(await agents(c)).toEqual([]);
       const repos = await call<{ repositories: RepositoryDto[] }>(c.url, 'GET', '/v1/repositories', {
