@@ -211,7 +211,7 @@ describe('who can read a join token', () => {
 
     const run = await c.api.start('register_agent', { hostname: 'fleet-web-02' });
     try {
-      const issued = await waitForRun(
+      await waitForRun(
         c,
         run.id,
         (r) => stepOf(r, 'validate_hostname').status === 'completed',
