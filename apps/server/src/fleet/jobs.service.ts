@@ -15,6 +15,9 @@ import { GitRemoteError } from './git-remote';
 import type { JobRecord, JobsStore } from './jobs.store';
 import type { RepositoriesService } from './repositories.service';
 
+/** A REST page of log lines is at most about this large: 10,000 lines of 16 KiB would be 160 MB. */
+export const LOG_REST_PAGE_MAX_BYTES = 1024 * 1024;
+
 export interface CreateJobInput {
   repository: string;
   ref?: string;
@@ -128,9 +131,14 @@ export class JobsService {
     return (await this.store.list(q)).map(strip);
   }
 
-  async logs(jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+  /** A page of the log after `afterSeq`, bounded in lines and in bytes (REST's `GET /v1/jobs/{id}/logs`). */
+  async logs(
+    jobId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ lines: LogLine[]; next: number | null }> {
     await this.record(jobId);
-    return this.store.logs(jobId, afterSeq, limit);
+    return this.store.logs(jobId, afterSeq, limit, LOG_REST_PAGE_MAX_BYTES);
   }
 
   tailLogs(jobId: string, count: number): Promise<LogLine[]> {

@@ -299,12 +299,38 @@ export class JobsStore {
     return line;
   }
 
-  async logs(jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
-    const rows = await this.db.query<{ seq: number; stream: LogLine['stream']; line: string; at: Date }>(
-      'SELECT seq, stream, line, at FROM job_logs WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [jobId, afterSeq, limit],
+  /**
+   * The lines after `afterSeq`: at most `limit` lines and about `maxBytes` as JSON (at least one line, so paging
+   * always moves on). `next` is the `after` of the following page, or null when no later line is stored.
+   */
+  async logs(
+    jobId: string,
+    afterSeq: number,
+    limit: number,
+    maxBytes: number,
+  ): Promise<{ lines: LogLine[]; next: number | null }> {
+    // Sizes are summed in SQL, oldest first, so the lines past the budget are never read out.
+    const rows = await this.db.query<{
+      seq: number;
+      stream: LogLine['stream'];
+      line: string;
+      at: Date;
+      fetched: number;
+    }>(
+      `WITH page AS (
+         SELECT seq, row_number() OVER w AS n, sum(octet_length(line) + ${LOG_LINE_JSON_OVERHEAD}) OVER w AS bytes
+           FROM job_logs WHERE job_id = $1 AND seq > $2
+         WINDOW w AS (ORDER BY seq)
+          ORDER BY seq LIMIT $3::int + 1)
+       SELECT l.seq, l.stream, l.line, l.at, (SELECT count(*)::int FROM page) AS fetched
+         FROM page p JOIN job_logs l ON l.job_id = $1 AND l.seq = p.seq
+        WHERE p.n <= $3::int AND (p.bytes <= $4::int OR p.n = 1)
+        ORDER BY l.seq`,
+      [jobId, afterSeq, limit, maxBytes],
     );
-    return rows.map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
+    const lines = rows.map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
+    const more = rows.length > 0 && rows[0]!.fetched > rows.length;
+    return { lines, next: more ? lines.at(-1)!.seq : null };
   }
 
   async tailLogs(jobId: string, count: number): Promise<LogLine[]> {

@@ -144,7 +144,7 @@ export function jobsRouter(auth: AuthService, fleet: Fleet, actorOf: ActorResolv
   });
   api.get('/:id/logs', 'viewer', async (req, res) => {
     const q = parseOr400(jobLogsQuerySchema, req.query, 'query');
-    res.json({ lines: await fleet.jobs.logs(id(req.params.id), q.after, q.limit) });
+    res.json(await fleet.jobs.logs(id(req.params.id), q.after, q.limit));
   });
   api.post('/:id/cancel', 'operator', async (req, res) => {
     res.json(await fleet.jobs.cancel(id(req.params.id), actorOf(req)));

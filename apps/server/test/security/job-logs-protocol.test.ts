@@ -50,9 +50,16 @@ async function jobOn(hostname: string): Promise<{ agent: FakeAgent; job: JobDto 
 }
 
 async function stored(jobId: string): Promise<LogLine[]> {
-  const res = await admin.get<{ lines: LogLine[] }>(`/v1/jobs/${jobId}/logs?limit=10000`);
-  expect(res.status).toBe(200);
-  return res.body.lines;
+  const lines: LogLine[] = [];
+  for (let after = -1; ; ) {
+    const res = await admin.get<{ lines: LogLine[]; next: number | null }>(
+      `/v1/jobs/${jobId}/logs?after=${after}&limit=10000`,
+    );
+    expect(res.status).toBe(200);
+    lines.push(...res.body.lines);
+    if (res.body.next === null) return lines;
+    after = res.body.next;
+  }
 }
 
 describe('job:logs receipts', () => {

@@ -73,4 +73,25 @@ describe.each(TEST_DATABASES)('log pages on $name', ({ create }) => {
     expect(last).toMatchObject({ before: null, lines: [{ seq: 0 }, { seq: 1 }, { seq: 2 }] });
     expect(await store.logPageBefore(randomUUID(), null, 10, 1024)).toEqual({ lines: [], before: null });
   });
+
+  it('REST pages forward the same way: within the budget, every line once, `next` null at the end', async () => {
+    const budget = 8 * 1024;
+    const seen: number[] = [];
+    let after = -1;
+    for (let pages = 0; pages < 1000; pages++) {
+      const page = await store.logs(jobId, after, 10_000, budget);
+      expect(page.lines.length).toBeGreaterThan(0);
+      if (page.lines.length > 1) expect(JSON.stringify(page.lines).length).toBeLessThanOrEqual(budget);
+      seen.push(...page.lines.map((l) => l.seq));
+      if (page.next === null) break;
+      expect(page.next).toBe(page.lines.at(-1)!.seq);
+      after = page.next;
+    }
+    expect(seen).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(await store.logs(jobId, 496, 10, budget)).toMatchObject({
+      next: null,
+      lines: [{ seq: 497 }, { seq: 498 }, { seq: 499 }],
+    });
+    expect(await store.logs(jobId, 499, 10, budget)).toEqual({ lines: [], next: null });
+  });
 });

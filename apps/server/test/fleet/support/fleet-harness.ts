@@ -327,10 +327,18 @@ export async function listJobs(c: Controller, query = ''): Promise<JobDto[]> {
   return res.body.jobs;
 }
 
+/** Every stored line of a job, page by page (a page is bounded in bytes). */
 export async function jobLogs(c: Controller, id: string): Promise<LogLine[]> {
-  const res = await c.api.get<{ lines: LogLine[] }>(`/v1/jobs/${id}/logs?limit=10000`);
-  if (res.status !== 200) throw new Error(`GET logs ${id} answered ${res.status}: ${res.text}`);
-  return res.body.lines;
+  const lines: LogLine[] = [];
+  for (let after = -1; ; ) {
+    const res = await c.api.get<{ lines: LogLine[]; next: number | null }>(
+      `/v1/jobs/${id}/logs?after=${after}&limit=10000`,
+    );
+    if (res.status !== 200) throw new Error(`GET logs ${id} answered ${res.status}: ${res.text}`);
+    lines.push(...res.body.lines);
+    if (res.body.next === null) return lines;
+    after = res.body.next;
+  }
 }
 
 export async function listAgents(c: Controller): Promise<AgentDto[]> {
