@@ -457,7 +457,8 @@ describe('HTTP hardening', () => {
       expect(h.get('content-security-policy'), what).toMatch(/frame-ancestors 'self'/);
       expect(h.get('x-frame-options'), what).toBe('SAMEORIGIN');
       expect(h.get('referrer-policy'), what).toBe('no-referrer');
-      expect(h.get('strict-transport-security'), what).toMatch(/max-age=\d+/);
+      // Plain HTTP by default: HSTS only with DEPLOYBOT_HTTPS (identity-and-transport.test.ts).
+      expect(h.get('strict-transport-security'), what).toBeNull();
       expect(h.get('cross-origin-opener-policy'), what).toBe('same-origin');
       expect(h.get('x-powered-by'), what).toBeNull();
       expect(h.get('content-type'), what).toMatch(/^application\/json/);
