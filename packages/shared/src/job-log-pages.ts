@@ -18,3 +18,10 @@ export interface JobLogPage {
   /** Pass as `before` to `job:logs` for the lines before these; null when there are none. */
   before: number | null;
 }
+
+/** `GET /v1/jobs/{id}/logs?after=&limit=`: lines after `after` (a seq), oldest first, bounded in lines and bytes. */
+export interface JobLogRestPage {
+  lines: LogLine[];
+  /** Pass as `after` for the following page; null when no later line is stored. */
+  next: number | null;
+}

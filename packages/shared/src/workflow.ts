@@ -162,3 +162,6 @@ export const eventsQuerySchema = z.object({
   /** Only events with a greater seq. */
   after: z.coerce.number().int().min(0).default(0),
 });
+
+/** `POST /v1/ai/workflows/{id}/rerun`: no fields; the new run takes the old run's start inputs. */
+export const rerunBodySchema = z.strictObject({});

@@ -18,6 +18,7 @@ export type AuditAction =
   | 'workflow.reject'
   | 'workflow.input'
   | 'workflow.reveal'
+  | 'workflow.rerun'
   | 'agent.join_token'
   | 'agent.enroll'
   | 'agent.enroll_reject'

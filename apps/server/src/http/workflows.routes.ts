@@ -3,6 +3,7 @@ import {
   cancelBodySchema,
   eventsQuerySchema,
   listWorkflowsQuerySchema,
+  rerunBodySchema,
   runIdSchema,
   startWorkflowBodySchema,
   startWorkflowQuerySchema,
@@ -71,6 +72,28 @@ export function workflowsRouter(
     const id = runId(req.params.id);
     const body = parseOr400(cancelBodySchema, req.body ?? {}, 'body');
     res.json(await workflows.cancel(id, { by: actorOf(req), reason: body.reason ?? null }));
+  });
+
+  /**
+   * A new run of the same workflow with the same start inputs. Sealed (secret) inputs are opened here and sealed
+   * again by the start, so they never leave the server; gates ask again. Audited as a start, plus what it repeats.
+   */
+  api.post('/:id/rerun', 'operator', async (req, res) => {
+    const id = runId(req.params.id);
+    parseOr400(rerunBodySchema, req.body ?? {}, 'body');
+    const run = await engine.get(id);
+    const def = engine.definitions().find((d) => d.name === run.name);
+    if (!def) throw new HttpError(409, 'conflict', `workflow "${run.name}" is no longer defined`);
+    const sealed = await engine.revealSecrets(id);
+    const inputs: Record<string, unknown> = {};
+    for (const spec of def.inputs) {
+      if (Object.hasOwn(sealed, spec.key)) inputs[spec.key] = sealed[spec.key];
+      else if (Object.hasOwn(run.context, spec.key)) inputs[spec.key] = run.context[spec.key];
+    }
+    const by = actorOf(req);
+    const next = await workflows.start(run.name, inputs, by);
+    await audit.record(by, 'workflow.rerun', next.id, { workflow: run.name, rerunOf: id });
+    res.status(201).json(next);
   });
 
   /** The run's sealed values in clear (e.g. register_agent's join token), for its starter or an admin; audited. */

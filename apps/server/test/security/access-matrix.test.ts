@@ -142,6 +142,11 @@ const ROWS: Row[] = [
     admits: ['operator', 'admin'],
   },
   {
+    route: 'POST /v1/ai/workflows/:id/rerun',
+    path: (fx) => `${WORKFLOWS}/${fx.doneRun}/rerun`,
+    need: 'operator',
+  },
+  {
     route: 'GET /v1/ai/workflows/:id/events',
     path: (fx) => `${WORKFLOWS}/${fx.doneRun}/events`,
     need: 'viewer',
