@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgliteDb } from '../db/pglite-db';
 import { createEngineHarness, isStatus } from '../testing/engine-harness';
 import { createPgliteTestDb } from '../testing/test-db';
-import { EngineError } from './errors';
+import { EngineError, RunCancelledError } from './errors';
 import type { StepContext, WorkflowDefinition } from './types';
 
 let db: PgliteDb;
@@ -490,6 +490,9 @@ describe('cancel', () => {
     expect(cancelled).toMatchObject({ status: 'cancelled', error: 'Cancelled by bob: wrong branch' });
     expect(stepStatuses(cancelled)).toEqual({ work: 'cancelled', after: 'cancelled' });
     expect(signal?.aborted).toBe(true);
+    // Who and why reach the step, so whatever it started outside can be stopped in their name.
+    expect(signal?.reason).toBeInstanceOf(RunCancelledError);
+    expect(signal?.reason).toMatchObject({ by: 'bob', reason: 'wrong branch' });
     release?.();
     await h.engine.idle();
     const final = await h.engine.get(run.id);
@@ -549,6 +552,65 @@ describe('starting', () => {
     expect(h.events).toHaveLength(0);
     const run = await h.engine.start('typed', { hostname: 'web-01', count: '3' }, 'x');
     expect(run.context).toMatchObject({ hostname: 'web-01', count: 3 });
+  });
+
+  it('refuses a start its definition checks against the world, naming the field, storing nothing', async () => {
+    const checked: WorkflowDefinition = {
+      ...d,
+      name: 'checked',
+      checkStart: async (inputs) =>
+        inputs.hostname === 'taken'
+          ? [{ path: 'hostname', message: 'an agent named taken is already registered' }]
+          : [],
+    };
+    const h = createEngineHarness(db, [checked]);
+    const err = await expectEngineError(
+      h.engine.start('checked', { hostname: 'taken' }, 'x'),
+      'validation_failed',
+      /^cannot start checked: an agent named taken is already registered$/,
+    );
+    expect(err.details).toEqual([{ path: 'hostname', message: 'an agent named taken is already registered' }]);
+    expect(h.events).toHaveLength(0);
+    expect((await h.engine.start('checked', { hostname: 'free' }, 'x')).status).toBe('running');
+  });
+
+  it('titles a run from its context, recomputed and stored with each transition', async () => {
+    const titled: WorkflowDefinition = {
+      ...def(
+        'titled',
+        [
+          {
+            id: 'choose',
+            title: 'Choose',
+            description: '',
+            kind: 'gate',
+            plan: async () => ({ summary: 'web-1' }),
+            apply: async () => ({ summary: 'chose', outputs: { agent: 'web-1' } }),
+          },
+        ],
+        [{ key: 'repository', label: 'Repository', type: 'text', required: true }],
+      ),
+      runTitle: (c) => `Deploy ${String(c.repository)}${c.agent ? ` → ${String(c.agent)}` : ''}`,
+    };
+    const h = createEngineHarness(db, [titled]);
+    const run = await h.engine.start('titled', { repository: 'org/app' }, 'alice');
+    expect(run.title).toBe('Deploy org/app');
+    await h.waitFor(run.id, isStatus('waiting'));
+    await h.engine.decide(run.id, { approved: true, by: 'bob' });
+    const done = await h.waitFor(run.id, isStatus('completed'));
+    expect(done.title).toBe('Deploy org/app → web-1');
+    // Every announced state carries the title of that state.
+    expect(h.events.filter((e) => e.runId === run.id).map((e) => e.run.title)).toEqual([
+      'Deploy org/app',
+      'Deploy org/app',
+      'Deploy org/app',
+      'Deploy org/app',
+      'Deploy org/app → web-1',
+      'Deploy org/app → web-1',
+    ]);
+    expect((await h.engine.list({ state: 'past', name: 'titled', limit: 5 }))[0]?.title).toBe(
+      'Deploy org/app → web-1',
+    );
   });
 
   it('refuses duplicate definitions and step ids', () => {

@@ -18,7 +18,15 @@ import {
 } from './ports';
 import { RunDriver, ShutdownError } from './run-driver';
 import { RunJournal } from './run-journal';
-import { completeStep, contextOf, currentStepOf, finishRun, newRun, patchStep } from './run-state';
+import {
+  completeStep,
+  contextOf,
+  currentStepOf,
+  finishRun,
+  newRun,
+  patchStep,
+  runTitleOf,
+} from './run-state';
 import { isSealed, mapSecrets, REDACTED, SecretBox } from './secrets';
 import { validateStartInputs } from './start-inputs';
 import type { StepContext, StepDef, StepResult, WorkflowDefinition } from './types';
@@ -85,8 +93,13 @@ export class WorkflowEngine {
     this.newId = opts.newId ?? randomUUID;
     this.onError = opts.onError ?? (() => {});
     this.secrets = opts.secrets ?? SecretBox.ephemeral();
-    this.journal = new RunJournal(this.store, (event, run) =>
-      this.onEvent({ ...event, run: this.redact(run) }),
+    this.journal = new RunJournal(
+      this.store,
+      (event, run) => this.onEvent({ ...event, run: this.redact(run) }),
+      (run) => {
+        const def = this.defs.get(run.name);
+        return def ? runTitleOf(def, run.context) : run.title;
+      },
     );
     this.driver = new RunDriver({
       journal: this.journal,
@@ -157,6 +170,15 @@ export class WorkflowEngine {
       );
     }
     const inputs = validateStartInputs(def, rawInputs);
+    const issues = def.checkStart ? await def.checkStart(inputs) : [];
+    if (issues.length > 0) {
+      // The first problem in the message too: a chat tool or a CLI often shows only the message.
+      throw new EngineError(
+        'validation_failed',
+        `cannot start ${def.name}: ${issues.map((i) => i.message).join('; ')}`,
+        issues,
+      );
+    }
     for (const spec of def.inputs) {
       // Secret inputs are sealed before anything is stored; only handlers see them in clear.
       if (spec.type === 'secret' && typeof inputs[spec.key] === 'string')
@@ -268,12 +290,12 @@ export class WorkflowEngine {
   /** Cancels a run that has not finished; the step in flight is aborted and its result discarded. */
   async cancel(runId: string, cmd: { by: string; reason?: string | null }): Promise<WorkflowRun> {
     this.assertRunning();
+    const reason = cmd.reason?.trim() || null;
     const run = await this.journal.withLock(runId, async () => {
       const current = await this.journal.load(runId);
       if (TERMINAL_RUN_STATUSES.includes(current.status)) {
         throw new EngineError('conflict', `run ${runId} is already ${current.status}`);
       }
-      const reason = cmd.reason?.trim() || null;
       const error = `Cancelled by ${cmd.by}${reason ? `: ${reason}` : ''}`;
       const next = finishRun(
         current,
@@ -283,7 +305,7 @@ export class WorkflowEngine {
       );
       return this.journal.commit(current, next, 'run.cancelled', current.currentStep, { reason });
     });
-    this.driver.abort(runId, new RunCancelledError());
+    this.driver.abort(runId, new RunCancelledError(cmd.by, reason));
     return this.redact(run);
   }
 

@@ -16,9 +16,15 @@ export class StepTimeoutError extends Error {
   }
 }
 
-/** The abort reason when a run is cancelled: the step's result, if any, is discarded. */
+/**
+ * The abort reason when a run is cancelled: the step's result, if any, is discarded. It carries who cancelled and
+ * why, so a step that started something outside (a job) can stop it in their name.
+ */
 export class RunCancelledError extends Error {
-  constructor() {
+  constructor(
+    readonly by: string | null = null,
+    readonly reason: string | null = null,
+  ) {
     super('run cancelled');
   }
 }

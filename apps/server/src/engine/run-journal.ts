@@ -15,6 +15,8 @@ export class RunJournal {
     private readonly store: WorkflowStore,
     /** Called after each commit, never before. */
     private readonly announce: (event: EventRecord, run: WorkflowRun) => void,
+    /** The run's title for its new state (a title can name what a step chose, such as the target agent). */
+    private readonly titleOf: (run: WorkflowRun) => string = (run) => run.title,
   ) {}
 
   /** Serialises `fn` with every other change to the run. */
@@ -54,7 +56,7 @@ export class RunJournal {
     // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
     // decision's `at` and its event's `at` are the same instant.
     const at = next.updatedAt;
-    const run: WorkflowRun = { ...next, seq: prev.seq + 1 };
+    const run: WorkflowRun = { ...next, title: this.titleOf(next), seq: prev.seq + 1 };
     const event = { runId: run.id, seq: run.seq, type, stepId, at, detail };
     try {
       await this.store.commit(run, event);

@@ -10,14 +10,15 @@ export function newRun(
   startedBy: string,
   at: string,
 ): WorkflowRun {
+  const context = { ...inputs, steps: {} };
   return {
     id,
     name: def.name,
-    title: def.title,
+    title: runTitleOf(def, context),
     version: def.version,
     status: 'running',
     progress: 0,
-    context: { ...inputs, steps: {} },
+    context,
     steps: def.steps.map((s) => ({
       id: s.id,
       title: s.title,
@@ -43,6 +44,17 @@ export function newRun(
     updatedAt: at,
     seq: 1,
   };
+}
+
+/** The definition's title function applied to a context, or its title when it has none (or the function throws). */
+export function runTitleOf(def: WorkflowDefinition, context: Record<string, unknown>): string {
+  if (!def.runTitle) return def.title;
+  try {
+    return def.runTitle(context as RunContext) || def.title;
+  } catch {
+    // A title is never worth failing a transition for.
+    return def.title;
+  }
 }
 
 const FINISHED: readonly StepStatus[] = ['completed', 'skipped', 'failed', 'cancelled'];

@@ -1,4 +1,4 @@
-import type { InputSpec, StepOutcome } from '@deploybot/shared';
+import type { FieldIssue, InputSpec, StepOutcome } from '@deploybot/shared';
 
 /** The run's accumulated context: start inputs, promoted outputs, and each finished step's data. */
 export type RunContext = Readonly<Record<string, unknown>> & {
@@ -97,5 +97,16 @@ export interface WorkflowDefinition {
   version: number;
   /** Required context, validated when a run starts. */
   inputs: InputSpec[];
+  /**
+   * Checks of the start inputs against the world (the registry, the fleet, a cheap `git ls-remote`), run after
+   * each input passed its own spec: any issue refuses the start (400 naming the field), so nothing a machine can
+   * check is left to fail after a person approved a gate. Keep it quick and bounded: the caller waits.
+   */
+  checkStart?: (inputs: Readonly<Record<string, unknown>>) => Promise<FieldIssue[]>;
+  /**
+   * The run's own title, from its context (e.g. `Deploy demo/app@main → web-1`); recomputed and stored with every
+   * transition, so lists, sockets and chat show what the run is about. Default: the definition's title.
+   */
+  runTitle?: (context: RunContext) => string;
   steps: StepDef[];
 }
