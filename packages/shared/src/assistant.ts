@@ -63,6 +63,8 @@ export interface ChatMessageDto {
   toolCalls: ToolCallDto[];
   /** The workflow run this message is about, if any (narration, a started run). */
   runId: string | null;
+  /** Present (true) on a run's narration: one message per step, updated in place; the UI shows it as a status line. */
+  narration?: true;
 }
 
 export const chatSessionIdSchema = z.uuid({ message: 'session id must be a UUID' });

@@ -68,6 +68,7 @@ function toMessage(r: MessageRow): StoredMessage {
     workflowCards: r.workflow_cards ?? [],
     toolCalls: r.tool_calls ?? [],
     runId: r.run_id,
+    ...(r.narration_key ? { narration: true as const } : {}),
     meta: r.meta,
   };
 }

@@ -115,17 +115,30 @@ export async function stopReply(): Promise<void> {
   );
 }
 
-/** A quick-action button: every kind goes to the server; nothing is shown as done before it answers. */
+/** A chat Reject, once the person said why: the reason is the decision's note. */
+export async function rejectStep(
+  action: { runId: string; stepId: string },
+  reason: string,
+): Promise<boolean> {
+  selectRun(action.runId);
+  return decide(action.runId, action.stepId, false, { note: reason });
+}
+
+/**
+ * A quick-action button: every kind goes to the server; nothing is shown as done before it answers. Reject is not
+ * one click: it asks for a reason first (QuickActions), then goes through `rejectStep`.
+ */
 export async function runQuickAction(action: QuickAction): Promise<void> {
   switch (action.kind) {
     case 'send':
       await sendMessage(action.message);
       return;
     case 'approve':
-    case 'reject':
       selectRun(action.runId);
-      await decide(action.runId, action.stepId, action.kind === 'approve');
+      await decide(action.runId, action.stepId, true);
       return;
+    case 'reject':
+      throw new Error('a rejection needs a reason: ask for it, then call rejectStep');
     case 'start_workflow': {
       const res = await startWorkflow(action.workflow, action.context, appStore.getState().activeSessionId);
       if (!res.ok) {

@@ -31,4 +31,13 @@ describe('MarkdownRenderer', () => {
     expect(container.querySelector('code.hljs, code.language-js')).not.toBeNull();
     expect(container.querySelector('.hljs-keyword')?.textContent).toBe('const');
   });
+
+  it('keeps single line breaks as breaks, not inside code', () => {
+    const { container } = render(<MarkdownRenderer text={'first line\nsecond line\n\n```\na\nb\n```'} />);
+    const p = container.querySelector('p');
+    expect(p?.querySelectorAll('br')).toHaveLength(1);
+    expect(p?.textContent).toBe('first line\nsecond line');
+    expect(container.querySelector('pre br')).toBeNull();
+    expect(container.querySelector('pre')?.textContent).toBe('a\nb\n');
+  });
 });

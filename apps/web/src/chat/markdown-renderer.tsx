@@ -1,6 +1,7 @@
 import { type AnchorHTMLAttributes, Children, isValidElement, type ReactNode } from 'react';
 import ReactMarkdown from 'react-markdown';
 import rehypeHighlight from 'rehype-highlight';
+import remarkBreaks from 'remark-breaks';
 import remarkGfm from 'remark-gfm';
 import { safeUrl } from './safe-url';
 
@@ -43,13 +44,17 @@ function Link({
   );
 }
 
-/** The heavy part of Markdown (lazy-loaded): raw HTML is skipped, never rendered. */
+/**
+ * The heavy part of Markdown (lazy-loaded): raw HTML is skipped, never rendered. A single newline is a line break
+ * (remark-breaks), as in a chat: people and models write lists and addresses line by line without markdown's
+ * two trailing spaces, and CommonMark would otherwise join those lines into one.
+ */
 export default function MarkdownRenderer({ text }: { text: string }) {
   return (
     <div className="markdown">
       <ReactMarkdown
         skipHtml
-        remarkPlugins={[remarkGfm]}
+        remarkPlugins={[remarkGfm, remarkBreaks]}
         rehypePlugins={[[rehypeHighlight, { detect: true, ignoreMissing: true }]]}
         urlTransform={safeUrl}
         components={{ a: Link }}

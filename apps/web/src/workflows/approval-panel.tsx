@@ -3,12 +3,14 @@ import { useId, useState } from 'react';
 import { useAppStore } from '../stores/store';
 import { InputField } from './input-field';
 import { JsonView } from './json-view';
+import { APPROVE_CLASS, REJECT_OPENER_CLASS, RejectForm } from './reject-form';
 import { useInputForm } from './use-input-form';
 import { decide } from './workflow-actions';
 
 /**
- * A gate waiting for a person: the plan, the optional input and note, and Approve / Reject. While the request is
- * in flight the buttons say so, but the step stays "waiting" until the server confirms the decision.
+ * A gate waiting for a person: the plan, the optional input and note, and Approve / Reject. Reject first asks why
+ * (see RejectForm). While the request is in flight the buttons say so, but the step stays "waiting" until the
+ * server confirms the decision.
  */
 export function ApprovalPanel({
   run,
@@ -21,20 +23,25 @@ export function ApprovalPanel({
 }) {
   const noteId = useId();
   const [note, setNote] = useState('');
+  const [rejecting, setRejecting] = useState(false);
   const specs = step.input ? [step.input] : [];
   const form = useInputForm(specs);
   const pending = useAppStore((s) => s.pending[run.id]);
   const error = useAppStore((s) => s.actionErrors[run.id]);
   const busy = pending?.stepId === step.id;
 
-  const send = async (approved: boolean) => {
+  const approve = async () => {
     let input: unknown;
-    if (approved && step.input) {
+    if (step.input) {
       const values = form.collect();
       if (!values) return;
       input = values[step.input.key];
     }
-    await decide(run.id, step.id, approved, { note, input });
+    await decide(run.id, step.id, true, { note, input });
+  };
+  const back = () => {
+    setRejecting(false);
+    setTimeout(() => document.getElementById(`${noteId}-reject`)?.focus());
   };
 
   return (
@@ -70,45 +77,59 @@ export function ApprovalPanel({
           />
         </div>
       )}
-      <label htmlFor={noteId} className="text-sm font-medium">
-        Note <span className="font-normal text-slate-600 dark:text-slate-400">(optional)</span>
-      </label>
-      <textarea
-        id={noteId}
-        className="mt-1 w-full rounded-md border border-slate-300 bg-white p-2 text-sm dark:border-slate-600 dark:bg-slate-900"
-        rows={2}
-        maxLength={2000}
-        value={note}
-        disabled={!canApprove || busy}
-        onChange={(e) => setNote(e.target.value)}
-        data-testid="approval-note"
-      />
-      <div className="mt-2 flex flex-wrap gap-2">
-        <button
-          type="button"
-          className="btn bg-green-700 text-white hover:bg-green-800"
-          disabled={!canApprove || busy}
-          onClick={() => void send(true)}
-          data-testid="approve-button"
-        >
-          {busy && pending?.kind === 'approve' ? 'Approving…' : '✓ Approve'}
-        </button>
-        <button
-          type="button"
-          className="btn bg-red-700 text-white hover:bg-red-800"
-          disabled={!canApprove || busy}
-          onClick={() => void send(false)}
-          data-testid="reject-button"
-        >
-          {busy && pending?.kind === 'reject' ? 'Rejecting…' : '✗ Reject'}
-        </button>
-      </div>
+      {rejecting ? (
+        <RejectForm
+          stepTitle={step.title}
+          initial={note}
+          busy={busy}
+          error={error}
+          onBack={back}
+          onReject={(reason) => decide(run.id, step.id, false, { note: reason })}
+        />
+      ) : (
+        <>
+          <label htmlFor={noteId} className="text-sm font-medium">
+            Note <span className="font-normal text-slate-600 dark:text-slate-400">(optional)</span>
+          </label>
+          <textarea
+            id={noteId}
+            className="mt-1 w-full rounded-md border border-slate-300 bg-white p-2 text-sm dark:border-slate-600 dark:bg-slate-900"
+            rows={2}
+            maxLength={2000}
+            value={note}
+            disabled={!canApprove || busy}
+            onChange={(e) => setNote(e.target.value)}
+            data-testid="approval-note"
+          />
+          <div className="mt-2 flex flex-wrap gap-2">
+            <button
+              type="button"
+              className={APPROVE_CLASS}
+              disabled={!canApprove || busy}
+              onClick={() => void approve()}
+              data-testid="approve-button"
+            >
+              {busy && pending?.kind === 'approve' ? 'Approving…' : '✓ Approve'}
+            </button>
+            <button
+              id={`${noteId}-reject`}
+              type="button"
+              className={REJECT_OPENER_CLASS}
+              disabled={!canApprove || busy}
+              onClick={() => setRejecting(true)}
+              data-testid="reject-button"
+            >
+              Reject…
+            </button>
+          </div>
+        </>
+      )}
       {!canApprove && (
         <p className="mt-2 text-xs text-slate-700 dark:text-slate-300">
           Only approvers can decide this step.
         </p>
       )}
-      {error && (
+      {error && !rejecting && (
         <p role="alert" className="mt-2 text-sm text-red-700 dark:text-red-400" data-testid="action-error">
           {error}
         </p>

@@ -2,7 +2,10 @@ import { useId, useRef, useState } from 'react';
 import { useAppStore } from '../stores/store';
 import { cancelRun } from './workflow-actions';
 
-/** 'Cancel Workflow' asks first (with an optional reason); the run shows cancelled when the server says so. */
+/**
+ * 'Cancel Workflow' asks first (with an optional reason); the run shows cancelled when the server says so. The
+ * wording matches the engine: the step in flight and the steps after it end `cancelled`, not `skipped`.
+ */
 export function CancelRun({ runId }: { runId: string }) {
   const [confirming, setConfirming] = useState(false);
   const [reason, setReason] = useState('');
@@ -36,7 +39,7 @@ export function CancelRun({ runId }: { runId: string }) {
       onKeyDown={(e) => e.key === 'Escape' && close()}
     >
       <p id={`${reasonId}-title`} className="text-sm font-medium">
-        Cancel this run? The step in progress is stopped and the remaining steps are skipped.
+        Cancel this run? The step in progress is stopped; it and every step not yet finished end as cancelled.
       </p>
       <label htmlFor={reasonId} className="text-sm">
         Reason <span className="text-slate-600 dark:text-slate-400">(optional)</span>
