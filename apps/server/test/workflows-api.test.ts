@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { WorkflowDefinitionDto, WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeployRepo } from './fleet/support/git-repo';
 import { BAD_REQUESTS, MISSING_RUN, type RunsUnderTest } from './helpers/bad-requests';
 import {
   type ApiClient,
@@ -420,23 +424,89 @@ describe('running workflows', () => {
 describe('built-in workflows on an empty fleet report what is really there, nothing made up', () => {
   const finished = isStatus('completed', 'failed', 'cancelled');
 
-  it('deploy_application fails at select_agent: no agent is registered', async () => {
-    const started = await api.start('deploy_application', { repository: 'myorg/frontend', ref: 'main' });
-    const run = await api.waitForRun(started.id, finished);
-    expect(run.status).toBe('failed');
-    const error = 'no online agent to deploy to (none registered: run register_agent first)';
-    expect(run.error).toBe(error);
-    expect(run.progress).toBe(0);
-    expect(run.context.steps).toEqual({});
-    expect(stepOf(run, 'select_agent')).toMatchObject({ status: 'failed', error, summary: null, plan: null });
-    for (const id of ['validate_repository', 'create_job', 'monitor_job']) {
-      expect(stepOf(run, id)).toMatchObject({ status: 'pending', summary: null, data: null });
-    }
-    expect(await typesOf(run.id)).toEqual([
-      'run.started',
-      'step.started@select_agent',
-      'step.failed@select_agent',
-    ]);
+  const allRuns = async () =>
+    (await api.get<{ runs: WorkflowRun[] }>(`${WORKFLOWS}?state=all&limit=500`)).body.runs.length;
+
+  it('deploy_application refuses an unregistered repository at start, naming the field; no run is created', async () => {
+    const before = await allRuns();
+    const res = await api.post(`${WORKFLOWS}/start?workflow_name=deploy_application`, {
+      repository: 'myorg/frontend',
+      ref: 'main',
+    });
+    expectFieldError(res, 'repository');
+    expect((res.body as { error: { message: string } }).error.message).toBe(
+      'cannot start deploy_application: repository myorg/frontend is not registered',
+    );
+    expect(await allRuns()).toBe(before);
+  });
+
+  describe('with a registered repository', () => {
+    let tmp: string;
+    beforeAll(async () => {
+      tmp = await mkdtemp(join(tmpdir(), 'deploybot-api-'));
+      const repo = await createDeployRepo(join(tmp, 'app'));
+      const res = await api.post('/v1/repositories', {
+        name: 'myorg/app',
+        url: repo.url,
+        default_ref: 'main',
+      });
+      expect(res.status, res.text).toBe(201);
+    });
+    afterAll(async () => {
+      await rm(tmp, { recursive: true, force: true });
+    });
+
+    it('deploy_application refuses a ref the remote does not have at start, naming the field', async () => {
+      const before = await allRuns();
+      const res = await api.post(`${WORKFLOWS}/start?workflow_name=deploy_application`, {
+        repository: 'myorg/app',
+        ref: 'no-such-branch',
+      });
+      expectFieldError(res, 'ref');
+      expect((res.body as { error: { message: string } }).error.message).toMatch(
+        /^cannot start deploy_application: ref "no-such-branch" not found in /,
+      );
+      expect(await allRuns()).toBe(before);
+    });
+
+    it('deploy_application resolves the ref before any gate, then fails at select_agent: no agent is registered', async () => {
+      const started = await api.start('deploy_application', { repository: 'myorg/app', ref: 'main' });
+      expect(started.title).toBe('Deploy myorg/app@main');
+      const run = await api.waitForRun(started.id, finished);
+      expect(run.status).toBe('failed');
+      const error = 'no online agent to deploy to (none registered: run register_agent first)';
+      expect(run.error).toBe(error);
+      expect(run.steps.map((s) => s.id)).toEqual([
+        'validate_repository',
+        'select_agent',
+        'create_job',
+        'monitor_job',
+      ]);
+      expect(stepOf(run, 'validate_repository')).toMatchObject({ status: 'completed' });
+      expect(run.context.sha).toMatch(/^[0-9a-f]{40}$/);
+      expect(stepOf(run, 'select_agent')).toMatchObject({
+        status: 'failed',
+        error,
+        summary: null,
+        plan: null,
+      });
+      for (const id of ['create_job', 'monitor_job']) {
+        expect(stepOf(run, id)).toMatchObject({ status: 'pending', summary: null, data: null });
+      }
+      // No agent was chosen: the title stays repository@ref, in the list as on the run.
+      expect(run.title).toBe('Deploy myorg/app@main');
+      const listed = await api.get<{ runs: WorkflowRun[] }>(
+        `${WORKFLOWS}?state=past&name=deploy_application`,
+      );
+      expect(listed.body.runs.find((r) => r.id === run.id)?.title).toBe('Deploy myorg/app@main');
+      expect(await typesOf(run.id)).toEqual([
+        'run.started',
+        'step.started@validate_repository',
+        'step.completed@validate_repository',
+        'step.started@select_agent',
+        'step.failed@select_agent',
+      ]);
+    });
   });
 
   it('health_check completes with a report of an empty fleet', async () => {
@@ -479,14 +549,28 @@ describe('built-in workflows on an empty fleet report what is really there, noth
     );
   });
 
-  it('troubleshoot_failure for a job that does not exist fails its first step saying so', async () => {
-    const run = await api.waitForRun(
-      (await api.start('troubleshoot_failure', { job_id: MISSING_RUN })).id,
-      finished,
+  it('troubleshoot_failure refuses a job id that names no job at start, naming the field', async () => {
+    const before = await allRuns();
+    const res = await api.post(`${WORKFLOWS}/start?workflow_name=troubleshoot_failure`, {
+      job_id: MISSING_RUN,
+    });
+    expectFieldError(res, 'job_id');
+    expect((res.body as { error: { message: string } }).error.message).toBe(
+      `cannot start troubleshoot_failure: no job ${MISSING_RUN}`,
     );
-    expect(run.status).toBe('failed');
-    expect(run.error).toBe(`no job ${MISSING_RUN}`);
-    expect(stepOf(run, 'identify_issue')).toMatchObject({ status: 'failed', summary: null });
+    expect(await allRuns()).toBe(before);
+  });
+
+  it('register_agent refuses labels that do not parse at start, before any join token exists', async () => {
+    const before = await allRuns();
+    for (const labels of ['region', 'region=eu, tier', '=eu']) {
+      const res = await api.post(`${WORKFLOWS}/start?workflow_name=register_agent`, {
+        hostname: 'web-08',
+        labels,
+      });
+      expectFieldError(res, 'labels');
+    }
+    expect(await allRuns()).toBe(before);
   });
 
   it('register_agent issues a one-time join token and waits for the agent; cancel ends the wait', async () => {

@@ -534,6 +534,10 @@ export class AgentGateway {
       // The agent sends a final status only after its lines were acknowledged: any still missing are lost.
       const note = await this.opts.jobs.noteMissingLogLines(job.id, this.now());
       if (note) this.opts.events.emit('logs', { jobId: job.id, lines: [note] });
+      // Who cancelled it and why, after the agent's own lines.
+      const cancel =
+        update.status === 'cancelled' ? await this.opts.jobs.noteCancel(job.id, this.now()) : null;
+      if (cancel) this.opts.events.emit('logs', { jobId: job.id, lines: [cancel] });
     }
     if (changed) this.opts.onJobChanged(changed);
     return { ok: true as const };

@@ -153,24 +153,36 @@ export class JobsService {
 
   /**
    * Cancels a job. A pending job, or one whose agent is unreachable, is cancelled here; a running job is
-   * cancelled by its agent (which kills the process group and reports `cancelled`).
+   * cancelled by its agent (which kills the process group and reports `cancelled`). Either way the job ends with
+   * `cancelled by <by>[: <reason>]` as its error and a last log line saying so.
    */
-  async cancel(jobId: string, by: string): Promise<JobDto> {
+  async cancel(jobId: string, by: string, reason?: string | null): Promise<JobDto> {
     const job = await this.record(jobId);
     if (isFinished(job)) throw new FleetError('conflict', `job ${jobId} is already ${job.status}`);
+    const note = reason?.trim() || null;
+    const why = `cancelled by ${by}${note ? `: ${note}` : ''}`;
     await this.audit.record(by, 'job.cancel', job.id, {
       repository: job.repository,
       agent: job.agentHostname,
+      reason: note,
     });
+    // Recorded before the agent is asked: its report of the end may arrive at once, and on any controller.
+    await this.store.requestCancel(job.id, why);
     const reached = await this.gateway.cancelJob(job.agentId, job.id);
     if (job.status === 'pending' || !reached) {
+      const at = this.clock.now().toISOString();
       const cancelled = await this.store.transition(job.id, {
         status: 'cancelled',
-        error: reached ? 'cancelled before it started' : 'cancelled while the agent was unreachable',
+        error: why,
         cause: 'cancelled',
-        at: this.clock.now().toISOString(),
+        at,
       });
-      if (cancelled) this.changed(cancelled);
+      if (cancelled) {
+        const where = reached ? 'before it started' : 'while its agent was unreachable';
+        const line = await this.store.noteCancel(job.id, at, where);
+        if (line) this.events.emit('logs', { jobId: job.id, lines: [line] });
+        this.changed(cancelled);
+      }
     }
     return this.get(jobId);
   }

@@ -177,9 +177,13 @@ export class JobsStore {
   async transition(id: string, t: JobTransition): Promise<JobRecord | null> {
     const from = ALLOWED_FROM[t.status];
     const finished = t.status === 'success' || t.status === 'failed' || t.status === 'cancelled';
+    // A job a person cancelled ends with their words, whatever the agent's report says.
     const rows = await this.db.query<{ id: string }>(
       `UPDATE jobs SET status = $2,
-              exit_code = COALESCE($3, exit_code), error = COALESCE($4, error), cause = COALESCE($5, cause),
+              exit_code = COALESCE($3, exit_code),
+              error = CASE WHEN $2 = 'cancelled' AND cancel_reason IS NOT NULL THEN cancel_reason
+                           ELSE COALESCE($4, error) END,
+              cause = COALESCE($5, cause),
               step = COALESCE($6, step), release_dir = COALESCE($7, release_dir),
               started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, $8::timestamptz) ELSE started_at END,
               finished_at = CASE WHEN $9 THEN $8::timestamptz ELSE finished_at END,
@@ -268,6 +272,45 @@ export class JobsStore {
     });
   }
 
+  /** Records who cancels an unfinished job and why (`cancelled by …`), before the agent is asked to stop it. */
+  async requestCancel(id: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET cancel_reason = $2 WHERE id = $1 AND status IN ('pending', 'running')`,
+      [id, reason],
+    );
+  }
+
+  /**
+   * Called once when a job has ended cancelled: if a person cancelled it, one more line at the end of its log
+   * says who and why (`detail` adds where it stood). Returns that line, if written.
+   */
+  async noteCancel(jobId: string, at: string, detail?: string): Promise<LogLine | null> {
+    const row = (
+      await this.db.query<{ reason: string | null; top: number | null }>(
+        `SELECT cancel_reason AS reason, (SELECT max(seq) FROM job_logs WHERE job_id = $1) AS top
+           FROM jobs WHERE id = $1 AND status = 'cancelled'`,
+        [jobId],
+      )
+    )[0];
+    if (!row?.reason) return null;
+    return this.appendSystemLine(jobId, {
+      seq: (row.top ?? -1) + 1,
+      stream: 'system',
+      line: `[deploybot] ${row.reason}${detail ? ` (${detail})` : ''}`,
+      at,
+    });
+  }
+
+  private async appendSystemLine(jobId: string, line: LogLine): Promise<LogLine | null> {
+    const inserted = await insertLines(this.db, jobId, [line]);
+    if (!inserted.has(line.seq)) return null;
+    await this.db.query(
+      'UPDATE jobs SET log_lines = log_lines + 1, log_bytes = log_bytes + $2 WHERE id = $1',
+      [jobId, Buffer.byteLength(line.line)],
+    );
+    return line;
+  }
+
   /**
    * Called once a job has ended: if lines below the last one never arrived (or were refused), one more line at the
    * end says how many, so that a log with holes never passes for a whole one. Returns that line, if written.
@@ -284,19 +327,12 @@ export class JobsStore {
     if (!row || row.last === null || row.top === null) return null;
     const missing = row.last + 1 - row.n;
     if (missing <= 0) return null;
-    const line: LogLine = {
+    return this.appendSystemLine(jobId, {
       seq: row.top + 1,
       stream: 'system',
       line: `[deploybot] this log is incomplete: ${missing} of the lines numbered 0-${row.last} never reached the controller`,
       at,
-    };
-    const inserted = await insertLines(this.db, jobId, [line]);
-    if (!inserted.has(line.seq)) return null;
-    await this.db.query(
-      'UPDATE jobs SET log_lines = log_lines + 1, log_bytes = log_bytes + $2 WHERE id = $1',
-      [jobId, Buffer.byteLength(line.line)],
-    );
-    return line;
+    });
   }
 
   /**

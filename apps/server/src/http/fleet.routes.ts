@@ -1,6 +1,7 @@
 import {
   agentIdSchema,
   approveEnrollmentBodySchema,
+  cancelBodySchema,
   createJobBodySchema,
   createRepositoryBodySchema,
   type HostDto,
@@ -147,7 +148,9 @@ export function jobsRouter(auth: AuthService, fleet: Fleet, actorOf: ActorResolv
     res.json(await fleet.jobs.logs(id(req.params.id), q.after, q.limit));
   });
   api.post('/:id/cancel', 'operator', async (req, res) => {
-    res.json(await fleet.jobs.cancel(id(req.params.id), actorOf(req)));
+    // The same optional `{ reason }` as a run's cancel: the job ends with it as its error.
+    const body = parseOr400(cancelBodySchema, req.body ?? {}, 'body');
+    res.json(await fleet.jobs.cancel(id(req.params.id), actorOf(req), body.reason ?? null));
   });
   api.post('/:id/retry', 'admin', async (req, res) => {
     const body = parseOr400(retryBodySchema, req.body ?? {}, 'body');

@@ -1,5 +1,8 @@
-import { GIT_REF_RE, REPOSITORY_NAME_RE } from '@deploybot/shared';
+import { type FieldIssue, GIT_REF_RE, REPOSITORY_NAME_RE } from '@deploybot/shared';
 import type { WorkflowDefinition } from '../engine/types';
+import { FleetError } from '../fleet/agents.service';
+import type { Fleet } from '../fleet/fleet';
+import { GitRemoteError } from '../fleet/git-remote';
 import { type ScoredAgent, scoreAgents } from './agent-scoring';
 import { ENVIRONMENT_INPUT, followJob, formatMs, shortSha, type WorkflowDeps } from './workflow-deps';
 
@@ -8,13 +11,40 @@ interface SelectPlan {
   candidates: ScoredAgent[];
 }
 
+/** How long a start waits for `git ls-remote`; a slower remote is left to validate_repository (still before any gate). */
+const START_RESOLVE_MS = 5_000;
+
+/**
+ * What a start can check at once: the repository is registered, and the ref exists on its remote. Only a
+ * definite answer refuses the start; a remote that is slow or unreachable is reported by validate_repository,
+ * which runs before the first gate.
+ */
+async function checkDeployStart(
+  fleet: Fleet,
+  inputs: Readonly<Record<string, unknown>>,
+): Promise<FieldIssue[]> {
+  const repository = inputs.repository as string;
+  try {
+    await fleet.repositories.resolve(repository, inputs.ref as string, AbortSignal.timeout(START_RESOLVE_MS));
+    return [];
+  } catch (err) {
+    if (err instanceof FleetError && err.code === 'not_found')
+      return [{ path: 'repository', message: err.message }];
+    if (err instanceof GitRemoteError && err.kind === 'ref_not_found')
+      return [{ path: 'ref', message: err.message }];
+    if (err instanceof GitRemoteError) return [];
+    throw err;
+  }
+}
+
 export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefinition {
   return {
     name: 'deploy_application',
     title: 'Deploy an application',
     description:
-      'Pick an agent, resolve the ref to a commit, and run the repository’s deploy manifest on that agent.',
-    version: 1,
+      'Resolve the ref to a commit, pick an agent, and run the repository’s deploy manifest on that agent.',
+    // 2: validate_repository runs before the select_agent gate (a run records its own step order).
+    version: 2,
     inputs: [
       {
         key: 'repository',
@@ -35,7 +65,40 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
       },
       ENVIRONMENT_INPUT,
     ],
+    checkStart: (inputs) => checkDeployStart(fleet, inputs),
+    // What an operator scans a list for: what goes where. The agent joins once select_agent has chosen it.
+    runTitle: (c) =>
+      `Deploy ${String(c.repository)}@${String(c.ref)}${typeof c.agent_hostname === 'string' ? ` → ${c.agent_hostname}` : ''}`,
     steps: [
+      {
+        id: 'validate_repository',
+        title: 'Validate repository',
+        description:
+          'Resolve the ref to a commit with git ls-remote, before anyone is asked to approve anything.',
+        kind: 'automatic',
+        timeoutMs: 60_000,
+        run: async (ctx) => {
+          const r = await fleet.repositories.resolve(
+            ctx.context.repository as string,
+            ctx.context.ref as string,
+            ctx.signal,
+          );
+          const note = r.verified
+            ? ''
+            : ' (a commit sha no branch or tag points at: the agent verifies it when fetching)';
+          return {
+            summary: `${r.repository.name}@${r.ref} → ${shortSha(r.sha)} (${r.resolvedFrom})${note}.`,
+            data: {
+              repository: r.repository.name,
+              url: r.repository.url,
+              ref: r.ref,
+              sha: r.sha,
+              resolvedFrom: r.resolvedFrom,
+            },
+            outputs: { sha: r.sha },
+          };
+        },
+      },
       {
         id: 'select_agent',
         title: 'Select target agent',
@@ -87,34 +150,6 @@ export function deployApplicationWorkflow({ fleet }: WorkflowDeps): WorkflowDefi
               : `Target: ${hostname}.`,
             data: { agentId: agent.id, hostname, overridden },
             outputs: { agent_id: agent.id, agent_hostname: hostname },
-          };
-        },
-      },
-      {
-        id: 'validate_repository',
-        title: 'Validate repository',
-        description: 'Resolve the ref to a commit with git ls-remote.',
-        kind: 'automatic',
-        timeoutMs: 60_000,
-        run: async (ctx) => {
-          const r = await fleet.repositories.resolve(
-            ctx.context.repository as string,
-            ctx.context.ref as string,
-            ctx.signal,
-          );
-          const note = r.verified
-            ? ''
-            : ' (a commit sha no branch or tag points at: the agent verifies it when fetching)';
-          return {
-            summary: `${r.repository.name}@${r.ref} → ${shortSha(r.sha)} (${r.resolvedFrom})${note}.`,
-            data: {
-              repository: r.repository.name,
-              url: r.repository.url,
-              ref: r.ref,
-              sha: r.sha,
-              resolvedFrom: r.resolvedFrom,
-            },
-            outputs: { sha: r.sha },
           };
         },
       },

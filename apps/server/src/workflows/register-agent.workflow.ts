@@ -1,5 +1,7 @@
+import type { FieldIssue } from '@deploybot/shared';
 import type { WorkflowDefinition } from '../engine/types';
 import type { Enrollment } from '../fleet/agent-gateway';
+import { FleetError } from '../fleet/agents.service';
 import { ENVIRONMENT_INPUT, formatMs, parseLabels, type WorkflowDeps, withTimeout } from './workflow-deps';
 
 interface ConnectivityData {
@@ -51,6 +53,22 @@ export function registerAgentWorkflow({
         pattern: '^[a-z0-9_.=, -]{0,512}$',
       },
     ],
+    // Labels that do not parse and a name already taken are refused before a join token exists.
+    checkStart: async (inputs) => {
+      const issues: FieldIssue[] = [];
+      try {
+        parseLabels(inputs.labels);
+      } catch (err) {
+        issues.push({ path: 'labels', message: (err as Error).message });
+      }
+      try {
+        await fleet.agents.assertHostnameFree(inputs.hostname as string);
+      } catch (err) {
+        if (!(err instanceof FleetError)) throw err;
+        issues.push({ path: 'hostname', message: err.message });
+      }
+      return issues;
+    },
     steps: [
       {
         id: 'validate_hostname',

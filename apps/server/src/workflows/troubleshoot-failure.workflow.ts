@@ -1,5 +1,6 @@
 import type { JobDto } from '@deploybot/shared';
 import type { WorkflowDefinition } from '../engine/types';
+import { FleetError } from '../fleet/agents.service';
 import { GitRemoteError } from '../fleet/git-remote';
 import { causeOf, groupFailures, type Remedy, remedyFor, unresolvedFailures } from './failure-diagnosis';
 import { followJob, formatMs, type WorkflowDeps, withTimeout } from './workflow-deps';
@@ -23,12 +24,26 @@ export function troubleshootFailureWorkflow({
     inputs: [
       {
         key: 'job_id',
-        label: 'Job id (optional: the most recent failure otherwise)',
+        // The form marks optional fields itself: a label that says "optional" reads "(optional) (optional)".
+        label: 'Job id',
+        description: 'Leave empty to troubleshoot the most recent failure.',
         type: 'text',
         required: false,
         pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
       },
     ],
+    // A job id that names no job, or a job that did not fail, is refused at start rather than by identify_issue.
+    checkStart: async (inputs) => {
+      if (typeof inputs.job_id !== 'string') return [];
+      try {
+        const job = await fleet.jobs.get(inputs.job_id);
+        if (job.status === 'failed') return [];
+        return [{ path: 'job_id', message: `job ${job.id} did not fail (it is ${job.status})` }];
+      } catch (err) {
+        if (!(err instanceof FleetError)) throw err;
+        return [{ path: 'job_id', message: err.message }];
+      }
+    },
     steps: [
       {
         id: 'identify_issue',

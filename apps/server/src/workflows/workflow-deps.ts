@@ -63,8 +63,17 @@ export async function followJob(fleet: Fleet, jobId: string, ctx: StepContext): 
   try {
     return await fleet.jobs.waitForEnd(jobId, ctx.signal);
   } catch (err) {
-    if (ctx.signal.reason instanceof RunCancelledError) {
-      await fleet.jobs.cancel(jobId, `workflow run ${ctx.runId}`).catch(() => {});
+    const cancelled = ctx.signal.reason;
+    if (cancelled instanceof RunCancelledError) {
+      // In the canceller's name and words: the job's error and its log say who stopped it and why.
+      const run = `workflow run ${ctx.runId.slice(0, 8)}`;
+      await fleet.jobs
+        .cancel(
+          jobId,
+          cancelled.by ?? run,
+          cancelled.reason ? `${cancelled.reason} (${run} cancelled)` : `${run} cancelled`,
+        )
+        .catch(() => {});
     }
     throw err;
   }

@@ -177,17 +177,20 @@ describe('register_agent end to end', () => {
     }
   });
 
-  it('fails validate_hostname for a hostname that is already registered, issuing no token', async () => {
-    const run = await c.api.start('register_agent', { hostname: HOST });
-    const done = await waitForRun(c, run.id, finished, 'register_agent to fail');
-    expect(done.status).toBe('failed');
-    expect(stepOf(done, 'validate_hostname')).toMatchObject({
-      status: 'failed',
-      error: `an agent named ${HOST} is already registered`,
+  it('refuses a hostname that is already registered at start, naming the field, issuing no token', async () => {
+    const res = await c.api.post('/v1/ai/workflows/start?workflow_name=register_agent', { hostname: HOST });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: `cannot start register_agent: an agent named ${HOST} is already registered`,
+        details: [{ path: 'hostname', message: `an agent named ${HOST} is already registered` }],
+      },
     });
-    expect(done.error).toContain(`an agent named ${HOST} is already registered`);
-    expect(done.context.join_token).toBeUndefined();
-    expect(stepOf(done, 'check_connectivity').status).toBe('pending');
+    const runs = await c.api.get<{ runs: { name: string }[] }>(
+      '/v1/ai/workflows?state=all&name=register_agent',
+    );
+    expect(runs.body.runs).toHaveLength(1);
   });
 });
 
@@ -243,6 +246,15 @@ describe('deploy_application on the enrolled agent', () => {
     const sha = await repo.sha('main');
     const run = await startDeploy(c, { repository: REPO, ref: 'main' });
     expect(stepOf(run, 'select_agent').plan!.data).toMatchObject({ chosen: { hostname: HOST } });
+    // The ref was resolved before the gate was shown; once the agent is chosen, the title names it.
+    expect(stepOf(run, 'validate_repository').status).toBe('completed');
+    const chosen = await waitForRun(
+      c,
+      run.id,
+      (r) => stepOf(r, 'select_agent').status !== 'in_progress',
+      'target',
+    );
+    expect(chosen.title).toBe(`Deploy ${REPO}@main → ${HOST}`);
 
     const atJob = await waitForRun(c, run.id, awaitingApproval('create_job'), 'create_job plan');
     expect(stepOf(atJob, 'validate_repository').data).toEqual({
@@ -301,19 +313,21 @@ describe('deploy_application on the enrolled agent', () => {
     deployedJobId = jobId;
   });
 
-  it('fails validate_repository for a ref that does not exist, naming the ref; no job is created', async () => {
+  it('refuses a ref that does not exist at start, naming the ref; no run, no job', async () => {
     const before = await listJobs(c);
-    const run = await startDeploy(c, { repository: REPO, ref: 'no-such-branch' });
-    const done = await waitForRun(c, run.id, finished, 'deploy to fail');
-    expect(done.status).toBe('failed');
-    const step = stepOf(done, 'validate_repository');
-    expect(step.status).toBe('failed');
-    expect(step.error).toBe(
-      `ref "no-such-branch" not found in ${repo.url} (branches: broken, main, release/v1.2+build.5, slow)`,
-    );
-    expect(stepOf(done, 'create_job').status).toBe('pending');
-    expect(stepOf(done, 'monitor_job').status).toBe('pending');
-    expect(done.context.job_id).toBeUndefined();
+    const res = await c.api.post('/v1/ai/workflows/start?workflow_name=deploy_application', {
+      repository: REPO,
+      ref: 'no-such-branch',
+    });
+    const problem = `ref "no-such-branch" not found in ${repo.url} (branches: broken, main, release/v1.2+build.5, slow)`;
+    expect(res.status, res.text).toBe(400);
+    expect(res.body).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: `cannot start deploy_application: ${problem}`,
+        details: [{ path: 'ref', message: problem }],
+      },
+    });
     expect(await listJobs(c)).toEqual(before);
   });
 
@@ -397,13 +411,14 @@ describe('deploy_application on the enrolled agent', () => {
     expect(processRunning(pids.grandchild)).toBe(true);
     expect((await getJob(c, jobId)).status).toBe('running');
 
-    const res = await c.api.post<JobDto>(`/v1/jobs/${jobId}/cancel`);
+    const res = await c.api.post<JobDto>(`/v1/jobs/${jobId}/cancel`, { reason: 'traffic spike' });
     expect(res.status, res.text).toBe(200);
     const job = await waitForJob(c, jobId, jobFinished, 'to be cancelled');
+    // The person's words, not the agent's "cancelled by the controller".
     expect(job).toMatchObject({
       status: 'cancelled',
       cause: 'cancelled',
-      error: 'cancelled by the controller',
+      error: 'cancelled by admin: traffic spike',
     });
     await waitFor(
       'the step process group to be gone',
@@ -415,14 +430,58 @@ describe('deploy_application on the enrolled agent', () => {
     const done = await waitForRun(c, run.id, finished, 'deploy to end');
     expect(done.status).toBe('failed');
     expect(stepOf(done, 'monitor_job').error).toMatch(
-      /^job cancelled at step "wait-for-traffic": cancelled by the controller\n/,
+      /^job cancelled at step "wait-for-traffic": cancelled by admin: traffic spike\n/,
     );
-    expect((await jobLogs(c, jobId)).map((l) => l.line)).not.toContain('slow step done');
+    const lines = (await jobLogs(c, jobId)).map((l) => l.line);
+    expect(lines).not.toContain('slow step done');
+    expect(lines.at(-1)).toBe('[deploybot] cancelled by admin: traffic spike');
     expect(await currentLink()).toBe(`releases/${deployedJobId}`);
 
     // A second cancel is refused with the one error shape: the job is over.
     const again = await c.api.post(`/v1/jobs/${jobId}/cancel`);
     expect(again.status).toBe(409);
     expect(again.body).toEqual({ error: { code: 'conflict', message: `job ${jobId} is already cancelled` } });
+  });
+
+  it("cancelling the run while it monitors the job cancels the job with the operator's reason, in its error and log", async () => {
+    const run = await startDeploy(c, { repository: REPO, ref: 'slow' });
+    await waitForRun(c, run.id, awaitingApproval('create_job'), 'create_job plan');
+    await approve(c, run.id, 'create_job');
+    const monitoring = await waitForRun(
+      c,
+      run.id,
+      (r) => typeof r.context.job_id === 'string',
+      'job to be created',
+    );
+    const jobId = monitoring.context.job_id as string;
+    const pids = await stepPids(c, jobId);
+
+    const res = await c.api.post(`/v1/ai/workflows/${run.id}/cancel`, {
+      reason: 'wrong ref, deploying v1.0.0',
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'cancelled',
+      error: 'Cancelled by admin: wrong ref, deploying v1.0.0',
+    });
+
+    const job = await waitForJob(c, jobId, jobFinished, 'to be cancelled with the run');
+    const why = `cancelled by admin: wrong ref, deploying v1.0.0 (workflow run ${run.id.slice(0, 8)} cancelled)`;
+    expect(job).toMatchObject({ status: 'cancelled', cause: 'cancelled', error: why });
+    await waitFor(
+      'the step process group to be gone',
+      async () => processRunning(pids.leader),
+      (alive) => !alive,
+    );
+    await waitFor(
+      'the cancel line at the end of the job log',
+      async () => (await jobLogs(c, jobId)).map((l) => l.line),
+      (lines) => lines.at(-1) === `[deploybot] ${why}`,
+    );
+    // The run stays as the person left it: cancelled, with the step that was monitoring marked so.
+    const after = await c.api.run(run.id);
+    expect(after.status).toBe('cancelled');
+    expect(stepOf(after, 'monitor_job').status).toBe('cancelled');
+    expect(await currentLink()).toBe(`releases/${deployedJobId}`);
   });
 });
