@@ -1,13 +1,23 @@
 import { useEffect } from 'react';
 import { followJob, loadOlderJobLines } from '../lib/realtime';
+import { jobPath, linkProps } from '../lib/router';
 import { useAppStore } from '../stores/store';
+import { downloadJobLog } from './download-log';
 import { JobStatusBadge } from './job-status-badge';
 import { LogViewer } from './log-viewer';
 
 const EMPTY: never[] = [];
 
-/** A job's status and live log, followed while this panel is shown. */
-export function JobLogPanel({ jobId, height = 240 }: { jobId: string; height?: number }) {
+/** A job's status and live log (grouped by step), followed while this panel is shown. */
+export function JobLogPanel({
+  jobId,
+  height = 240,
+  title = 'Job log',
+}: {
+  jobId: string;
+  height?: number;
+  title?: string;
+}) {
   const job = useAppStore((s) => s.jobs[jobId]);
   const lines = useAppStore((s) => s.logs[jobId]?.lines ?? EMPTY);
   const hasOlder = useAppStore((s) => (s.logs[jobId]?.before ?? null) !== null);
@@ -16,16 +26,28 @@ export function JobLogPanel({ jobId, height = 240 }: { jobId: string; height?: n
     followJob(jobId);
     return () => followJob(null);
   }, [jobId]);
+  const live = job ? job.status === 'pending' || job.status === 'running' : false;
   return (
     <section aria-label="Deployment log" className="flex flex-col gap-1" data-testid="job-log-panel">
-      <div className="flex items-center justify-between text-sm">
-        <h4 className="font-medium">Job log</h4>
+      <div className="flex items-center justify-between gap-2 text-sm">
+        <h4 className="font-medium">
+          {title}{' '}
+          <a
+            {...linkProps(jobPath(jobId))}
+            className="font-mono text-xs font-normal text-blue-700 underline dark:text-blue-400"
+            data-testid="job-link"
+          >
+            {jobId.slice(0, 8)}
+          </a>
+        </h4>
         {job && <JobStatusBadge status={job.status} />}
       </div>
       <LogViewer
         lines={lines}
         height={height}
         label={`Log of job ${jobId}`}
+        live={live}
+        download={() => downloadJobLog(jobId)}
         older={hasOlder ? { loading: loadingOlder, load: () => loadOlderJobLines(jobId) } : undefined}
       />
     </section>

@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { formatTime, shortId } from '../lib/format';
+import { jobPath, linkProps } from '../lib/router';
 import { useAppStore } from '../stores/store';
 import { openJob } from './fleet-actions';
 import { JobStatusBadge } from './job-status-badge';
@@ -56,7 +57,14 @@ export function JobsTable() {
                     onClick={() => openJob(selected === j.id ? null : j.id)}
                   >
                     {shortId(j.id)}
-                  </button>
+                  </button>{' '}
+                  <a
+                    {...linkProps(jobPath(j.id))}
+                    className="text-xs text-blue-700 underline dark:text-blue-400"
+                    data-testid="job-page-link"
+                  >
+                    page<span className="sr-only"> of job {shortId(j.id)}</span>
+                  </a>
                 </td>
                 <td className="py-1 pr-3">
                   {j.repository}@{j.ref} <span className="font-mono text-xs">{j.sha.slice(0, 7)}</span>

@@ -3,17 +3,32 @@ import { loadAiStatus } from '../chat/chat-actions';
 import { ChatPane } from '../chat/chat-pane';
 import { ConversationsList } from '../chat/conversations-list';
 import { FleetView } from '../fleet/fleet-view';
+import { JobPage } from '../fleet/job-page';
 import { errorMessage } from '../lib/api';
 import { listenToHistory } from '../lib/router';
+import { RunPage } from '../runs/run-page';
 import { appStore, useAppStore } from '../stores/store';
 import { loadDefinitions, selectRun } from '../workflows/workflow-actions';
 import { WorkflowSidebar } from '../workflows/workflow-sidebar';
 import { Header } from './header';
 import { useShortcuts } from './use-shortcuts';
 
-/** Conversations | chat | workflow sidebar (collapsible; overlays on a phone), or the fleet view. */
+/** The main area of the run and job pages, and of the fleet view: one column, no side panes. */
+function PageMain({ children }: { children: React.ReactNode }) {
+  return (
+    <main id="main" className="flex min-h-0 flex-1">
+      {children}
+    </main>
+  );
+}
+
+/**
+ * Conversations | chat | workflow sidebar (collapsible; overlays on a phone), or a page of its own: the fleet, a
+ * run, a job. What shows is what the address says (see lib/router).
+ */
 export function AppShell() {
   const view = useAppStore((s) => s.view);
+  const routeId = useAppStore((s) => s.routeId);
   const leftOpen = useAppStore((s) => s.leftOpen);
   const rightOpen = useAppStore((s) => s.rightOpen);
   useShortcuts();
@@ -29,6 +44,11 @@ export function AppShell() {
     return stop;
   }, []);
 
+  let page: React.ReactNode = null;
+  if (view === 'fleet') page = <FleetView />;
+  else if (view === 'run' && routeId) page = <RunPage runId={routeId} />;
+  else if (view === 'job' && routeId) page = <JobPage jobId={routeId} />;
+
   return (
     <div className="flex h-full flex-col">
       <a
@@ -38,10 +58,8 @@ export function AppShell() {
         Skip to content
       </a>
       <Header />
-      {view === 'fleet' ? (
-        <main id="main" className="flex min-h-0 flex-1">
-          <FleetView />
-        </main>
+      {page ? (
+        <PageMain>{page}</PageMain>
       ) : (
         <div className="relative flex min-h-0 flex-1">
           {leftOpen && (

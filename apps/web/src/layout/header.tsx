@@ -1,5 +1,5 @@
 import { UserMenu } from '../auth/user-menu';
-import { navigate } from '../lib/router';
+import { chatPath, navigate } from '../lib/router';
 import { appStore, useAppStore } from '../stores/store';
 import { ThemeToggle } from './theme-toggle';
 
@@ -7,14 +7,17 @@ const CONNECTION_TEXT = { connecting: 'Connecting…', online: 'Live', offline: 
 
 export function Header() {
   const view = useAppStore((s) => s.view);
+  const activeSessionId = useAppStore((s) => s.activeSessionId);
   const connection = useAppStore((s) => s.connection);
   const leftOpen = useAppStore((s) => s.leftOpen);
   const rightOpen = useAppStore((s) => s.rightOpen);
+  // The run and job pages belong to the chat and the fleet tabs respectively.
+  const tabOf = view === 'run' ? 'chat' : view === 'job' ? 'fleet' : view;
   const tab = (target: 'chat' | 'fleet', label: string, path: string) => (
     <a
       href={path}
-      aria-current={view === target ? 'page' : undefined}
-      className={`rounded-md px-2 py-1 text-sm ${view === target ? 'bg-slate-200 font-medium dark:bg-slate-800' : 'hover:bg-slate-100 dark:hover:bg-slate-800'}`}
+      aria-current={tabOf === target ? (view === target ? 'page' : 'true') : undefined}
+      className={`rounded-md px-2 py-1 text-sm ${tabOf === target ? 'bg-slate-200 font-medium dark:bg-slate-800' : 'hover:bg-slate-100 dark:hover:bg-slate-800'}`}
       onClick={(e) => {
         e.preventDefault();
         navigate(path);
@@ -40,7 +43,7 @@ export function Header() {
       )}
       <h1 className="font-semibold">DeployBot</h1>
       <nav aria-label="Views" className="flex gap-1">
-        {tab('chat', 'Chat & workflows', '/')}
+        {tab('chat', 'Chat & workflows', chatPath(activeSessionId))}
         {tab('fleet', 'Fleet', '/fleet')}
       </nav>
       <span

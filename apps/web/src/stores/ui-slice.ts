@@ -1,9 +1,12 @@
 import type { SliceCreator } from './types';
 
-export type View = 'chat' | 'fleet';
+/** What the main area shows; `run` and `job` are pages of their own (`/runs/{id}`, `/jobs/{id}`). */
+export type View = 'chat' | 'fleet' | 'run' | 'job';
 
 export interface UiSlice {
   view: View;
+  /** The run (view `run`) or job (view `job`) the address names; null for the other views. */
+  routeId: string | null;
   /** Collapsible panes: conversations (left) and the workflow sidebar (right). */
   leftOpen: boolean;
   rightOpen: boolean;
@@ -19,6 +22,7 @@ const narrow = () => typeof window !== 'undefined' && window.matchMedia?.('(max-
 
 export const createUiSlice: SliceCreator<UiSlice> = () => ({
   view: 'chat',
+  routeId: null,
   leftOpen: !narrow(),
   rightOpen: !narrow(),
   connection: 'connecting',

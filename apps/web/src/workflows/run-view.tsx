@@ -2,6 +2,7 @@ import { TERMINAL_RUN_STATUSES } from '@deploybot/shared';
 import { useCan } from '../auth/can';
 import { JobLogPanel } from '../fleet/job-log-panel';
 import { formatTime, shortId } from '../lib/format';
+import { linkProps, runPath } from '../lib/router';
 import { useAppStore } from '../stores/store';
 import { CancelRun } from './cancel-run';
 import { ProgressBar } from './progress-bar';
@@ -31,7 +32,14 @@ export function RunView({ runId }: { runId: string }) {
           {run.title}
         </h3>
         <p className="text-xs text-slate-600 dark:text-slate-400">
-          Run {shortId(run.id)} · started by {run.startedBy} at {formatTime(run.createdAt)}
+          Run {shortId(run.id)} · started by {run.startedBy} at {formatTime(run.createdAt)} ·{' '}
+          <a
+            {...linkProps(runPath(run.id))}
+            className="text-blue-700 underline dark:text-blue-400"
+            data-testid="open-run-page"
+          >
+            Open run page
+          </a>
         </p>
         <p
           className={`mt-1 flex items-center gap-1 text-sm font-medium ${view.tone}`}
@@ -43,7 +51,7 @@ export function RunView({ runId }: { runId: string }) {
         </p>
       </div>
       <ProgressBar value={run.progress} label={`${run.title} progress`} />
-      {run.error && (
+      {run.error && !run.steps.some((s) => s.error === run.error) && (
         <p
           className="rounded-md bg-red-50 p-2 text-sm whitespace-pre-wrap text-red-800 dark:bg-red-950/40 dark:text-red-300"
           data-testid="run-error"
