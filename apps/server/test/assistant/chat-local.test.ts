@@ -135,13 +135,13 @@ describe('chat over Socket.IO with the local assistant', () => {
       workflow: 'deploy_application',
       context: { repository: 'myorg/payments-worker', ref: 'main', environment: 'production' },
     });
-    // No agent is online, so the first step fails; the conversation is told why.
+    // The seeded repository's URL leads nowhere, so the first step fails; the conversation is told why.
     const failed = await log.waitFor(
       (m) => m.runId === started.runId && m.content.startsWith('❌'),
       'the failure narration',
     );
     expect(failed.content).toMatch(
-      /^❌ \*\*Deploy an application\*\* failed at “Select target agent”: `no online agent/,
+      /^❌ \*\*Deploy myorg\/payments-worker@main\*\* failed at “Validate repository”: `cannot reach /,
     );
   });
 

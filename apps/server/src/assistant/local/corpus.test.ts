@@ -18,6 +18,40 @@ const corpus = JSON.parse(readFileSync(join(import.meta.dirname, 'corpus.json'),
   fleet: Parameters<typeof seedFleet>[1];
   utterances: Labelled[];
 };
+// Written with the newest phrasings of corpus.json and set aside at random before any rule changed: the rules
+// are never tuned on it, so its score says how the assistant does on phrasings it has not seen.
+const heldOut = JSON.parse(readFileSync(join(import.meta.dirname, 'corpus.heldout.json'), 'utf8')) as {
+  utterances: Labelled[];
+};
+
+interface Score {
+  n: number;
+  intentHits: number;
+  slotHits: number;
+  misses: string[];
+}
+
+function score(utterances: Labelled[]): Score {
+  const s: Score = { n: utterances.length, intentHits: 0, slotHits: 0, misses: [] };
+  for (const u of utterances) {
+    const got = understand(u.text, fleet);
+    const intentOk = got.intent === u.intent;
+    const slotsOk = intentOk && sorted(got.slots) === sorted(u.slots);
+    if (intentOk) s.intentHits++;
+    if (slotsOk) s.slotHits++;
+    if (!slotsOk)
+      s.misses.push(
+        `  "${u.text}": want ${u.intent} ${sorted(u.slots)}, got ${got.intent} ${sorted(got.slots)}`,
+      );
+  }
+  return s;
+}
+
+const pct = (hits: number, n: number) => (100 * hits) / n;
+
+function report(name: string, s: Score): string {
+  return `${name}: ${s.n} utterances, intent accuracy ${pct(s.intentHits, s.n).toFixed(1)}% (${s.intentHits}/${s.n}), slot accuracy ${pct(s.slotHits, s.n).toFixed(1)}% (${s.slotHits}/${s.n}, exact match of all slots)${s.misses.length ? `\nmisses:\n${s.misses.join('\n')}` : ''}`;
+}
 
 const sorted = (o: object) =>
   JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))));
@@ -36,42 +70,35 @@ afterAll(async () => {
 });
 
 describe('local assistant corpus', () => {
-  it('has at least 80 labelled utterances covering every workflow, fleet questions and clarifications', () => {
-    expect(corpus.utterances.length).toBeGreaterThanOrEqual(80);
+  it('has at least 250 labelled utterances covering every workflow, fleet questions and clarifications', () => {
+    expect(corpus.utterances.length).toBeGreaterThanOrEqual(250);
     const intents = new Set(corpus.utterances.map((u) => u.intent));
     for (const i of [
       'register_agent',
       'deploy_application',
       'troubleshoot_failure',
       'health_check',
+      'last_deploy',
       'clarify',
     ])
       expect(intents).toContain(i);
   });
 
-  it('recognises ≥ 95% of intents and fills ≥ 90% of slots exactly', () => {
-    let intentHits = 0;
-    let slotHits = 0;
-    const misses: string[] = [];
-    for (const u of corpus.utterances) {
-      const got = understand(u.text, fleet);
-      const intentOk = got.intent === u.intent;
-      const slotsOk = intentOk && sorted(got.slots) === sorted(u.slots);
-      if (intentOk) intentHits++;
-      if (slotsOk) slotHits++;
-      if (!slotsOk)
-        misses.push(
-          `  "${u.text}": want ${u.intent} ${sorted(u.slots)}, got ${got.intent} ${sorted(got.slots)}`,
-        );
-    }
-    const n = corpus.utterances.length;
-    const intentAccuracy = (100 * intentHits) / n;
-    const slotAccuracy = (100 * slotHits) / n;
-    console.log(
-      `local assistant corpus: ${n} utterances, intent accuracy ${intentAccuracy.toFixed(1)}% (${intentHits}/${n}), slot accuracy ${slotAccuracy.toFixed(1)}% (${slotHits}/${n}, exact match of all slots)${misses.length ? `\nmisses:\n${misses.join('\n')}` : ''}`,
-    );
-    expect(intentAccuracy).toBeGreaterThanOrEqual(95);
-    expect(slotAccuracy).toBeGreaterThanOrEqual(90);
+  it('recognises every intent and fills every slot of the tuned set', () => {
+    const s = score(corpus.utterances);
+    console.log(report('local assistant corpus (tuned)', s));
+    expect(s.misses).toEqual([]);
+  });
+
+  it('scores the held-out set above its floor (phrasings the rules were never tuned on)', () => {
+    expect(heldOut.utterances.length).toBeGreaterThanOrEqual(50);
+    const s = score(heldOut.utterances);
+    console.log(report('local assistant corpus (held out)', s));
+    // Just below the measured score (see README, "Accuracy of the local assistant"): a floor against
+    // regressions, not a target to tune towards.
+    // Measured: 53/61 (86.9%) for both.
+    expect(pct(s.intentHits, s.n)).toBeGreaterThanOrEqual(85);
+    expect(pct(s.slotHits, s.n)).toBeGreaterThanOrEqual(85);
   });
 
   it('asks with one-click candidates when a repository is ambiguous, and carries the answer over', () => {

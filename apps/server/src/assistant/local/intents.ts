@@ -16,6 +16,7 @@ export const INTENTS = [
   'list_jobs',
   'recent_failures',
   'deployment_stats',
+  'last_deploy',
   'deployment_history',
   'show_workflows',
   'list_runs',
@@ -34,10 +35,10 @@ const FLEET_NOUN = '(?:agents|servers|hosts|machines|nodes|boxes|fleet)';
 
 const RULES: Record<Intent, Rule[]> = {
   register_agent: [
-    [/\b(register|enrol+|onboard|provision)\b/, 4],
+    [/\b(register|registre|enrol+|onboard|provision)\b/, 4],
     [
       new RegExp(
-        String.raw`\b(add|connect|set ?up|join|attach|bring)\b.{0,30}\b(new |another )?${MACHINE}\b`,
+        String.raw`\b(add|connect|set ?up|hook up|join|attach|bring)\b.{0,30}\b(new |another )?${MACHINE}\b`,
       ),
       4,
     ],
@@ -45,11 +46,12 @@ const RULES: Record<Intent, Rule[]> = {
     [/\bnew (agent|server|host|machine|node)\s*:/, 2],
   ],
   deploy_application: [
-    [/\b(deploy|redeploy|ship|roll ?out|promote)\b/, 4],
+    // With the typos people make typing fast.
+    [/\b(deploy|redeploy|ship|roll ?out|promote|depoly|deploi|delpoy|dpeloy|deplyo)\b/, 4],
     [/\brelease\b(?! notes)/, 3],
     [/\b(push|put)\b.{0,40}\b(to|on|onto|into)\b/, 3],
     [/\bgo live\b/, 4],
-    [/\b(need|want|get|have)\b.{0,40}\bdeployed\b/, 4],
+    [/\b(need|want|get|have|like)\b.{0,40}\bdeployed\b/, 4],
     [/\bget\b.{0,40}\bout to\b/, 4],
   ],
   troubleshoot_failure: [
@@ -59,6 +61,7 @@ const RULES: Record<Intent, Rule[]> = {
     [/\broot cause\b/, 6],
     [/\b(went wrong|figure out why|what happened)\b/, 6],
     [/\bfix\b.{0,40}\b(fail|failed|failing|failure|broken|deploy)/, 6],
+    [/\b(fail|failed|failing|broke|broken|crashed)\b.{0,60}\b(look into|look at|check|dig into)\b/, 6],
   ],
   health_check: [
     [/\bhealth ?(check|report|status)\b/, 8],
@@ -110,6 +113,7 @@ const RULES: Record<Intent, Rule[]> = {
   list_jobs: [
     [/\b(list|show|which|what|recent|running|pending|active|current|queued)\b.{0,30}\bjobs\b/, 5],
     [/\bjobs\b.{0,20}\b(running|pending|queued)\b/, 5],
+    [/^jobs (on|for|of)\b/, 5],
   ],
   recent_failures: [
     [/\b(failures|failed (jobs|deployments|deploys))\b/, 4],
@@ -118,15 +122,22 @@ const RULES: Record<Intent, Rule[]> = {
   ],
   deployment_stats: [
     [/\b(success|failure|error) rate\b/, 8],
-    [/\b(stats|statistics|metrics|kpis?|p50|p95|p99)\b/, 7],
+    // Whole words only: `metrics-02` is a host name, not a question about metrics.
+    [/(?<![-.\w])(stats|statistics|metrics|kpis?|p50|p95|p99)(?![-.\w])/, 7],
     [/\bhow (long|fast|slow) (do|does|are|is)\b/, 6],
     [/\bhow many (deployments|deploys|jobs|releases)\b/, 6],
+  ],
+  // Who approved, who deployed, when: answered from the deploy runs and the decisions at their gates.
+  last_deploy: [
+    [/\bwho\b.{0,30}\b(approved|rejected|signed off|okayed|ok'?d|green-?lit)\b/, 9],
+    [/\bwho\b.{0,30}\b(deployed|released|shipped|pushed|rolled out|promoted|did|ran|started)\b/, 9],
+    [/\bwhen (was|were|did)\b.{0,40}\b(deploy|release|ship|roll)/, 8],
+    [/\blast deployed\b/, 6],
   ],
   deployment_history: [
     [/\b(deployment|deploy|release) history\b/, 8],
     [/\bhistory of\b/, 6],
-    [/\b(last|recently|previously) deployed\b/, 6],
-    [/\bwhen (was|were|did)\b.{0,40}\bdeploy/, 7],
+    [/\b(recently|previously) deployed\b/, 6],
     [/\b(past|previous|earlier) (deployments|deploys|releases)\b/, 7],
   ],
   show_workflows: [
@@ -141,6 +152,7 @@ const RULES: Record<Intent, Rule[]> = {
     ],
     [/\bwhat('?s| is) (running|going on|happening)( right)?( now)?\b/, 6],
     [/\b(list|show)\b.{0,20}\bruns\b/, 6],
+    [/\bworkflows?\b.{0,20}\b(running|active|in progress|waiting|going on)\b/, 7],
   ],
   workflow_status: [
     [
@@ -149,7 +161,7 @@ const RULES: Record<Intent, Rule[]> = {
     ],
     [/\bstatus of (run|workflow)\b/, 7],
     [
-      /\bhow('?s| is| are)\b.{0,20}\b(registration|deployment|rollout|run|workflow|troubleshooting) (going|doing|coming)\b/,
+      /\bhow('?s| is| are)\b.{0,20}\b(registration|deployment|deploy|rollout|run|workflow|troubleshooting) (going|doing|coming)\b/,
       7,
     ],
     [/\bwhere are we\b/, 6],
@@ -163,6 +175,7 @@ const RULES: Record<Intent, Rule[]> = {
   approval_request: [
     [/\b(waiting|pending|needs?)\b.{0,30}\b(my )?(approval|decision|sign[- ]?off)\b/, 8],
     [/\b(can|should|may|could) (i|we) (approve|reject)\b/, 8],
+    [/\b(waiting|pending) (on|for) (me|us)\b/, 8],
     [/\b(approve|approved|reject|rejected|approval)\b/, 5],
   ],
   help: [

@@ -15,6 +15,7 @@ import {
   failuresReply,
   HELP,
   jobsReply,
+  lastDeployReply,
   logsReply,
   runReply,
   runsReply,
@@ -165,6 +166,25 @@ export class LocalProvider implements ChatProvider {
           ...(s.hostname && { agent: s.hostname }),
         });
         say(res.ok ? jobsReply(res.result as Json, 'No finished deployments yet.') : failure(res.error));
+        return;
+      }
+      case 'last_deploy': {
+        // From the runs (who started, who decided at each gate, when), not from this conversation.
+        const repository = s.repository as string | undefined;
+        const res = await tool('deploy_runs', { ...(repository && { repository }), limit: 1 });
+        if (!res.ok) return say(failure(res.error));
+        const last = res.result as Json;
+        const newest = ((last.runs as Json[]) ?? [])[0];
+        let ok: Json | null = null;
+        if (newest && newest.status !== 'completed') {
+          const more = await tool('deploy_runs', {
+            ...(repository && { repository }),
+            status: 'completed',
+            limit: 1,
+          });
+          if (more.ok) ok = more.result as Json;
+        }
+        say(lastDeployReply(last, ok));
         return;
       }
       case 'show_workflows': {

@@ -161,3 +161,46 @@ export const HELP = [
   '',
   'Workflows ask for your approval at their gates; nothing changes before you click **Approve** (or write “approve”).',
 ].join('\n');
+
+const when = (iso: unknown) =>
+  typeof iso === 'string' ? `${ago(iso)} (${iso.slice(0, 16).replace('T', ' ')} UTC)` : 'never';
+
+/** `repository@ref → agent` of a deploy run, as the run lists show it. */
+export function deployTarget(run: Json): string {
+  return inlineLiteral(`${run.repository ?? '?'}@${run.ref ?? '?'} → ${run.agent ?? 'agent not chosen yet'}`);
+}
+
+function decisionLines(run: Json): string[] {
+  const decisions = (run.decisions as Json[]) ?? [];
+  if (decisions.length === 0) return ['- No one has decided at its gates yet.'];
+  return decisions.map(
+    (d) =>
+      `- ${d.decision === 'approved' ? '✓ **Approved**' : '✗ **Rejected**'} by **${d.by}** at “${d.stepTitle}”, ${when(d.at)}${d.note ? ` — note: ${inlineLiteral(d.note)}` : ''}`,
+  );
+}
+
+/**
+ * "Who approved / who deployed / when was X last deployed", from the deploy runs (`deploy_runs` results): the
+ * newest run with its decisions, and the newest successful one when the newest did not succeed.
+ */
+export function lastDeployReply(last: Json, lastSuccessful: Json | null): string {
+  const runs = (last.runs as Json[]) ?? [];
+  const of = last.repository ? ` of \`${last.repository}\`` : '';
+  if (runs.length === 0) return `No deploy${of} has run yet (no deploy_application run${of}).`;
+  const run = runs[0]!;
+  const lines = [
+    `The last deploy${of} is run \`${short(run.id)}\` ${deployTarget(run)}: **${run.status}**, started by **${run.startedBy}** ${when(run.createdAt)}${run.finishedAt ? `, finished ${when(run.finishedAt)}` : ''}.`,
+    ...decisionLines(run),
+  ];
+  if (run.status !== 'completed') {
+    const ok = ((lastSuccessful?.runs as Json[]) ?? [])[0];
+    lines.push(
+      '',
+      ok
+        ? `The last successful deploy${of} is run \`${short(ok.id)}\` ${deployTarget(ok)}, started by **${ok.startedBy}**, finished ${when(ok.finishedAt)}:`
+        : `No deploy${of} has succeeded yet.`,
+      ...(ok ? decisionLines(ok) : []),
+    );
+  }
+  return lines.join('\n');
+}

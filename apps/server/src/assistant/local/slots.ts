@@ -8,11 +8,21 @@ import { HOSTNAME_RE, type JobStatus } from '@deploybot/shared';
 export interface Slots {
   /** A host name named as such ("called web-03", "host db-02", "New server: x"). */
   hostname?: string;
+  /**
+   * What the person named as the host name when it is not a valid one ("called my web server", "named
+   * my_box"): kept as written so the assistant can say why it cannot use it, never shortened to a part of it.
+   */
+  badHostname?: string;
   /** Every token that looks like a host name, in order. */
   hostnameLike: string[];
   /** `org/app` tokens written out, in order. */
   repositories: string[];
   ref?: string;
+  /**
+   * How the ref was written: `named` (`org/app@ref`, "branch x", "version 1.2", "the x branch", a sha or
+   * version) or `at` ("at x", "from x": a word that could also name something else, e.g. an agent).
+   */
+  refSource?: 'named' | 'at';
   environment?: string;
   labels?: string;
   minutes?: number;
@@ -46,6 +56,36 @@ const ENVIRONMENTS: Record<string, string> = {
 const ENV_ALT = Object.keys(ENVIRONMENTS)
   .sort((a, b) => b.length - a.length)
   .join('|');
+
+/** Words next to "environment" that are not its name: "which environment", "the environment is …". */
+const NOT_AN_ENVIRONMENT = new Set([
+  'is',
+  'the',
+  'of',
+  'a',
+  'an',
+  'in',
+  'for',
+  'to',
+  'which',
+  'what',
+  'same',
+  'each',
+  'every',
+  'any',
+  'this',
+  'that',
+  'my',
+  'our',
+  'your',
+  'new',
+  'its',
+  'their',
+  'whole',
+  'target',
+  'right',
+  'wrong',
+]);
 
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 const REF_CHARS = '[A-Za-z0-9._/+-]+';
@@ -90,7 +130,66 @@ const NOT_A_NAME = new Set([
   'this',
   'them',
   'there',
+  'my',
+  'our',
+  'your',
+  'their',
+  'deploy',
+  'deploybot',
   ...Object.keys(ENVIRONMENTS),
+]);
+
+/** Words after "at" / "from" that are not a ref: "at once", "from the …", "at 5pm". */
+const NOT_A_REF = new Set([
+  ...NOT_A_NAME,
+  'once',
+  'now',
+  'all',
+  'least',
+  'last',
+  'latest',
+  'most',
+  'some',
+  'any',
+  'night',
+  'noon',
+  'midnight',
+  'home',
+  'work',
+  'scratch',
+  'here',
+  'where',
+  'which',
+  'what',
+]);
+
+/**
+ * Words that end a name written after "called" / "named": what follows them is another slot ("called web-03 in
+ * staging", "named db-2 with labels …"), not part of the name.
+ */
+const NAME_END = new Set([
+  'in',
+  'into',
+  'on',
+  'onto',
+  'for',
+  'to',
+  'with',
+  'label',
+  'labels',
+  'and',
+  'at',
+  'please',
+  'as',
+  'environment',
+  'env',
+  'from',
+  'which',
+  'that',
+  'so',
+  'then',
+  'thanks',
+  'now',
 ]);
 
 /** Straight quotes, single spaces, no trailing sentence punctuation; case kept (refs are case-sensitive). */
@@ -162,6 +261,7 @@ export function extractSlots(text: string): Slots {
     slots.repositories.push(m[1]!.toLowerCase());
     slots.ref ??= trimToken(m[2]!);
   });
+  if (slots.ref) slots.refSource = 'named';
   take(
     new RegExp(
       String.raw`\b(?:branch|tag|ref|commit|sha|revision)\s+(?:named\s+|called\s+)?(${REF_CHARS})`,
@@ -171,16 +271,27 @@ export function extractSlots(text: string): Slots {
       const ref = trimToken(m[1]!);
       if (NOT_A_NAME.has(ref.toLowerCase()) || ref.toLowerCase() === 'of') return false;
       slots.ref ??= ref;
+      slots.refSource ??= 'named';
     },
   );
   take(/\b(?:version|release)\s+(v?\d[A-Za-z0-9._/+-]*)/i, (m) => {
     slots.ref ??= trimToken(m[1]!);
+    slots.refSource ??= 'named';
   });
   take(new RegExp(String.raw`\b(?:the\s+)?(${REF_CHARS})\s+branch\b`, 'i'), (m) => {
     const ref = trimToken(m[1]!);
     if (NOT_A_NAME.has(ref.toLowerCase()) || /^(from|of|at)$/i.test(ref)) return false;
     slots.ref ??= ref;
+    slots.refSource ??= 'named';
   });
+
+  // After "at" / "from", a word with a slash is a ref ("at release/v1.2+build.5"), not a repository.
+  if (!slots.ref) {
+    take(new RegExp(String.raw`\b(?:at|from)\s+([A-Za-z0-9._+-]+\/${REF_CHARS})`, 'i'), (m) => {
+      slots.ref ??= trimToken(m[1]!);
+      slots.refSource ??= 'at';
+    });
+  }
 
   // Repositories written out as org/app.
   take(/(?<![\w./-])([a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*)/i, (m) => {
@@ -188,9 +299,10 @@ export function extractSlots(text: string): Slots {
   });
 
   // Environment: "to production", "in staging", "staging environment", "env=qa".
-  take(/\b(?:environment|env)\s*[:=]?\s*([a-z][a-z0-9-]{0,31})(?![-.\w])/i, (m) => {
+  // The keyword is a whole word and so is its value: "environment" must never be read as "env" + "ironment".
+  take(/\b(?:environment|env)\b\s*[:=]?\s*([a-z][a-z0-9-]{0,31})(?![-.\w])/i, (m) => {
     const word = m[1]!.toLowerCase();
-    if (['is', 'the', 'of'].includes(word)) return false;
+    if (NOT_AN_ENVIRONMENT.has(word)) return false;
     slots.environment ??= ENVIRONMENTS[word] ?? word;
   });
   take(
@@ -208,6 +320,13 @@ export function extractSlots(text: string): Slots {
       slots.environment ??= ENVIRONMENTS[m[1]!.toLowerCase()];
     },
   );
+  // Any name before the word: "the perf environment" is environment `perf`, even one the extractor does not know.
+  take(/(?<![-.\w])([a-z][a-z0-9-]{0,31})\s+(?:environment|env)\b/i, (m) => {
+    const word = m[1]!.toLowerCase();
+    // Already named ("for the qa environment"): the word before is something else (a name, a repository).
+    if (slots.environment || NOT_AN_ENVIRONMENT.has(word)) return false;
+    slots.environment ??= ENVIRONMENTS[word] ?? word;
+  });
 
   // Durations: "10 minutes", "2 hour".
   take(/\b(\d{1,5})\s*(minutes?|mins?|m|hours?|hrs?|h)\b/i, (m) => {
@@ -215,17 +334,48 @@ export function extractSlots(text: string): Slots {
     slots.minutes ??= /^h/i.test(m[2]!) ? n * 60 : n;
   });
 
-  // Host names: named explicitly, then anything that looks like one.
-  const named = [
-    /\b(?:called|named|name is|hostname(?: is)?|host name(?: is)?)\s+([A-Za-z0-9][A-Za-z0-9.-]*)/i,
-    /\b(?:agent|server|host|machine|node|box)\s*:\s*([A-Za-z0-9][A-Za-z0-9.-]*)/i,
-    /\b(?:register|enrol+|onboard|add|connect|provision|set ?up)\s+(?:(?:a|an|the|new|another|agent|server|host|machine|node|box|please)\s+)*(?:(?:on|for|as)\s+)?([A-Za-z0-9][A-Za-z0-9.-]*)/i,
-    /\b(?:host|agent|server|machine|node)\s+([A-Za-z0-9][A-Za-z0-9.-]*)/i,
+  // Host names. A name written after "called" / "named" is everything up to the next slot, exactly as written:
+  // several words, or one with characters a host name cannot have, is a bad name to explain, never a part of it.
+  const namedAs =
+    /\b(?:called|named|name is|hostname(?: is)?|host name(?: is)?)\s+(.+?)(?=\s*(?:[,;(]|$))/i.exec(rest);
+  if (namedAs) {
+    const words: string[] = [];
+    for (const w of namedAs[1]!.split(/\s+/)) {
+      if (NAME_END.has(w.toLowerCase()) || /^(an?|the)$/i.test(w)) break;
+      words.push(trimToken(w));
+    }
+    const name = words.join(' ').toLowerCase();
+    if (words.length === 1 && isHostname(name) && !isSemver(name)) slots.hostname = name;
+    else if (words.length > 0 && !(words.length === 1 && NOT_A_NAME.has(name)))
+      slots.badHostname = words.join(' ');
+  }
+  const guessed = [
+    /\b(?:agent|server|host|machine|node|box)\s*:\s*(\S+)/i,
+    new RegExp(
+      String.raw`\b(?:register|registre|enrol+|onboard|add|connect|provision|set ?up|hook up)\s+(?:(?:${[...NOT_A_NAME].join('|')})\s+)*(\S+)`,
+      'i',
+    ),
+    /\b(?:host|agent|server|machine|node)\s+(\S+)/i,
   ];
-  for (const re of named) {
+  for (const re of slots.hostname || slots.badHostname ? [] : guessed) {
     const m = re.exec(rest);
-    const name = m ? trimToken(m[1]!).toLowerCase() : '';
-    if (name && isHostname(name) && !isSemver(name) && !slots.hostname) slots.hostname = name;
+    if (!m) continue;
+    const token = trimToken(m[1]!);
+    const name = token.toLowerCase();
+    // "register the web server": a word before a machine noun describes it, it does not name it.
+    const describes = /^\s*(?:agents?|servers?|hosts?|machines?|nodes?|box(?:es)?)\b/i.test(
+      rest.slice(m.index + m[0].length),
+    );
+    if (describes) continue;
+    if (isHostname(name) && !isSemver(name)) {
+      slots.hostname = name;
+      break;
+    }
+    // A token with a character no host name has (my_box, web#1): the person named it; say why it cannot be used.
+    if (/^[\w.-]+$/.test(token) && /[_]/.test(token)) {
+      slots.badHostname = token;
+      break;
+    }
   }
   for (const token of rest.split(/[\s,;]+/)) {
     const t = trimToken(token).toLowerCase();
@@ -238,18 +388,27 @@ export function extractSlots(text: string): Slots {
     if (slots.ref) break;
     if (isSemver(t) || isSha(t)) slots.ref = t;
   }
+  if (slots.ref) slots.refSource ??= 'named';
+  // "at broken", "from feature-x": the word after is the ref, exactly as written, whatever it looks like (the
+  // deploy asks when it is an agent's name). Only words that cannot be a ref ("at once", "at 5pm") are passed.
   if (!slots.ref) {
     const at = new RegExp(String.raw`\b(?:at|from)\s+(${REF_CHARS})`, 'i').exec(rest);
     const candidate = at ? trimToken(at[1]!) : '';
-    if (candidate && (COMMON_BRANCHES.has(candidate) || /[\d/]/.test(candidate)) && !looksLikeHost(candidate))
+    const isTime = /^\d{1,2}([:.]\d{2})?\s*(am|pm|h)?$/i.test(candidate) && !isSemver(candidate);
+    if (candidate && !NOT_A_REF.has(candidate.toLowerCase()) && !isTime) {
       slots.ref = candidate;
+      slots.refSource = 'at';
+    }
   }
   if (!slots.ref) {
     const branch = rest
       .split(/\s+/)
       .map(trimToken)
       .find((t) => COMMON_BRANCHES.has(t));
-    if (branch) slots.ref = branch;
+    if (branch) {
+      slots.ref = branch;
+      slots.refSource = 'named';
+    }
   }
 
   const lower = ` ${clean(text).toLowerCase()} `;

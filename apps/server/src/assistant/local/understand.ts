@@ -1,7 +1,8 @@
-import { HOSTNAME_RE } from '@deploybot/shared';
+import { GIT_REF_RE, HOSTNAME_RE } from '@deploybot/shared';
+import { inlineLiteral } from '../literal';
 import { type Intent, normalize, recognizeIntent } from './intents';
 import { type FleetSnapshot, findAgent, resolveEnvironment, resolveRepository } from './resolver';
-import { extractSlots, type Slots } from './slots';
+import { clean, extractSlots, type Slots } from './slots';
 
 export type SlotValues = Record<string, string | number>;
 
@@ -68,13 +69,35 @@ function resolve(
 
   switch (intent) {
     case 'register_agent': {
-      const hostname =
-        s.hostname ?? s.hostnameLike[0] ?? (pending?.ask === 'hostname' ? bareName : undefined);
+      // An answer to "which host name?" that is not one ("my web server") is that bad name, exactly as written.
+      const answered =
+        pending?.ask === 'hostname' && !bareName && bare.split(/\s+/).length <= 5 ? clean(text) : undefined;
+      const badHostname = s.badHostname ?? (s.hostname ? undefined : answered);
+      const hostname = badHostname
+        ? undefined
+        : (s.hostname ?? s.hostnameLike[0] ?? (pending?.ask === 'hostname' ? bareName : undefined));
       const values = defined({
         hostname,
         environment: environment ?? (known.environment as string | undefined),
         labels: s.labels ?? (known.labels as string | undefined),
       });
+      if (badHostname) {
+        const suggestion = badHostname
+          .toLowerCase()
+          .replace(/[^a-z0-9.-]+/g, '-')
+          .replace(/^[-.]+|[-.]+$/g, '');
+        const where = values.environment ? ` in ${values.environment}` : '';
+        return clarify({
+          about: intent,
+          ask: 'hostname',
+          question: `${inlineLiteral(badHostname, 80)} is not a valid host name: a host name is letters, digits, hyphens and dots, with no spaces or underscores (RFC 1123), e.g. \`prod-server-03\`. Which host name should the new agent have?`,
+          options:
+            suggestion && HOSTNAME_RE.test(suggestion) && !findAgent(suggestion, fleet)
+              ? [{ label: suggestion, message: `Register a new agent called ${suggestion}${where}` }]
+              : [],
+          known: values,
+        });
+      }
       if (!hostname) {
         return clarify({
           about: intent,
@@ -100,8 +123,33 @@ function resolve(
       const words = pending?.ask === 'repository' ? [...s.words, ...bare.split(/\s+/)] : s.words;
       const repo = resolveRepository(s.repositories, words, fleet);
       const env = environment ?? (known.environment as string | undefined);
-      const ref = s.ref ?? (known.ref as string | undefined);
+      const answeredRef = pending?.ask === 'ref' && /^\S+$/.test(clean(text)) ? clean(text) : undefined;
+      const ref = s.ref ?? answeredRef ?? (known.ref as string | undefined);
       const keep = defined({ ref, environment: env });
+      const repoName =
+        repo.kind === 'found'
+          ? repo.name
+          : repo.kind === 'missing' && typeof known.repository === 'string'
+            ? known.repository
+            : undefined;
+      // The ref is used exactly as written, or the assistant asks: never swapped for the default branch.
+      const refProblem =
+        ref === undefined
+          ? null
+          : !GIT_REF_RE.test(ref)
+            ? `${inlineLiteral(ref, 80)} is not a valid git ref (a branch, tag or commit sha has no spaces, no "..", and does not start with "-").`
+            : s.refSource === 'at' && findAgent(ref, fleet)
+              ? `\`${ref}\` is an agent, not a ref: the deploy picks its target agent at its first gate, where you can choose another one.`
+              : null;
+      if (refProblem && repoName) {
+        return clarify({
+          about: intent,
+          ask: 'ref',
+          question: `${refProblem} Which branch, tag or commit of \`${repoName}\` should I deploy?`,
+          options: [],
+          known: defined({ repository: repoName, environment: env }),
+        });
+      }
       if (repo.kind !== 'found' && typeof known.repository === 'string' && repo.kind === 'missing') {
         const r = fleet.repositories.find((x) => x.name === known.repository);
         if (r)
@@ -198,6 +246,25 @@ function resolve(
           hostname: hostname ?? (repository ? undefined : undefined),
         }),
       };
+    }
+
+    case 'last_deploy': {
+      const repo =
+        s.repositories.length > 0 || s.words.length > 0
+          ? resolveRepository(s.repositories, s.words, fleet)
+          : null;
+      if (repo?.kind === 'ambiguous' || repo?.kind === 'unknown') {
+        return clarify({
+          about: intent,
+          ask: 'repository',
+          question:
+            repo.kind === 'unknown'
+              ? `\`${repo.name}\` is not a registered repository. Which one do you mean?`
+              : `Several repositories match: ${repo.candidates.map((c) => `\`${c}\``).join(', ')}. Which one?`,
+          options: repo.candidates.slice(0, 6).map((c) => ({ label: c, message: `Who deployed ${c} last?` })),
+        });
+      }
+      return { intent, slots: repo?.kind === 'found' ? { repository: repo.name } : {} };
     }
 
     case 'job_logs':

@@ -51,7 +51,10 @@ export class ToolRegistry {
   ) {
     for (const tool of tools) {
       if (this.tools.has(tool.name)) throw new Error(`duplicate tool ${tool.name}`);
-      this.tools.set(tool.name, tool);
+      // Arguments are taken exactly: a key the tool does not know ("repo" for "repository") is refused with a
+      // message the model can act on, never dropped, which would run the tool without the value it meant.
+      const schema = tool.schema instanceof z.ZodObject ? tool.schema.strict() : tool.schema;
+      this.tools.set(tool.name, { ...tool, schema });
     }
   }
 
@@ -99,12 +102,29 @@ export class ToolRegistry {
       return { ok: true, result: safeForModel(await run(parsed.data, ctx)) };
     } catch (err) {
       if (err instanceof EngineError || err instanceof FleetError || err instanceof ToolError) {
-        return { ok: false, error: String(safeForModel(err.message, 2000)) };
+        return { ok: false, error: String(safeForModel(withDetails(err), 2000)) };
       }
       this.onError(err, name);
       return { ok: false, error: `${name} failed with an internal error` };
     }
   }
+}
+
+/**
+ * The message with the field issues an engine error carries ("invalid context for workflow deploy_application:
+ * ref: …"), so a model can correct exactly the value that was refused.
+ */
+function withDetails(err: Error): string {
+  const details = err instanceof EngineError ? err.details : undefined;
+  if (!Array.isArray(details) || details.length === 0) return err.message;
+  const issues = details
+    .map((d) =>
+      d && typeof d === 'object' && 'message' in d
+        ? `${'path' in d && d.path ? `${String(d.path)}: ` : ''}${String(d.message)}`
+        : String(d),
+    )
+    .join('; ');
+  return `${err.message}: ${issues}`;
 }
 
 /** A tool's refusal with a message meant for the person (and the model). */

@@ -1,4 +1,9 @@
-import type { WorkflowDefinitionDto, WorkflowRun } from '@deploybot/shared';
+import {
+  repositoryNameSchema,
+  TERMINAL_RUN_STATUSES,
+  type WorkflowDefinitionDto,
+  type WorkflowRun,
+} from '@deploybot/shared';
 import { z } from 'zod';
 import type { AssistantWorkflows } from '../workflows-port';
 import { compactRun } from './compact';
@@ -20,6 +25,46 @@ async function runOrLatest(ctx: ToolContext, id: string | undefined): Promise<st
   const [latest] = await ctx.conversationRunIds();
   if (!latest) throw new ToolError('no workflow was started from this conversation; give a run_id');
   return latest;
+}
+
+/** How many of the newest deploy runs `deploy_runs` searches for one repository. */
+export const DEPLOY_RUNS_SCANNED = 500;
+
+/**
+ * A deploy run as the record of who did what: `repository@ref → agent`, who started it, and every decision at
+ * its gates (approved or rejected, by whom, when, with the note), so "who approved the last deploy of …" is
+ * answered from the runs themselves.
+ */
+export function deployRecord(run: WorkflowRun) {
+  const ctx = run.context as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const finished = TERMINAL_RUN_STATUSES.includes(run.status);
+  return {
+    id: run.id,
+    title: run.title,
+    status: run.status,
+    repository: str(ctx.repository),
+    ref: str(ctx.ref),
+    sha: str(ctx.sha),
+    environment: str(ctx.environment),
+    agent: str(ctx.agent_hostname),
+    startedBy: run.startedBy,
+    createdAt: run.createdAt,
+    finishedAt: finished ? run.updatedAt : null,
+    error: run.error,
+    decisions: run.steps.flatMap((step) =>
+      step.decisions
+        .filter((d) => d.decision !== 'input')
+        .map((d) => ({
+          step: step.id,
+          stepTitle: step.title,
+          decision: d.decision,
+          by: d.by,
+          at: d.at,
+          note: d.note,
+        })),
+    ),
+  };
 }
 
 /**
@@ -101,6 +146,32 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
             startedBy: r.startedBy,
             createdAt: r.createdAt,
           })),
+        };
+      },
+    }),
+    defineTool({
+      name: 'deploy_runs',
+      description:
+        'Deploy runs (deploy_application), newest first, optionally for one repository: repository, ref, target agent, status, who started it and when, and every decision at its gates (approved or rejected, by whom, when, note). Use it for "who approved / who deployed / when was X last deployed".',
+      schema: z.object({
+        repository: repositoryNameSchema.optional(),
+        status: z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']).optional(),
+        limit: z.number().int().min(1).max(20).default(5),
+      }),
+      run: async ({ repository, status, limit }) => {
+        const runs = await workflows.list({
+          state: 'all',
+          name: 'deploy_application',
+          limit: DEPLOY_RUNS_SCANNED,
+        });
+        const matching = runs.filter(
+          (r) => (!repository || r.context.repository === repository) && (!status || r.status === status),
+        );
+        return {
+          repository: repository ?? null,
+          count: Math.min(matching.length, limit),
+          scanned: runs.length,
+          runs: matching.slice(0, limit).map(deployRecord),
         };
       },
     }),
