@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AiStatusDto, ChatMessageDto, ChatSessionDto, WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN } from '../../src/testing/test-security';
+import { createDeployRepo } from '../fleet/support/git-repo';
 import { type ApiClient, isWaitingAt } from '../helpers/http-client';
 import { ask, type ClientSocket, connectClient, dataOf } from '../helpers/socket-client';
 import { type AssistantServer, startAssistantServer } from './support/assistant-server';
@@ -388,5 +392,113 @@ describe('model-written explanations (item 6)', () => {
     const everything = JSON.stringify(fake.requests.map((r) => r.body));
     for (const secret of [API_KEY, TEST_ADMIN_TOKEN, ...Object.values(s.tokens)])
       expect(everything).not.toContain(secret);
+  });
+});
+
+describe('tool arguments are taken exactly as the model wrote them (issue 12)', () => {
+  let repoDir: string;
+  beforeAll(async () => {
+    repoDir = await mkdtemp(join(tmpdir(), 'deploybot-openai-args-'));
+    const repo = await createDeployRepo(join(repoDir, 'hello-app.git'), { bare: true });
+    await s.app.fleet.repositories.ensure(
+      { name: 'demo/hello-app', url: repo.url, defaultRef: 'main' },
+      'tests',
+    );
+  });
+  afterAll(async () => {
+    if (repoDir) await rm(repoDir, { recursive: true, force: true });
+  });
+
+  const runsOf = async (): Promise<WorkflowRun[]> =>
+    (await alice.get<{ runs: WorkflowRun[] }>('/v1/ai/workflows?state=all&limit=50')).body.runs.filter(
+      (r) => r.name === 'deploy_application',
+    );
+
+  it('starts a deploy with the ref the model passed, never the default branch', async () => {
+    const session = await newSession();
+    fake.enqueue(
+      {
+        kind: 'stream',
+        chunks: toolCall(
+          0,
+          'call_deploy',
+          'start_workflow',
+          '{"workflow":"deploy_application","context":{"repository":"demo/hello-app","ref":"broken"}}',
+        ),
+      },
+      { kind: 'stream', chunks: text('Deploying demo/hello-app at broken.') },
+    );
+    const reply = await say(session.id, 'Deploy demo/hello-app at broken');
+    expect(reply.toolCalls[0]).toMatchObject({ name: 'start_workflow', error: null });
+    const run = await alice.run((reply.toolCalls[0]!.result as { id: string }).id);
+    expect(run.context).toMatchObject({ repository: 'demo/hello-app', ref: 'broken' });
+    expect(run.title).toMatch(/^Deploy demo\/hello-app@broken/);
+  });
+
+  it('answers an invalid or unknown argument with an error naming it, runs nothing, and takes the correction', async () => {
+    const session = await newSession();
+    const before = fake.requests.length;
+    const runsBefore = (await runsOf()).length;
+    fake.enqueue(
+      {
+        kind: 'stream',
+        chunks: [
+          ...toolCall(
+            0,
+            'call_space',
+            'start_workflow',
+            '{"workflow":"deploy_application","context":{"repository":"demo/hello-app","ref":"feature x"}}',
+          ),
+          ...toolCall(
+            1,
+            'call_env',
+            'start_workflow',
+            '{"workflow":"deploy_application","context":{"repository":"demo/hello-app","ref":"main","env":"qa"}}',
+          ),
+          ...toolCall(2, 'call_repo', 'list_jobs', '{"repo":"demo/hello-app"}'),
+        ],
+      },
+      {
+        kind: 'stream',
+        chunks: [
+          ...toolCall(0, 'call_fixed', 'list_jobs', '{"repository":"demo/hello-app"}'),
+          ...toolCall(
+            1,
+            'call_fixed_env',
+            'start_workflow',
+            '{"workflow":"deploy_application","context":{"repository":"demo/hello-app","ref":"main","environment":"qa"}}',
+          ),
+        ],
+      },
+      { kind: 'stream', chunks: text('Started, in qa.') },
+    );
+    const reply = await say(session.id, 'deploy demo/hello-app to the qa environment');
+    expect(reply.content).toBe('Started, in qa.');
+    const [space, env, repo, fixed, fixedEnv] = reply.toolCalls;
+    expect(space).toMatchObject({ id: 'call_space', result: null });
+    expect(space!.error).toMatch(/^invalid context for workflow deploy_application: ref: /);
+    expect(env).toMatchObject({ id: 'call_env', result: null });
+    expect(env!.error).toMatch(/^invalid context for workflow deploy_application: env: unknown field "env"/);
+    expect(repo).toMatchObject({ id: 'call_repo', result: null });
+    expect(repo!.error).toMatch(/^invalid arguments for list_jobs: \(arguments\): Unrecognized key: "repo"/);
+    expect(fixed).toMatchObject({ id: 'call_fixed', error: null, result: { count: 0, jobs: [] } });
+    expect(fixedEnv).toMatchObject({ id: 'call_fixed_env', error: null });
+
+    // The model read each error as the tool's answer, and only the corrected start made a run.
+    const fed = fake.requests[before + 1]!.body.messages.filter((m) => m.role === 'tool');
+    expect(fed.map((m) => [m.tool_call_id, JSON.parse(m.content!).error])).toEqual([
+      ['call_space', space!.error],
+      ['call_env', env!.error],
+      ['call_repo', repo!.error],
+    ]);
+    const runs = await runsOf();
+    expect(runs).toHaveLength(runsBefore + 1);
+    expect(runs[0]!.context).toMatchObject({ repository: 'demo/hello-app', ref: 'main', environment: 'qa' });
+  });
+
+  it('shows the model tool schemas that refuse unknown keys', () => {
+    const tools = fake.requests.at(-1)!.body.tools!;
+    for (const t of tools)
+      expect(t.function.parameters, t.function.name).toMatchObject({ additionalProperties: false });
   });
 });
