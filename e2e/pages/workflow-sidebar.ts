@@ -84,11 +84,14 @@ export class WorkflowSidebar {
     await step.getByTestId('approve-button').click();
   }
 
-  async reject(stepId: string, note: string): Promise<void> {
+  /** Reject asks why first: the reason field opens (focused), and its text becomes the decision's note. */
+  async reject(stepId: string, reason: string): Promise<void> {
     const step = this.step(stepId);
     await expect(step).toHaveAttribute('data-status', 'awaiting_approval');
-    await step.getByTestId('approval-note').fill(note);
     await step.getByTestId('reject-button').click();
+    await expect(step.getByTestId('reject-reason')).toBeFocused();
+    await step.getByTestId('reject-reason').fill(reason);
+    await step.getByTestId('confirm-reject').click();
   }
 
   async cancel(reason: string): Promise<void> {
