@@ -180,15 +180,16 @@ describe('credentials in repository URLs', () => {
     expect(refused.text).toContain(bare('hello.git'));
     expectNoCredentials('the refused job', refused.text);
 
+    // An unreachable remote is not refused at start (it may be a passing outage): validate_repository, the
+    // first step, fails before anyone is asked to approve a target.
     const run = await startRun(admin, 'deploy_application', { repository: 'creds/wrong', ref: 'main' });
-    await waitForRun(admin, run.id, waitingAt('select_agent'), 'select_agent');
-    const approved = await admin.post(`${WORKFLOWS}/${run.id}/approve`, {
-      approved: true,
-      step_id: 'select_agent',
-      user_input: HOST,
-    });
-    expect(approved.status, approved.text).toBe(200);
     const failed = await waitForRun(admin, run.id, hasStatus('failed'), 'the run to fail', 20_000);
+    expect(failed.steps.map((s) => [s.id, s.status])).toEqual([
+      ['validate_repository', 'failed'],
+      ['select_agent', 'pending'],
+      ['create_job', 'pending'],
+      ['monitor_job', 'pending'],
+    ]);
     expect(failed.error).toContain('cannot reach');
     expect(failed.error).toContain(bare('hello.git'));
     for (const reader of [admin, viewer.api]) {
