@@ -115,7 +115,7 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     const runId = reply.runId!;
     const target = await narrated(
       runId,
-      /Step 1\/4: Select target agent\*\* — `Deploy to chat-web-01/,
+      /Step 2\/4: Select target agent\*\* — `Deploy to chat-web-01/,
       'target gate',
     );
     expect(target.content).toContain('[APPROVAL NEEDED]');
@@ -124,7 +124,11 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     await chat('approve: ship it');
     const done = await waitForRun(c, runId, finished, 'deploy', 60_000);
     expect(done.status, done.error ?? '').toBe('completed');
-    await narrated(runId, /^✅ \*\*Deploy an application\*\* completed/, 'deploy completion');
+    await narrated(
+      runId,
+      /^✅ \*\*Deploy myorg\/frontend@main → chat-web-01\*\* completed/,
+      'deploy completion',
+    );
 
     const onHost = await chat("what's deployed on chat-web-01");
     expect(onHost.content).toMatch(/`myorg\/frontend` at `main`/);
@@ -139,7 +143,11 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     await chat('approve');
     const failed = await waitForRun(c, runId, finished, 'broken deploy', 60_000);
     expect(failed.status).toBe('failed');
-    await narrated(runId, /^❌ \*\*Deploy an application\*\* failed at “Monitor/, 'deploy failure');
+    await narrated(
+      runId,
+      /^❌ \*\*Deploy myorg\/frontend@broken → chat-web-01\*\* failed at “Monitor/,
+      'deploy failure',
+    );
 
     const logs = await chat('show me the logs of the last failed job');
     expect(logs.content).toContain(SMOKE_FAILURE);
@@ -159,5 +167,33 @@ describe('the operator journeys in the chat, on a real fleet', () => {
       /^✗ Rejected “Suggest fix”/,
     );
     await narrated(why.runId!, /^⏹ \*\*Troubleshoot a failure\*\* stopped: `Rejected by admin/, 'rejection');
+  });
+
+  it('"Who approved the last deploy of the frontend?" is answered from the runs, in any conversation', async () => {
+    sessionId = ''; // a new conversation: nothing was started from it
+    const who = await chat('who approved the last deploy of myorg/frontend?');
+    expect(who.toolCalls.map((t) => [t.name, t.arguments])).toEqual([
+      ['deploy_runs', { repository: 'myorg/frontend', limit: 1 }],
+      ['deploy_runs', { repository: 'myorg/frontend', status: 'completed', limit: 1 }],
+    ]);
+    const at = String.raw`\d+ (s|min) ago \(\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\)`;
+    // The newest deploy is the broken one; the one before it succeeded, approved with a note.
+    expect(who.content).toMatch(
+      new RegExp(
+        [
+          String.raw`^The last deploy of \`myorg/frontend\` is run \`[0-9a-f]{8}\` \`myorg/frontend@broken → chat-web-01\`: \*\*failed\*\*, started by \*\*admin\*\* ${at}, finished ${at}\.`,
+          String.raw`- ✓ \*\*Approved\*\* by \*\*admin\*\* at “Select target agent”, ${at}`,
+          String.raw`- ✓ \*\*Approved\*\* by \*\*admin\*\* at “Create deployment job”, ${at}`,
+          '',
+          String.raw`The last successful deploy of \`myorg/frontend\` is run \`[0-9a-f]{8}\` \`myorg/frontend@main → chat-web-01\`, started by \*\*admin\*\*, finished ${at}:`,
+          String.raw`- ✓ \*\*Approved\*\* by \*\*admin\*\* at “Select target agent”, ${at}`,
+          String.raw`- ✓ \*\*Approved\*\* by \*\*admin\*\* at “Create deployment job”, ${at} — note: \`ship it\`$`,
+        ].join('\n'),
+      ),
+    );
+    const when = await chat('when was the frontend last deployed?');
+    expect(when.content).toMatch(
+      /^The last deploy of `myorg\/frontend` is run `[0-9a-f]{8}` `myorg\/frontend@broken → chat-web-01`/,
+    );
   });
 });
