@@ -145,6 +145,45 @@ describe('chat over Socket.IO with the local assistant', () => {
     );
   });
 
+  it('starts nothing for a host name that is not one: says why, offers a valid spelling, registers what the person then says', async () => {
+    const session = await newSession();
+    const question = await say(session.id, 'register a new agent called my web server');
+    expect(question.content).toBe(
+      '`my web server` is not a valid host name: a host name is letters, digits, hyphens and dots, with no spaces or underscores (RFC 1123), e.g. `prod-server-03`. Which host name should the new agent have?',
+    );
+    expect(question.toolCalls).toEqual([]);
+    expect(question.runId).toBeNull();
+    expect(question.quickActions).toEqual([
+      { kind: 'send', label: 'my-web-server', message: 'Register a new agent called my-web-server' },
+    ]);
+    const runsBefore = (await alice.get<{ runs: WorkflowRun[] }>('/v1/ai/workflows?state=all&limit=50')).body
+      .runs;
+    expect(runsBefore.filter((r) => r.name === 'register_agent')).toEqual([]);
+
+    const started = await say(session.id, 'my-web-server');
+    expect(started.toolCalls[0]!.arguments).toEqual({
+      workflow: 'register_agent',
+      context: { hostname: 'my-web-server' },
+    });
+    expect(started.content).toMatch(/^Starting \*\*Register a deploy agent\*\* for `my-web-server`/);
+    // No agent will connect for it: cancel it rather than leave it waiting for one.
+    expect((await alice.post(`/v1/ai/workflows/${started.runId}/cancel`, {})).status).toBe(200);
+  });
+
+  it('deploys the ref written after "at", not the default branch, and asks when it is an agent', async () => {
+    const session = await newSession();
+    const deploy = await say(session.id, 'Deploy myorg/frontend at feature-x for the qa environment');
+    expect(deploy.toolCalls[0]!.arguments).toEqual({
+      workflow: 'deploy_application',
+      context: { repository: 'myorg/frontend', ref: 'feature-x', environment: 'qa' },
+    });
+    expect(deploy.content).toMatch(/^Deploying `myorg\/frontend` at `feature-x` to qa\./);
+
+    const agent = await say(session.id, 'Deploy myorg/frontend at web-01');
+    expect(agent.toolCalls).toEqual([]);
+    expect(agent.content).toMatch(/^`web-01` is an agent, not a ref: /);
+  });
+
   it('answers fleet questions from the registry and shows workflow cards', async () => {
     const session = await newSession();
     const agents = await say(session.id, 'which agents are offline?');
