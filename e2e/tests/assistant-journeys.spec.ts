@@ -39,7 +39,10 @@ test.describe('the assistant drives workflows', () => {
     }
     await sidebar.expectRun('completed', 60_000);
     await expect(
-      page.locator(assistantMessages).filter({ hasText: 'Deploy an application completed (4/4 steps)' }),
+      // The run's title names what went where.
+      page
+        .locator(assistantMessages)
+        .filter({ hasText: /Deploy demo\/hello-app@main → [a-z0-9-]+ completed \(4\/4 steps\)/ }),
     ).toHaveCount(1);
     await screenshot(page, 'chat-deploy-completed');
   });
