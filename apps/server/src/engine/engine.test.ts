@@ -569,7 +569,9 @@ describe('starting', () => {
       'validation_failed',
       /^cannot start checked: an agent named taken is already registered$/,
     );
-    expect(err.details).toEqual([{ path: 'hostname', message: 'an agent named taken is already registered' }]);
+    expect(err.details).toEqual([
+      { path: 'hostname', message: 'an agent named taken is already registered' },
+    ]);
     expect(h.events).toHaveLength(0);
     expect((await h.engine.start('checked', { hostname: 'free' }, 'x')).status).toBe('running');
   });
