@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import type { Fleet } from '../fleet/fleet';
+import { builtInWorkflows } from './index';
+
+// Only the definitions' static inputs are read here: no step runs, so no fleet is ever called.
+const definitions = builtInWorkflows({
+  fleet: {} as Fleet,
+  enrollCommand: () => '',
+  connectTimeoutMs: 1,
+  agentReturnTimeoutMs: 1,
+});
+
+describe('built-in workflow inputs', () => {
+  it('never say "optional" in their label: the form marks optional fields itself', () => {
+    const labels = definitions.flatMap((d) => d.inputs.map((i) => `${d.name}.${i.key}: ${i.label}`));
+    expect(labels.length).toBeGreaterThan(0);
+    expect(labels.filter((l) => /optional/i.test(l))).toEqual([]);
+  });
+
+  it('troubleshoot_failure says what an empty job id means in the field hint', () => {
+    const jobId = definitions
+      .find((d) => d.name === 'troubleshoot_failure')
+      ?.inputs.find((i) => i.key === 'job_id');
+    expect(jobId).toMatchObject({ label: 'Job id', required: false });
+    expect(jobId?.description).toMatch(/most recent failure/);
+  });
+});
