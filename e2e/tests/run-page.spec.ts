@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RunPage } from '../pages/run-page';
+import { seriousViolations } from '../support/axe';
 import { COLOUR_REPO, ensureColourRepository } from '../support/colour-repo';
 import { expect, screenshot, test } from '../support/fixtures';
 
@@ -61,6 +62,7 @@ test('run page: steps with durations, decisions, a log grouped by step with colo
     /^\d\d:\d\d:\d\d\.\d{3}$/,
   );
   await screenshot(page, 'run-page-completed');
+  expect(await seriousViolations(page)).toEqual([]);
 
   // Search shows the matching lines only.
   await runPage.log.getByTestId('log-search').fill('COLOURFUL');

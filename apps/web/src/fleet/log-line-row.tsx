@@ -25,10 +25,10 @@ export function LogLineRow({ line }: { line: LogLine }) {
       data-seq={line.seq}
       data-stream={line.stream}
     >
-      <span className="w-12 shrink-0 text-right text-slate-500 select-none" data-testid="log-line-number">
+      <span className="w-12 shrink-0 text-right text-slate-400 select-none" data-testid="log-line-number">
         {line.seq + 1}
       </span>
-      <time className="shrink-0 text-slate-500 select-none" dateTime={line.at} data-testid="log-line-time">
+      <time className="shrink-0 text-slate-400 select-none" dateTime={line.at} data-testid="log-line-time">
         {clock(line.at)}
       </time>
       <span data-testid="log-line-text">
