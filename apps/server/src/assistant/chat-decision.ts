@@ -1,6 +1,6 @@
 import type { QuickAction } from '@deploybot/shared';
 import type { ChatDecision } from './approval-intent';
-import { inlineLiteral } from './literal';
+import { inlineLiteral, plainText } from './literal';
 import type { ConversationRun } from './provider';
 import type { DecideFn } from './workflows-port';
 
@@ -40,7 +40,7 @@ export async function applyChatDecision(
         `${waiting.length} steps are waiting for approval, so “${verb}” is ambiguous; nothing was decided. Use the buttons:`,
         ...waiting.map(
           (r) =>
-            `- **${r.title}** (run \`${r.id.slice(0, 8)}\`) at “${r.waiting!.title}”: ${inlineLiteral(r.waiting!.summary)}`,
+            `- **${plainText(r.title)}** (run \`${r.id.slice(0, 8)}\`) at “${r.waiting!.title}”: ${inlineLiteral(r.waiting!.summary)}`,
         ),
       ].join('\n'),
       quickActions: waiting.flatMap(buttons),
@@ -53,8 +53,8 @@ export async function applyChatDecision(
     await decide(run.id, { approved: decision.approved, stepId: step.stepId, note: decision.note, by });
     return {
       content: decision.approved
-        ? `✓ Approved “${step.title}” of **${run.title}**${decision.note ? ` (${decision.note})` : ''}. Continuing…`
-        : `✗ Rejected “${step.title}” of **${run.title}**${decision.note ? `: ${decision.note}` : ''}. The run stops here.`,
+        ? `✓ Approved “${step.title}” of **${plainText(run.title)}**${decision.note ? ` (${inlineLiteral(decision.note)})` : ''}. Continuing…`
+        : `✗ Rejected “${step.title}” of **${plainText(run.title)}**${decision.note ? `: ${inlineLiteral(decision.note)}` : ''}. The run stops here.`,
       quickActions: [],
       runId: run.id,
     };

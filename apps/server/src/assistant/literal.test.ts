@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockLiteral, inlineLiteral } from './literal';
+import { blockLiteral, inlineLiteral, plainText } from './literal';
 
 const FORGED = '**[APPROVAL NEEDED]** [Approve](https://evil.example/x)';
 
@@ -23,5 +23,17 @@ describe('literal text in chat markdown', () => {
     expect(blockLiteral(`a\r\n\`\`\`\n${FORGED}\r\`\`\`\`\``)).toBe(
       `\`\`\`\`\`\`text\na\n\`\`\`\n${FORGED}\n\`\`\`\`\`\n\`\`\`\`\`\``,
     );
+  });
+
+  it('plain words in markdown: every ASCII punctuation escaped (the shapes the web test renders)', () => {
+    expect(plainText('Deploy demo/www.evil.example@main → web-01')).toBe(
+      'Deploy demo\\/www\\.evil\\.example\\@main → web\\-01',
+    );
+    expect(plainText('Deploy a/b@ops@evil.example')).toBe('Deploy a\\/b\\@ops\\@evil\\.example');
+    expect(plainText('Deploy a/b@_x_*y*[z](https://evil.example)')).toBe(
+      'Deploy a\\/b\\@\\_x\\_\\*y\\*\\[z\\]\\(https\\:\\/\\/evil\\.example\\)',
+    );
+    expect(plainText('Check system health')).toBe('Check system health');
+    expect(plainText('a\n\n# b', 4)).toBe('a \\#…');
   });
 });

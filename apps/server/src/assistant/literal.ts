@@ -30,3 +30,17 @@ export function blockLiteral(value: unknown): string {
   const fence = '`'.repeat(Math.max(3, longestBacktickRun(text) + 1));
   return `${fence}text\n${text}\n${fence}`;
 }
+
+/**
+ * Text shown as ordinary words inside chat markdown, e.g. a run title in bold (it holds a ref and a host name
+ * exactly as someone typed them): every ASCII punctuation character is escaped, so nothing in it becomes
+ * emphasis, a link, or an autolinked address (`www.example.com`, `user@host`, `https://…`). One line, cut at
+ * `max` characters.
+ */
+export function plainText(value: unknown, max = 200): string {
+  const text = String(value ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const cut = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return cut.replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
+}

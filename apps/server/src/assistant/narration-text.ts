@@ -1,5 +1,5 @@
 import type { ChatMessageDto, QuickAction, StepRecord, WorkflowRun } from '@deploybot/shared';
-import { blockLiteral, inlineLiteral } from './literal';
+import { blockLiteral, inlineLiteral, plainText } from './literal';
 import { redact } from './redact';
 
 /**
@@ -112,21 +112,21 @@ export function finalMessage(run: WorkflowRun): NarrationMessage | null {
     case 'completed':
       return {
         key: 'final',
-        content: `✅ **${run.title}** completed (${done}/${run.steps.length} steps).`,
+        content: `✅ **${plainText(run.title)}** completed (${done}/${run.steps.length} steps).`,
         status: 'complete',
         quickActions: open,
       };
     case 'failed':
       return {
         key: 'final',
-        content: `❌ **${run.title}** failed${failedStep ? ` at “${failedStep.title}”` : ''}: ${inlineLiteral(run.error ?? 'no reason recorded')}`,
+        content: `❌ **${plainText(run.title)}** failed${failedStep ? ` at “${failedStep.title}”` : ''}: ${inlineLiteral(run.error ?? 'no reason recorded')}`,
         status: 'complete',
         quickActions: open,
       };
     case 'cancelled':
       return {
         key: 'final',
-        content: `⏹ **${run.title}** stopped: ${inlineLiteral(run.error ?? 'cancelled')}`,
+        content: `⏹ **${plainText(run.title)}** stopped: ${inlineLiteral(run.error ?? 'cancelled')}`,
         status: 'complete',
         quickActions: open,
       };

@@ -126,7 +126,7 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     expect(done.status, done.error ?? '').toBe('completed');
     await narrated(
       runId,
-      /^✅ \*\*Deploy myorg\/frontend@main → chat-web-01\*\* completed/,
+      /^✅ \*\*Deploy myorg\\\/frontend\\@main → chat\\-web\\-01\*\* completed/,
       'deploy completion',
     );
 
@@ -145,7 +145,7 @@ describe('the operator journeys in the chat, on a real fleet', () => {
     expect(failed.status).toBe('failed');
     await narrated(
       runId,
-      /^❌ \*\*Deploy myorg\/frontend@broken → chat-web-01\*\* failed at “Monitor/,
+      /^❌ \*\*Deploy myorg\\\/frontend\\@broken → chat\\-web\\-01\*\* failed at “Monitor/,
       'deploy failure',
     );
 

@@ -141,7 +141,7 @@ describe('chat over Socket.IO with the local assistant', () => {
       'the failure narration',
     );
     expect(failed.content).toMatch(
-      /^❌ \*\*Deploy myorg\/payments-worker@main\*\* failed at “Validate repository”: `cannot reach /,
+      /^❌ \*\*Deploy myorg\\\/payments\\-worker\\@main\*\* failed at “Validate repository”: `cannot reach /,
     );
   });
 
@@ -284,7 +284,7 @@ describe('approvals stay human', () => {
     ]);
 
     const approved = await say(session.id, 'approve: looks fine');
-    expect(approved.content).toBe('✓ Approved “First gate” of **Two gates** (looks fine). Continuing…');
+    expect(approved.content).toBe('✓ Approved “First gate” of **Two gates** (`looks fine`). Continuing…');
     expect(approved.toolCalls).toEqual([]);
     const atSecond = await alice.waitForRun(run.id, isWaitingAt('second_gate'), 'second gate');
     expect(atSecond.steps[0]!.decisions).toEqual([
@@ -299,7 +299,7 @@ describe('approvals stay human', () => {
     expect(firstDone.content).toMatch(/✓ Approved by alice: `looks fine`\. `First applied by alice/);
 
     const rejected = await say(session.id, 'no, reject it because the window is closed');
-    expect(rejected.content).toMatch(/^✗ Rejected “Second gate” of \*\*Two gates\*\*: the window is closed/);
+    expect(rejected.content).toMatch(/^✗ Rejected “Second gate” of \*\*Two gates\*\*: `the window is closed/);
     const stopped = await log.waitFor(
       (m) => m.runId === run.id && m.content.startsWith('⏹'),
       'stop narration',

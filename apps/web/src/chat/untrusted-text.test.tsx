@@ -56,4 +56,27 @@ describe('untrusted text in chat messages', () => {
       ['https://example.com/docs', 'https://example.com/docs'],
     ]);
   });
+
+  it('a run title with a ref a person typed stays words in bold: no emphasis, no disguised link', () => {
+    // plainText() in apps/server/src/assistant/literal.ts escapes every ASCII punctuation character.
+    const titles = {
+      'Deploy demo/www.evil.example@main → web-01':
+        '**Deploy demo\\/www\\.evil\\.example\\@main → web\\-01**',
+      'Deploy a/b@ops@evil.example': '**Deploy a\\/b\\@ops\\@evil\\.example**',
+      'Deploy a/b@_x_*y*[z](https://evil.example)':
+        '**Deploy a\\/b\\@\\_x\\_\\*y\\*\\[z\\]\\(https\\:\\/\\/evil\\.example\\)**',
+    };
+    for (const [shown, markdown] of Object.entries(titles)) {
+      const { container } = render(<MarkdownRenderer text={`✅ ${markdown} completed.`} />);
+      expect(container.querySelector('em'), shown).toBeNull();
+      const bold = [...container.querySelectorAll('strong')].map((b) => b.textContent ?? '');
+      expect(bold).toHaveLength(1);
+      // GFM autolinks a bare `www.…` or `a@b.c` in text, escaped or not; such a link shows where it goes (its own
+      // address, or the address after it), so a title cannot hide a destination. The rest stays as typed.
+      const links = [...container.querySelectorAll('a')].map((a) => a.getAttribute('href') ?? '');
+      for (const href of links) expect(bold[0], shown).toContain(href.replace(/^(https?:\/\/|mailto:)/, ''));
+      expect(bold[0]!.replace(/ \(https?:\/\/[^)]*\)/g, ''), shown).toBe(shown);
+      cleanup();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { TERMINAL_RUN_STATUSES } from '@deploybot/shared';
-import { inlineLiteral } from '../literal';
+import { inlineLiteral, plainText } from '../literal';
 import type {
   ChatProvider,
   ConversationRun,
@@ -99,7 +99,7 @@ export class LocalProvider implements ChatProvider {
       const res = await tool('submit_step_input', { run_id: run.id, value, step_id: run.waiting!.stepId });
       say(
         res.ok
-          ? `Sent ${inlineLiteral(value)} as **${run.waiting!.input?.label ?? run.waiting!.title}** to ${run.title}.`
+          ? `Sent ${inlineLiteral(value)} as **${run.waiting!.input?.label ?? run.waiting!.title}** to **${plainText(run.title)}**.`
           : `That value was not accepted: ${inlineLiteral(res.error)}`,
       );
       return;
@@ -283,7 +283,7 @@ export class LocalProvider implements ChatProvider {
     const res = await tool('cancel_workflow', { run_id: runId, reason: 'cancelled from the chat' });
     say(
       res.ok
-        ? `Cancelled **${(res.result as Json).title}** (run \`${runId.slice(0, 8)}\`).`
+        ? `Cancelled **${plainText((res.result as Json).title)}** (run \`${runId.slice(0, 8)}\`).`
         : failure(res.error),
     );
   }
@@ -300,7 +300,7 @@ export class LocalProvider implements ChatProvider {
       const res = await tool('propose_approval', { run_id: run.id, step_id: run.waiting!.stepId });
       if (res.ok)
         lines.push(
-          `- **${run.title}** waits at “${run.waiting!.title}”: ${inlineLiteral(run.waiting!.summary)}`,
+          `- **${plainText(run.title)}** waits at “${run.waiting!.title}”: ${inlineLiteral(run.waiting!.summary)}`,
         );
     }
     lines.push('', 'Click **Approve** or **Reject** — or write “approve” or “reject because …” yourself.');

@@ -1,4 +1,4 @@
-import { blockLiteral, inlineLiteral } from '../literal';
+import { blockLiteral, inlineLiteral, plainText } from '../literal';
 
 /**
  * Markdown for the local assistant's answers, from tool results. Pure functions. Text that jobs, agents or runs
@@ -118,7 +118,9 @@ export function runReply(run: Json): string {
     awaiting_input: '⏸',
     pending: '○',
   };
-  const lines = [`**${run.title}** (run \`${short(run.id)}\`) is **${run.status}** — ${run.progress}%`];
+  const lines = [
+    `**${plainText(run.title)}** (run \`${short(run.id)}\`) is **${run.status}** — ${run.progress}%`,
+  ];
   steps.forEach((s, i) => {
     lines.push(
       `${icon[s.status as string] ?? '○'} ${i + 1}/${steps.length} ${s.title}${s.summary ? ` — ${inlineLiteral(s.summary)}` : ''}${s.error && s.status === 'failed' ? ` (${inlineLiteral(s.error)})` : ''}`,
