@@ -141,13 +141,17 @@ describe('runJob', () => {
   });
 
   it('enforces the job timeout across steps', async () => {
-    const repo = await makeRepo({ 'deploybot.yml': manifest('  - { name: slow, run: "sleep 30" }\n') });
-    const { outcome } = await run(assignment(repo.dir, repo.sha, { timeoutSec: 1 }), {
+    // The first step passes, the second outlives what is left of the job's time. The budget leaves room for the
+    // fetch on a busy machine, so the timeout lands in a step, which is what this is about.
+    const repo = await makeRepo({
+      'deploybot.yml': manifest('  - { name: quick, run: "true" }\n  - { name: slow, run: "sleep 60" }\n'),
+    });
+    const { outcome } = await run(assignment(repo.dir, repo.sha, { timeoutSec: 8 }), {
       workdir: await tempDir(),
       keepReleases: 5,
     });
     expect(outcome).toMatchObject({ status: 'failed', cause: 'timeout', step: 'slow' });
-    expect(outcome.error).toBe('job timed out after 1s');
+    expect(outcome.error).toBe('job timed out after 8s');
   });
 
   it('cancels: kills the running step and reports cancelled', async () => {

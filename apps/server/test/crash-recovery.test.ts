@@ -72,6 +72,8 @@ describe('recovery after kill -9 of the controller process', () => {
   let resumeEventsBeforeKill: EventRecord[];
   let timedEventsBeforeKill: EventRecord[];
   let atGate: WorkflowRun;
+  /** When the second life was started: a countdown restarted by recovery would end DEADLINE_MS after it. */
+  let restartedAt: number;
 
   it('first life: a run is killed mid-step while another waits at a gate with a deadline', async () => {
     server = await start();
@@ -110,21 +112,20 @@ describe('recovery after kill -9 of the controller process', () => {
   });
 
   it('second life: the step found in progress runs again with the same idempotency key and reaches the gate', async () => {
+    restartedAt = Date.now();
     server = await start();
     api = apiClient(server.url);
-    expect(
-      Date.now(),
-      'the restart must finish before the deadline, or the expiry check below proves nothing',
-    ).toBeLessThan(Date.parse(deadline) - 500);
 
-    // The waiting run is exactly as it was: same deadline, counted from before the kill.
-    expect(await api.run(timed.id)).toEqual(timed);
+    // The waiting run was not driven again: its history before the kill is untouched (on a slow machine the
+    // deadline may have passed meanwhile, so what follows it is checked below, not here).
+    const timedEvents = await api.events(timed.id);
+    expect(timedEvents.slice(0, timedEventsBeforeKill.length)).toEqual(timedEventsBeforeKill);
     const resumed = await api.run(resumeId);
     expect(resumed.status).toBe('running');
     expect(stepOf(resumed, 'slow_write')).toMatchObject({ status: 'in_progress', attempt: 1 });
     expect(resumed.seq).toBe(resumeEventsBeforeKill.length);
 
-    atGate = await api.waitForRun(resumeId, isWaitingAt('review'), 'the gate after the re-run', 15_000);
+    atGate = await api.waitForRun(resumeId, isWaitingAt('review'), 'the gate after the re-run', 60_000);
     expect(marker()).toEqual([`start ${key}`, `start ${key}`, `end ${key}`]);
     expect(stepOf(atGate, 'slow_write')).toMatchObject({
       status: 'completed',
@@ -143,15 +144,15 @@ describe('recovery after kill -9 of the controller process', () => {
       timed.id,
       isStatus('completed', 'failed', 'cancelled'),
       'the expiry',
-      15_000,
+      60_000,
     );
     expect(expired.status).toBe('failed');
     expect(expired.error).toBe('approval expired');
     const step = stepOf(expired, 'timed_review');
     expect(step).toMatchObject({ status: 'failed', error: 'approval expired', deadline: null });
-    const lateMs = Date.parse(step.finishedAt!) - Date.parse(deadline);
-    expect(lateMs).toBeGreaterThanOrEqual(0);
-    expect(lateMs).toBeLessThan(1500);
+    // Never before the deadline, and not counted again from the restart (that would end DEADLINE_MS after it).
+    expect(Date.parse(step.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(deadline));
+    expect(Date.parse(step.finishedAt!)).toBeLessThan(restartedAt + DEADLINE_MS);
     // The other run has no deadline: it is still waiting, untouched.
     expect(await api.run(resumeId)).toEqual(atGate);
   });

@@ -84,7 +84,7 @@ describe('an agent killed mid-job', () => {
       'the slow step to log',
       async () => (await jobLogs(c, lostJobId)).map((l) => l.line),
       (lines) => lines.includes('waiting for traffic to drain'),
-      5_000,
+      30_000,
     );
 
     const killedAt = Date.now();
@@ -93,13 +93,13 @@ describe('an agent killed mid-job', () => {
       `${SLOW} offline`,
       () => agentStatus(c, SLOW),
       (s) => s === 'offline',
-      5_000,
+      30_000,
     );
     // Within the grace period the job is not given up yet: the agent might come back.
     const during = await getJob(c, lostJobId);
     if (Date.now() - killedAt < FLEET_TIMINGS.jobLostGraceMs - 200) expect(during.status).toBe('running');
 
-    const job = await waitForJob(c, lostJobId, jobFinished, 'to fail as lost', 10_000);
+    const job = await waitForJob(c, lostJobId, jobFinished, 'to fail as lost', 30_000);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(FLEET_TIMINGS.jobLostGraceMs);
     expect(job).toMatchObject({
       status: 'failed',
@@ -119,7 +119,7 @@ describe('an agent killed mid-job', () => {
       'orphaned step gone',
       async () => processRunning(pids.leader),
       (alive) => !alive,
-      5_000,
+      30_000,
     );
   });
 
@@ -312,7 +312,7 @@ describe('the offline agent', () => {
     const res = await c.api.post<JobDto>('/v1/jobs', { repository: REPO, ref: 'main', agent: SLOW });
     expect(res.status, res.text).toBe(201);
     expect(res.body.status).toBe('pending');
-    const job = await waitForJob(c, res.body.id, jobFinished, 'to fail as offline', 10_000);
+    const job = await waitForJob(c, res.body.id, jobFinished, 'to fail as offline', 30_000);
     expect(job).toMatchObject({
       status: 'failed',
       cause: 'agent_offline',
@@ -328,7 +328,7 @@ describe('the offline agent', () => {
       `${SLOW} online again`,
       () => agentStatus(c, SLOW),
       (s) => s === 'online',
-      10_000,
+      30_000,
     );
     expect(restarted.output()).not.toMatch(/controller refused the connection/);
 

@@ -23,7 +23,7 @@ process.once('exit', () => {
 });
 
 /** Starts the crash-test server as a real process (`node --import tsx`, so the pid is the server itself). */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildServer> {
+export async function spawnServer(env: Record<string, string>, timeoutMs = 120_000): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     cwd: REPO_ROOT,
     env: {

@@ -82,7 +82,7 @@ async function startMain(env: Record<string, string>): Promise<Controller> {
     await exited;
     clearTimeout(timer);
   };
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 150_000;
   for (;;) {
     const listening = log.find((l) => l.msg === 'DeployBot controller listening');
     if (listening) return { child, url: `http://127.0.0.1:${listening.port}`, log, stop };

@@ -16,10 +16,14 @@ import { builtInWorkflows } from '../../../src/workflows';
 import { type ApiClient, apiClient, stepStatuses, WORKFLOWS } from '../../helpers/http-client';
 
 /** Short fleet timings, so that offline agents and lost jobs are noticed within seconds. */
+/**
+ * Short enough that losing an agent takes seconds, long enough that a controller busy with other work (a log
+ * flood, a CPU-bound neighbour) is not mistaken for agents going silent: offline after 12 missed heartbeats.
+ */
 export const FLEET_TIMINGS = {
-  heartbeatIntervalMs: 200,
-  offlineAfterMs: 1_000,
-  jobLostGraceMs: 1_500,
+  heartbeatIntervalMs: 250,
+  offlineAfterMs: 3_000,
+  jobLostGraceMs: 2_000,
   joinTokenTtlMs: 60_000,
   jobTimeoutSec: 60,
 } as const;
