@@ -1,5 +1,6 @@
 import { type StepRecord, TERMINAL_RUN_STATUSES, type WorkflowRun } from '@deploybot/shared';
 import { formatTime } from '../lib/format';
+import { errorHeadline } from '../runs/timing';
 import { ApprovalPanel } from './approval-panel';
 import { EnrollCommand } from './enroll-command';
 import { StatusIcon } from './status-icon';
@@ -71,7 +72,8 @@ export function StepItem({ run, step, index, canApprove, canOperate }: Props) {
               className="mt-1 text-sm whitespace-pre-wrap break-words text-red-700 dark:text-red-400"
               data-testid="step-error"
             >
-              {step.error}
+              {/* The job's log is shown below the steps: the error's own words only, each failure once. */}
+              {errorHeadline(step.error)}
             </p>
           )}
           {enrollment && !TERMINAL_RUN_STATUSES.includes(run.status) && (

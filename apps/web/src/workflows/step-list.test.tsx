@@ -95,4 +95,21 @@ describe('StepList', () => {
     render(<StepList run={decided} canApprove canOperate />);
     expect(screen.getByTestId('step-decisions').textContent).toMatch(/Approved by bob.*ship it/);
   });
+
+  it("shows a failed step's error once: the log tail it carries is left to the job log below", () => {
+    const failed = makeRun({
+      status: 'failed',
+      steps: [
+        makeStep({
+          id: 'monitor_job',
+          status: 'failed',
+          error: 'job failed at step "test": step test exited with code 1\nlast log lines:\nboom',
+        }),
+      ],
+    });
+    appStore.setState({ runs: { [failed.id]: failed } });
+    render(<StepList run={failed} canApprove canOperate />);
+    const error = within(screen.getByTestId('step-monitor_job')).getByTestId('step-error');
+    expect(error.textContent).toBe('job failed at step "test": step test exited with code 1');
+  });
 });
