@@ -3,7 +3,7 @@
 export const DB_KINDS = ['pglite', 'postgres'] as const;
 export type DbKind = (typeof DB_KINDS)[number];
 
-export const SCENARIOS = ['throughput', 'parked', 'realtime'] as const;
+export const SCENARIOS = ['throughput', 'parked', 'realtime', 'coldstart'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -23,6 +23,8 @@ export interface BenchConfig {
   realtimeRuns: number;
   /** Runs in flight in the realtime scenario: one measured pass per level, light load first. */
   realtimeInFlight: number[];
+  /** Seconds the cold-start scenario keeps sampling the controller's memory after /health answers. */
+  coldSettleS: number;
   databaseUrl: string;
   /** A scenario process still running after this long is killed and reported as an error. */
   timeoutMs: number;
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     parked: positiveInt(env, 'BENCH_PARKED', 10_000),
     realtimeRuns: positiveInt(env, 'BENCH_RT_RUNS', 200),
     realtimeInFlight: positiveInts(env, 'BENCH_RT_IN_FLIGHT', [10, 100]),
+    coldSettleS: positiveInt(env, 'BENCH_COLD_SETTLE_S', 10, { allowZero: true }),
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
   };

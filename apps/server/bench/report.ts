@@ -1,6 +1,14 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { BenchConfig, DbKind, ScenarioName } from './config';
-import type { Outcome, ParkedResult, RealtimeResult, ScenarioResult, ThroughputResult } from './results';
+import type {
+  ColdStartPhase,
+  ColdStartResult,
+  Outcome,
+  ParkedResult,
+  RealtimeResult,
+  ScenarioResult,
+  ThroughputResult,
+} from './results';
 import type { MemorySample } from './stats';
 
 /** The targets the controller is held to; a miss is reported, never hidden, and never fails the process. */
@@ -8,6 +16,8 @@ export const TARGETS = {
   transitionsPerSec: 2000,
   realtimeP99Ms: 20,
   parkedMb: 200,
+  firstStartMb: 300,
+  restartMb: 250,
 } as const;
 
 const DB_TITLES: Record<DbKind, string> = { pglite: 'PGlite (on disk)', postgres: 'PostgreSQL' };
@@ -99,6 +109,36 @@ function buildSections(cfg: BenchConfig): Section[] {
         `${Math.min(cfg.warmupRuns, cfg.realtimeRuns)} warm-up runs before the first level, not counted`,
       ],
     },
+    {
+      scenario: 'coldstart',
+      title: `5. Cold start: the controller as \`pnpm start\` runs it (demo off), first start on an empty data dir, then a restart`,
+      rows: [
+        ...coldStartRows('first start', 'first', TARGETS.firstStartMb),
+        ...coldStartRows('restart', 'restart', TARGETS.restartMb),
+      ],
+      notes: [
+        `resident = VmRSS of the controller process, from /health's first 200 to ${cfg.coldSettleS} s later`,
+        '(BENCH_COLD_SETTLE_S); peak = VmHWM, start-up included (initdb runs in a process of its own).',
+        'PGlite only: on PostgreSQL the database is not in the controller process.',
+      ],
+    },
+  ];
+}
+
+function coldStartRows(label: string, phase: 'first' | 'restart', targetMb: number): RowSpec[] {
+  const c = (f: (p: ColdStartPhase) => string): Cell => cellOf<ColdStartResult>((r) => f(r[phase]));
+  return [
+    { label: `${label}: seconds to /health`, cell: c((p) => `${p.healthSeconds.toFixed(1)} s`) },
+    {
+      label: `  resident, most after /health (MB)`,
+      cell: c((p) => `${int(p.maxMb)}  ${mark(p.maxMb < targetMb)}`),
+      target: `< ${targetMb} MB`,
+    },
+    {
+      label: '  resident at /health → at the end (MB)',
+      cell: c((p) => `${int(p.atHealthMb)} → ${int(p.endMb)}`),
+    },
+    { label: '  peak resident, start-up included (MB)', cell: c((p) => int(p.peakMb)) },
   ];
 }
 

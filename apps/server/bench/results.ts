@@ -47,7 +47,30 @@ export interface RealtimePass {
   longestStallMs: number;
 }
 
-export type ScenarioResult = ThroughputResult | ParkedResult | RealtimeResult;
+export interface ColdStartResult {
+  scenario: 'coldstart';
+  /** How long memory was sampled after /health first answered. */
+  settleSeconds: number;
+  /** On an empty data directory: creates the cluster, migrates, creates the admin user. */
+  first: ColdStartPhase;
+  /** On what the first start left. */
+  restart: ColdStartPhase;
+}
+
+export interface ColdStartPhase {
+  /** From spawning the process to the first 200 from /health. */
+  healthSeconds: number;
+  /** Resident memory (VmRSS) of the controller process when /health first answered. */
+  atHealthMb: number;
+  /** The most VmRSS seen from /health to the end of the settling window. */
+  maxMb: number;
+  /** VmRSS at the end of the settling window. */
+  endMb: number;
+  /** VmHWM: the most the process was ever resident, start-up included. */
+  peakMb: number;
+}
+
+export type ScenarioResult = ThroughputResult | ParkedResult | RealtimeResult | ColdStartResult;
 
 /** What a scenario process reports back: its figures, or why it could not produce them. */
 export type Outcome = { db: DbKind; scenario: ScenarioName } & (

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SecurityOptions } from './app';
 import type { AssistantConfig } from './assistant/config';
 import { parseApproverRoles } from './auth/decision-policy';
+import { resolveDataDir } from './data-dir';
 import { type DemoDecision, decideDemo } from './demo/demo-policy';
 import type { FleetOptions } from './fleet/fleet';
 
@@ -11,10 +12,15 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   /** Interface to listen on. Default 0.0.0.0. */
   HOST: z.string().default('0.0.0.0'),
-  /** Where the embedded database and demo files live. Default `./data`. */
-  DEPLOYBOT_DATA_DIR: z.string().default('./data'),
+  /**
+   * Where the embedded database and demo files live, or `memory://`. Default `data` at the repository root; a
+   * relative path is taken from the directory the command ran in.
+   */
+  DEPLOYBOT_DATA_DIR: z.string().optional(),
   /** PostgreSQL connection string; when set, it replaces the embedded PGlite. */
   DATABASE_URL: z.string().optional(),
+  /** Log lines: `pretty` (readable, coloured) or `json` (one object a line). Default pretty on a terminal, else json. */
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   /** pino level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often expired approval deadlines are looked for, in ms. Default 1000. */
@@ -127,7 +133,10 @@ export type Config = {
   port: number;
   host: string;
   dataDir: string;
+  /** DEPLOYBOT_DATA_DIR was not set: the default location, which an earlier version's data may stand in for. */
+  dataDirDefaulted: boolean;
   databaseUrl?: string;
+  logFormat?: 'pretty' | 'json';
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   deadlineSweepMs: number;
   demo: DemoDecision;
@@ -152,8 +161,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    dataDir: e.DEPLOYBOT_DATA_DIR === 'memory://' ? 'memory://' : resolve(e.DEPLOYBOT_DATA_DIR),
+    dataDir: resolveDataDir(e.DEPLOYBOT_DATA_DIR, env),
+    dataDirDefaulted: !e.DEPLOYBOT_DATA_DIR,
     databaseUrl: e.DATABASE_URL || undefined,
+    logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
     deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
     demo: decideDemo({ setting: e.DEPLOYBOT_DEMO, databaseUrl: e.DATABASE_URL || undefined, host: e.HOST }),
