@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a clean clone: install, build the web app, start the controller on its embedded defaults
-# (PGlite under ./data, port 8080). Extra arguments are ignored; configure with environment variables.
+# (PGlite under data/ at the repository root, port 8080; readable log lines on a terminal, JSON otherwise or with
+# LOG_FORMAT=json). Extra arguments are ignored; configure with environment variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

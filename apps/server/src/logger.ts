@@ -27,6 +27,7 @@ export function createLogger(options: LoggerOptions): Logger {
     colorize: options.isTTY ?? process.stdout.isTTY ?? false,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',
+    singleLine: true, // one event, one line: a terminal's scrollback stays greppable
     sync: true,
   });
   return pino({ level: options.level }, stream);
