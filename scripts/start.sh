@@ -3,6 +3,11 @@
 # (PGlite under data/ at the repository root, port 8080; readable log lines on a terminal, JSON otherwise or with
 # LOG_FORMAT=json). Extra arguments are ignored; configure with environment variables.
 set -euo pipefail
+# A relative DEPLOYBOT_DATA_DIR means from where the person ran this script, not from the repository root.
+if [ -n "${DEPLOYBOT_DATA_DIR:-}" ] && [ "$DEPLOYBOT_DATA_DIR" != "memory://" ]; then
+  DEPLOYBOT_DATA_DIR="$(realpath -m -- "$DEPLOYBOT_DATA_DIR")"
+  export DEPLOYBOT_DATA_DIR
+fi
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "==> building the web app"
