@@ -345,27 +345,7 @@ export class JobsStore {
     limit: number,
     maxBytes: number,
   ): Promise<{ lines: LogLine[]; next: number | null }> {
-    // Sizes are summed in SQL, oldest first, so the lines past the budget are never read out.
-    const rows = await this.db.query<{
-      seq: number;
-      stream: LogLine['stream'];
-      line: string;
-      at: Date;
-      fetched: number;
-    }>(
-      `WITH page AS (
-         SELECT seq, row_number() OVER w AS n, sum(octet_length(line) + ${LOG_LINE_JSON_OVERHEAD}) OVER w AS bytes
-           FROM job_logs WHERE job_id = $1 AND seq > $2
-         WINDOW w AS (ORDER BY seq)
-          ORDER BY seq LIMIT $3::int + 1)
-       SELECT l.seq, l.stream, l.line, l.at, (SELECT count(*)::int FROM page) AS fetched
-         FROM page p JOIN job_logs l ON l.job_id = $1 AND l.seq = p.seq
-        WHERE p.n <= $3::int AND (p.bytes <= $4::int OR p.n = 1)
-        ORDER BY l.seq`,
-      [jobId, afterSeq, limit, maxBytes],
-    );
-    const lines = rows.map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
-    const more = rows.length > 0 && rows[0]!.fetched > rows.length;
+    const { lines, more } = await this.logWindow(jobId, { after: afterSeq }, limit, maxBytes);
     return { lines, next: more ? lines.at(-1)!.seq : null };
   }
 
@@ -436,7 +416,25 @@ export class JobsStore {
     limit: number,
     maxBytes: number,
   ): Promise<{ lines: LogLine[]; before: number | null }> {
-    // Sizes are summed in SQL, newest first, so the lines past the budget are never read out.
+    const { lines, more } = await this.logWindow(jobId, { before }, limit, maxBytes);
+    return { lines, before: more ? lines[0]!.seq : null };
+  }
+
+  /**
+   * One page of a log walked forward from `after` or back from `before`: at most `limit` lines and about
+   * `maxBytes` as JSON, at least one line; `more` says whether lines lie beyond the page. Sizes are summed in
+   * SQL, in walking order, so the lines past the budget are never read out. Lines come back ordered by seq.
+   */
+  private async logWindow(
+    jobId: string,
+    from: { after: number } | { before: number | null },
+    limit: number,
+    maxBytes: number,
+  ): Promise<{ lines: LogLine[]; more: boolean }> {
+    const forward = 'after' in from;
+    const bound = forward ? from.after : from.before;
+    const order = forward ? 'ASC' : 'DESC';
+    const where = bound === null ? '' : forward ? 'AND seq > $4' : 'AND seq < $4';
     const rows = await this.db.query<{
       seq: number;
       stream: LogLine['stream'];
@@ -446,17 +444,17 @@ export class JobsStore {
     }>(
       `WITH page AS (
          SELECT seq, row_number() OVER w AS n, sum(octet_length(line) + ${LOG_LINE_JSON_OVERHEAD}) OVER w AS bytes
-           FROM job_logs WHERE job_id = $1 ${before === null ? '' : 'AND seq < $4'}
-         WINDOW w AS (ORDER BY seq DESC)
-          ORDER BY seq DESC LIMIT $2::int + 1)
+           FROM job_logs WHERE job_id = $1 ${where}
+         WINDOW w AS (ORDER BY seq ${order})
+          ORDER BY seq ${order} LIMIT $2::int + 1)
        SELECT l.seq, l.stream, l.line, l.at, (SELECT count(*)::int FROM page) AS fetched
          FROM page p JOIN job_logs l ON l.job_id = $1 AND l.seq = p.seq
         WHERE p.n <= $2::int AND (p.bytes <= $3::int OR p.n = 1)
         ORDER BY l.seq`,
-      before === null ? [jobId, limit, maxBytes] : [jobId, limit, maxBytes, before],
+      bound === null ? [jobId, limit, maxBytes] : [jobId, limit, maxBytes, bound],
     );
     const lines = rows.map((r) => ({ seq: r.seq, stream: r.stream, line: r.line, at: iso(r.at)! }));
-    return { lines, before: rows.length > 0 && rows[0]!.fetched > rows.length ? rows[0]!.seq : null };
+    return { lines, more: rows.length > 0 && rows[0]!.fetched > rows.length };
   }
 }
 
