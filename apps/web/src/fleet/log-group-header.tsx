@@ -1,5 +1,5 @@
-import { useNow } from '../lib/use-now';
 import { elapsed, formatDuration, type LogGroup } from './log-groups';
+import { TickingDuration } from './ticking-duration';
 
 const MARK: Record<NonNullable<LogGroup['outcome']>, { icon: string; tone: string; label: string }> = {
   success: { icon: '✓', tone: 'text-green-400', label: 'succeeded' },
@@ -7,11 +7,6 @@ const MARK: Record<NonNullable<LogGroup['outcome']>, { icon: string; tone: strin
   cancelled: { icon: '⊘', tone: 'text-amber-300', label: 'ended with the job' },
   running: { icon: '●', tone: 'text-sky-300 motion-safe:animate-pulse', label: 'running' },
 };
-
-function LiveDuration({ from }: { from: string }) {
-  const now = useNow(1000);
-  return <>{formatDuration(elapsed(from, null, now) ?? Number.NaN)}</>;
-}
 
 /** A step's header row: open/close, how it ended, its name and how long it took (ticking while it runs). */
 export function LogGroupHeader({
@@ -51,7 +46,7 @@ export function LogGroupHeader({
       {matches !== null && <span className="text-slate-400">{matches} match(es)</span>}
       <span className="text-slate-400 tabular-nums" data-testid="log-group-duration">
         {running ? (
-          <LiveDuration from={group.startedAt} />
+          <TickingDuration from={group.startedAt} />
         ) : (
           formatDuration(elapsed(group.startedAt, group.endedAt, 0) ?? Number.NaN)
         )}

@@ -1,10 +1,5 @@
 import { elapsed, formatDuration } from '../fleet/log-groups';
-import { useNow } from '../lib/use-now';
-
-function Ticking({ from }: { from: string }) {
-  const now = useNow(1000);
-  return <>{formatDuration(elapsed(from, null, now) ?? Number.NaN)}</>;
-}
+import { TickingDuration } from '../fleet/ticking-duration';
 
 /** How long from `from` to `until`; with `until` null it ticks every second (the thing is still going). */
 export function Duration({
@@ -19,7 +14,11 @@ export function Duration({
   if (!from) return <span data-testid={testId}>—</span>;
   return (
     <span className="tabular-nums" data-testid={testId} data-live={until === null ? 'true' : undefined}>
-      {until === null ? <Ticking from={from} /> : formatDuration(elapsed(from, until, 0) ?? Number.NaN)}
+      {until === null ? (
+        <TickingDuration from={from} />
+      ) : (
+        formatDuration(elapsed(from, until, 0) ?? Number.NaN)
+      )}
     </span>
   );
 }

@@ -14,7 +14,7 @@ import { Duration } from './duration';
 import { RerunButton } from './rerun-button';
 import { loadRun } from './run-actions';
 import { RunSteps } from './run-steps';
-import { jobsOf, runEnd } from './timing';
+import { jobsOf, runEnd, runOwnError } from './timing';
 
 function Started({ by, at }: { by: string; at: string }) {
   const now = useNow(10_000);
@@ -56,8 +56,7 @@ export function RunPage({ runId }: { runId: string }) {
   const view = RUN_STATUS_VIEW[run.status];
   const jobs = jobsOf(run);
   const logJob = jobs.find((j) => j.key !== 'target_job_id');
-  // The run's error is its failing step's error, shown at that step; only an error of the run alone shows here.
-  const ownError = run.error && !run.steps.some((s) => s.error === run.error) ? run.error : null;
+  const ownError = runOwnError(run);
 
   return (
     <article

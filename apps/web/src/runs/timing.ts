@@ -20,6 +20,14 @@ export function errorHeadline(error: string): string {
   return cut === -1 ? error : error.slice(0, cut);
 }
 
+/**
+ * The run's error when it is its own: a failed step's error is the run's error too and is shown at that step,
+ * so it is not shown twice.
+ */
+export function runOwnError(run: WorkflowRun): string | null {
+  return run.error && !run.steps.some((s) => s.error === run.error) ? run.error : null;
+}
+
 /** Job ids a run's context names (a deploy's job, a troubleshooting run's target and retry). */
 export function jobsOf(run: WorkflowRun): { key: string; label: string; jobId: string }[] {
   const labels: [string, string][] = [

@@ -3,6 +3,7 @@ import { useCan } from '../auth/can';
 import { JobLogPanel } from '../fleet/job-log-panel';
 import { formatTime, shortId } from '../lib/format';
 import { linkProps, runPath } from '../lib/router';
+import { runOwnError } from '../runs/timing';
 import { useAppStore } from '../stores/store';
 import { CancelRun } from './cancel-run';
 import { ProgressBar } from './progress-bar';
@@ -19,6 +20,7 @@ export function RunView({ runId }: { runId: string }) {
   if (!run) return <p className="p-3 text-sm">Loading run {shortId(runId)}…</p>;
   const finished = TERMINAL_RUN_STATUSES.includes(run.status);
   const view = RUN_STATUS_VIEW[run.status];
+  const ownError = runOwnError(run);
   const jobId = typeof run.context.job_id === 'string' ? run.context.job_id : null;
   return (
     <section
@@ -51,12 +53,12 @@ export function RunView({ runId }: { runId: string }) {
         </p>
       </div>
       <ProgressBar value={run.progress} label={`${run.title} progress`} />
-      {run.error && !run.steps.some((s) => s.error === run.error) && (
+      {ownError && (
         <p
           className="rounded-md bg-red-50 p-2 text-sm whitespace-pre-wrap text-red-800 dark:bg-red-950/40 dark:text-red-300"
           data-testid="run-error"
         >
-          {run.error}
+          {ownError}
         </p>
       )}
       <StepList run={run} canApprove={canApprove} canOperate={canOperate} />
