@@ -8,3 +8,4 @@ export * from './inputs';
 export * from './job-log-pages';
 export * from './repository-url';
 export * from './workflow';
+export * from './workflow-language';
