@@ -41,8 +41,20 @@ export class TimedStore implements WorkflowStore {
     return this.inner.listRuns(filter);
   }
 
-  listRunning(): Promise<WorkflowRun[]> {
-    return this.inner.listRunning();
+  listUnfinished(): Promise<WorkflowRun[]> {
+    return this.inner.listUnfinished();
+  }
+
+  listWaiting(key: string): Promise<string[]> {
+    return this.inner.listWaiting(key);
+  }
+
+  oldestQueued(key: string): Promise<string | null> {
+    return this.inner.oldestQueued(key);
+  }
+
+  freeQueueKeys(): Promise<string[]> {
+    return this.inner.freeQueueKeys();
   }
 
   listExpired(now: string): Promise<string[]> {

@@ -19,7 +19,13 @@ export const WORKFLOW_EVENT_TYPES = [
   'step.approved',
   'step.rejected',
   'step.input_received',
+  'step.awaiting_event',
+  'step.event_received',
+  'step.compensated',
+  'run.queued',
+  'run.dequeued',
   'run.completed',
+  'run.failed',
   'run.cancelled',
 ] as const;
 export type WorkflowEventType = (typeof WORKFLOW_EVENT_TYPES)[number];

@@ -3,9 +3,11 @@ import { inputSpecSchema } from './inputs';
 
 /** Run statuses: a closed set. */
 export const RUN_STATUSES = [
+  /** Waiting for another run with the same concurrency key to finish (`concurrency.on_conflict: queue`). */
+  'queued',
   /** A step is being executed (or about to be). */
   'running',
-  /** Parked at a gate or an input step; nothing runs until a person acts or a deadline passes. */
+  /** Every active step is parked (at a gate, an input, a durable wait); nothing runs until a person or an event acts. */
   'waiting',
   /** Every step completed or was skipped. */
   'completed',
@@ -23,10 +25,14 @@ export const STEP_STATUSES = [
   'in_progress',
   'awaiting_input',
   'awaiting_approval',
+  /** Parked on a durable wait (a timer, a job to end, an agent to enroll, a child run). */
+  'awaiting_event',
   'completed',
   'failed',
   'skipped',
   'cancelled',
+  /** Completed, then undone by a rollback run. */
+  'compensated',
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -66,9 +72,30 @@ export const stepRecordSchema = z.object({
   attempt: z.number().int(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
-  /** For a step awaiting a person: when the wait expires (ISO), if it has a deadline. */
+  /** For a step awaiting a person or an event: when the wait expires (ISO), if it has a deadline. */
   deadline: z.string().nullable(),
   decisions: z.array(decisionSchema),
+  /** The step kind it uses (`fleet.deploy_job@1`); absent on runs of TypeScript definitions. */
+  uses: z.string().nullable().optional(),
+  /** The steps it waited for (absent on runs from before parallel steps: the previous step). */
+  needs: z.array(z.string()).optional(),
+  /** Its named outputs, read by later steps as `steps.<id>.outputs.<name>`. */
+  outputs: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** Its `if`: the expression and the value it had when evaluated (recorded once, never re-decided). */
+  condition: z.object({ expression: z.string(), value: z.boolean().nullable() }).nullable().optional(),
+  /** The durable wait it is parked on. */
+  wait: z
+    .object({
+      key: z.string(),
+      atDeadline: z.enum(['complete', 'fail']),
+      deadlineError: z.string().optional(),
+      /** The event that ended the wait, recorded before the step turns it into its result. */
+      received: z.object({ payload: z.unknown() }).optional(),
+    })
+    .nullable()
+    .optional(),
+  /** A failure that does not fail the run (`continue_on_error`). */
+  continueOnError: z.boolean().optional(),
 });
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 
@@ -89,6 +116,16 @@ export const workflowRunSchema = z.object({
   updatedAt: z.string(),
   /** Seq of the last event appended for this run; a client seeing a gap refetches. */
   seq: z.number().int(),
+  /** The start inputs as given (secrets sealed, shown `••••••`). */
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  /** The content hash of the definition version it executes. */
+  definitionHash: z.string().nullable().optional(),
+  /** Its evaluated concurrency key, if its workflow declares one. */
+  concurrencyKey: z.string().nullable().optional(),
+  /** For a rollback run: the run it undoes. */
+  rollbackOf: z.string().nullable().optional(),
+  /** For a child run (`workflow` step): the run and step that started it. */
+  parent: z.object({ runId: z.string(), stepId: z.string() }).nullable().optional(),
 });
 export type WorkflowRun = z.infer<typeof workflowRunSchema>;
 
@@ -98,6 +135,10 @@ export const workflowStepDefDtoSchema = z.object({
   description: z.string(),
   kind: z.enum(STEP_KINDS),
   needsApproval: z.boolean(),
+  uses: z.string().nullable().optional(),
+  needs: z.array(z.string()).optional(),
+  condition: z.string().nullable().optional(),
+  compensable: z.boolean().optional(),
 });
 
 export const workflowDefinitionDtoSchema = z.object({
@@ -107,6 +148,8 @@ export const workflowDefinitionDtoSchema = z.object({
   version: z.number().int(),
   inputs: z.array(inputSpecSchema),
   steps: z.array(workflowStepDefDtoSchema),
+  hash: z.string().nullable().optional(),
+  builtIn: z.boolean().optional(),
 });
 export type WorkflowDefinitionDto = z.infer<typeof workflowDefinitionDtoSchema>;
 

@@ -1,5 +1,11 @@
 import type { WorkflowRun } from '@deploybot/shared';
-import { type EventRecord, type RunFilter, StaleRunError, type WorkflowStore } from '../engine/ports';
+import {
+  ConcurrencyConflict,
+  type EventRecord,
+  type RunFilter,
+  StaleRunError,
+  type WorkflowStore,
+} from '../engine/ports';
 import type { Db } from './db';
 
 interface RunRow {
@@ -22,12 +28,30 @@ interface PendingCommit {
   reject: (err: unknown) => void;
 }
 
-/** The waiting step's deadline is kept in a column so expired runs are found by an index, not a scan. */
+const PARKED = new Set(['awaiting_approval', 'awaiting_input', 'awaiting_event']);
+
+/** The earliest deadline of the run's parked steps, in a column so expired runs are found by an index. */
 function deadlineOf(run: WorkflowRun): string | null {
-  if (run.status !== 'waiting') return null;
-  return (
-    run.steps.find((s) => s.status === 'awaiting_approval' || s.status === 'awaiting_input')?.deadline ?? null
-  );
+  if (run.status !== 'waiting' && run.status !== 'running') return null;
+  let earliest: string | null = null;
+  for (const s of run.steps) {
+    if (PARKED.has(s.status) && s.deadline && (earliest === null || Date.parse(s.deadline) < Date.parse(earliest)))
+      earliest = s.deadline;
+  }
+  return earliest;
+}
+
+/** The keys of the durable waits the run's parked steps hold, so the event that ends one finds the run. */
+function waitKeysOf(run: WorkflowRun): string[] | null {
+  const keys = run.steps.filter((s) => s.status === 'awaiting_event' && s.wait).map((s) => s.wait!.key);
+  return keys.length > 0 ? keys : null;
+}
+
+/** A unique violation of the one-active-run-per-concurrency-key index. */
+function isKeyConflict(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  return e?.code === '23505' && (e.constraint === undefined || e.constraint === 'workflow_runs_one_active_per_key'
+    || String(e.message).includes('workflow_runs_one_active_per_key'));
 }
 
 /** Workflow runs and their append-only events, in the SQL both PGlite and PostgreSQL speak. */
@@ -35,12 +59,29 @@ export class SqlWorkflowStore implements WorkflowStore {
   constructor(private readonly db: Db) {}
 
   async insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
+    try {
+      await this.insertRow(run, event);
+    } catch (err) {
+      if (!run.concurrencyKey || !isKeyConflict(err)) throw err;
+      throw new ConcurrencyConflict(run.concurrencyKey, await this.activeRunOf(run.concurrencyKey));
+    }
+  }
+
+  private async activeRunOf(key: string): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM workflow_runs WHERE concurrency_key = $1 AND status IN ('running', 'waiting') LIMIT 1`,
+      [key],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  private async insertRow(run: WorkflowRun, event: EventRecord): Promise<void> {
     // One statement: the run and its first event land together or not at all.
     await this.db.query(
       `WITH ins AS (
          INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at,
-                                    deadline_at, seq, doc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10)
+                                    deadline_at, seq, doc, definition_hash, concurrency_key, wait_keys)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $14, $15, $16)
          RETURNING id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
        SELECT id, $9, $11, $12, $7, $13 FROM ins`,
@@ -58,6 +99,9 @@ export class SqlWorkflowStore implements WorkflowStore {
         event.type,
         event.stepId,
         event.detail === null ? null : JSON.stringify(event.detail),
+        run.definitionHash ?? null,
+        run.concurrencyKey ?? null,
+        waitKeysOf(run),
       ],
     );
   }
@@ -69,6 +113,7 @@ export class SqlWorkflowStore implements WorkflowStore {
    * one per transition is what makes the store keep up with many runs at once (see `pnpm bench`).
    */
   commit(run: WorkflowRun, event: EventRecord): Promise<void> {
+    if (event.type === 'run.dequeued') return this.commitDequeue(run, event);
     return new Promise((resolve, reject) => {
       this.pending.push({ run, event, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => void this.flush());
@@ -97,12 +142,26 @@ export class SqlWorkflowStore implements WorkflowStore {
     }
   }
 
+  /** Taking a concurrency key may lose to another run: alone, so the unique index fails only this commit. */
+  private async commitDequeue(run: WorkflowRun, event: EventRecord): Promise<void> {
+    let committed: Set<string>;
+    try {
+      committed = await this.commitOne({ run, event, resolve: () => {}, reject: () => {} });
+    } catch (err) {
+      if (run.concurrencyKey && isKeyConflict(err))
+        throw new ConcurrencyConflict(run.concurrencyKey, await this.activeRunOf(run.concurrencyKey));
+      throw err;
+    }
+    if (!committed.has(run.id)) throw new StaleRunError(run.id);
+  }
+
   private async commitOne({ run, event }: PendingCommit): Promise<Set<string>> {
     // Optimistic concurrency: the update only matches if nobody committed since we read seq - 1.
     const rows = await this.db.query<{ run_id: string }>(
       `WITH upd AS (
          UPDATE workflow_runs
-            SET status = $2, current_step = $3, updated_at = $4, deadline_at = $5, seq = $6, doc = $7
+            SET status = $2, current_step = $3, updated_at = $4, deadline_at = $5, seq = $6, doc = $7,
+                wait_keys = $11
           WHERE id = $1 AND seq = $6 - 1
          RETURNING id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
@@ -119,6 +178,7 @@ export class SqlWorkflowStore implements WorkflowStore {
         event.type,
         event.stepId,
         event.detail === null ? null : JSON.stringify(event.detail),
+        waitKeysOf(run),
       ],
     );
     return new Set(rows.map((r) => r.run_id));
@@ -128,12 +188,13 @@ export class SqlWorkflowStore implements WorkflowStore {
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-                              $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::jsonb[])
-           AS t(id, status, current_step, at, deadline_at, seq, doc, type, step_id, detail)),
+                              $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::jsonb[], $11::text[])
+           AS t(id, status, current_step, at, deadline_at, seq, doc, type, step_id, detail, wait_keys)),
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.at, deadline_at = i.deadline_at,
-                seq = i.seq, doc = i.doc
+                seq = i.seq, doc = i.doc,
+                wait_keys = CASE WHEN i.wait_keys = '' THEN NULL ELSE string_to_array(i.wait_keys, chr(31)) END
            FROM input i
           WHERE r.id = i.id AND r.seq = i.seq - 1
          RETURNING r.id)
@@ -151,6 +212,8 @@ export class SqlWorkflowStore implements WorkflowStore {
         batch.map((c) => c.event.type),
         batch.map((c) => c.event.stepId),
         batch.map((c) => (c.event.detail === null ? null : JSON.stringify(c.event.detail))),
+        // One text per run (keys joined by the unit separator): a text[] of arrays would need equal lengths.
+        batch.map((c) => (waitKeysOf(c.run) ?? []).join('\u001f')),
       ],
     );
     return new Set(rows.map((r) => r.run_id));
@@ -164,7 +227,7 @@ export class SqlWorkflowStore implements WorkflowStore {
   async listRuns(filter: RunFilter): Promise<WorkflowRun[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (filter.state === 'active') where.push(`status IN ('running', 'waiting')`);
+    if (filter.state === 'active') where.push(`status IN ('queued', 'running', 'waiting')`);
     if (filter.state === 'past') where.push(`status IN ('completed', 'failed', 'cancelled')`);
     if (filter.name) {
       params.push(filter.name);
@@ -179,19 +242,51 @@ export class SqlWorkflowStore implements WorkflowStore {
     return rows.map((r) => r.doc);
   }
 
-  async listRunning(): Promise<WorkflowRun[]> {
+  async listUnfinished(): Promise<WorkflowRun[]> {
     const rows = await this.db.query<RunRow>(
-      `SELECT doc FROM workflow_runs WHERE status = 'running' ORDER BY created_at`,
+      `SELECT doc FROM workflow_runs WHERE status IN ('running', 'waiting') ORDER BY created_at`,
     );
     return rows.map((r) => r.doc);
   }
 
   async listExpired(now: string): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
-      `SELECT id FROM workflow_runs WHERE status = 'waiting' AND deadline_at <= $1 ORDER BY deadline_at`,
+      `SELECT id FROM workflow_runs
+        WHERE status IN ('running', 'waiting') AND deadline_at <= $1 ORDER BY deadline_at`,
       [now],
     );
     return rows.map((r) => r.id);
+  }
+
+  async listWaiting(key: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM workflow_runs
+        WHERE wait_keys @> ARRAY[$1]::text[] AND status IN ('running', 'waiting') ORDER BY created_at`,
+      [key],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async oldestQueued(key: string): Promise<string | null> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM workflow_runs q
+        WHERE q.concurrency_key = $1 AND q.status = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM workflow_runs a
+                           WHERE a.concurrency_key = $1 AND a.status IN ('running', 'waiting'))
+        ORDER BY q.created_at, q.id LIMIT 1`,
+      [key],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async freeQueueKeys(): Promise<string[]> {
+    const rows = await this.db.query<{ concurrency_key: string }>(
+      `SELECT DISTINCT q.concurrency_key FROM workflow_runs q
+        WHERE q.status = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM workflow_runs a
+                           WHERE a.concurrency_key = q.concurrency_key AND a.status IN ('running', 'waiting'))`,
+    );
+    return rows.map((r) => r.concurrency_key);
   }
 
   async eventsAfter(runId: string, seq: number): Promise<EventRecord[]> {

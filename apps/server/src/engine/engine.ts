@@ -7,9 +7,11 @@ import {
   type WorkflowDefinitionDto,
   type WorkflowRun,
 } from '@deploybot/shared';
+import { DefinitionCatalog } from './definition-catalog';
 import { EngineError, RunCancelledError } from './errors';
 import {
   type Clock,
+  ConcurrencyConflict,
   type EventRecord,
   type EventSink,
   type RunFilter,
@@ -21,16 +23,26 @@ import { RunJournal } from './run-journal';
 import {
   completeStep,
   contextOf,
-  currentStepOf,
   finishRun,
+  isParked,
   newRun,
   patchStep,
   runTitleOf,
+  scopeOf,
 } from './run-state';
 import { isSealed, mapSecrets, REDACTED, SecretBox } from './secrets';
 import { validateStartInputs } from './start-inputs';
 import type { StepContext, StepDef, StepResult, WorkflowDefinition } from './types';
 import { gateInput, waitingStep } from './waiting-step';
+
+export interface StartOptions {
+  /** A stored version to run instead of the latest. */
+  version?: number;
+  /** The run and step of a `workflow` step that starts this run as its child. */
+  parent?: { runId: string; stepId: string };
+  /** For a rollback run: the run it undoes. */
+  rollbackOf?: string;
+}
 
 export interface EngineOptions {
   store: WorkflowStore;
@@ -68,7 +80,7 @@ export interface InputCommand {
  * commands on one run are serialised; a run being driven has one driver at a time.
  */
 export class WorkflowEngine {
-  private readonly defs = new Map<string, WorkflowDefinition>();
+  private readonly defs = new DefinitionCatalog();
   private readonly store: WorkflowStore;
   private readonly clock: Clock;
   private readonly onEvent: EventSink;
@@ -79,14 +91,11 @@ export class WorkflowEngine {
   private readonly driver: RunDriver;
   private stopping = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTimerAt = Number.POSITIVE_INFINITY;
 
   constructor(opts: EngineOptions) {
-    for (const def of opts.definitions) {
-      if (this.defs.has(def.name)) throw new Error(`duplicate workflow definition ${def.name}`);
-      const ids = new Set(def.steps.map((s) => s.id));
-      if (ids.size !== def.steps.length) throw new Error(`workflow ${def.name} has duplicate step ids`);
-      this.defs.set(def.name, def);
-    }
+    for (const def of opts.definitions) this.defs.add(def, { latest: true });
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
     this.onEvent = opts.onEvent ?? (() => {});
@@ -95,40 +104,43 @@ export class WorkflowEngine {
     this.secrets = opts.secrets ?? SecretBox.ephemeral();
     this.journal = new RunJournal(
       this.store,
-      (event, run) => this.onEvent({ ...event, run: this.redact(run) }),
-      (run) => {
-        const def = this.defs.get(run.name);
-        return def ? runTitleOf(def, run.context) : run.title;
-      },
+      (event, run) => this.announced(event, run),
+      (run) => this.derived(run),
     );
     this.driver = new RunDriver({
       journal: this.journal,
       clock: this.clock,
-      stepDef: (run, stepId) => this.stepDef(run, stepId),
+      definitionOf: (run) => this.definitionOf(run),
       contextFor: (run, step, attempt, signal) => this.ctx(run, step, attempt, signal),
+      scopeFor: (run) => scopeOf(run, (v) => this.open(v)),
       sealResult: (result) => this.sealSecrets(result),
-      openSecrets: (value) => mapSecrets(value, (sealed) => this.secrets.open(sealed)),
+      openSecrets: (value) => this.open(value),
+      onDeadline: (deadline) => this.wakeAt(deadline),
+      onRecheck: (runId, stepId, key, payload) => this.receive(runId, stepId, key, payload).then(() => {}),
       onError: this.onError,
     });
   }
 
   // ---------------------------------------------------------------- queries
 
+  /** The latest version of every workflow that may be started. */
   definitions(): WorkflowDefinitionDto[] {
-    return [...this.defs.values()].map((d) => ({
-      name: d.name,
-      title: d.title,
-      description: d.description,
-      version: d.version,
-      inputs: d.inputs,
-      steps: d.steps.map((s) => ({
-        id: s.id,
-        title: s.title,
-        description: s.description,
-        kind: s.kind,
-        needsApproval: s.kind === 'gate',
-      })),
-    }));
+    return this.defs.latest().map((d) => definitionDto(d));
+  }
+
+  /** One workflow's definition: the latest, or a given version (deleted ones included, for runs that use them). */
+  definition(name: string, version?: number): WorkflowDefinition | undefined {
+    return version === undefined ? this.defs.latestOf(name) : this.defs.get(name, version);
+  }
+
+  /** Makes a definition version known (a stored or newly saved document); `latest` makes it the one new runs use. */
+  register(def: WorkflowDefinition, opts: { latest: boolean }): void {
+    this.defs.add(def, opts);
+  }
+
+  /** No new runs of `name`; runs in flight go on with their version. */
+  retire(name: string): void {
+    this.defs.retire(name);
   }
 
   /** The run as callers may see it: secret inputs read `••••••`. */
@@ -160,13 +172,21 @@ export class WorkflowEngine {
 
   // ---------------------------------------------------------------- commands
 
-  async start(name: string, rawInputs: Record<string, unknown>, startedBy: string): Promise<WorkflowRun> {
+  async start(
+    name: string,
+    rawInputs: Record<string, unknown>,
+    startedBy: string,
+    opts: StartOptions = {},
+  ): Promise<WorkflowRun> {
     this.assertRunning();
-    const def = this.defs.get(name);
+    const def = opts.version === undefined ? this.defs.latestOf(name) : this.defs.get(name, opts.version);
     if (!def) {
+      const known = this.defs.latest().map((d) => d.name);
       throw new EngineError(
         'not_found',
-        `unknown workflow "${name}"; known: ${[...this.defs.keys()].join(', ')}`,
+        opts.version === undefined || !this.defs.latestOf(name)
+          ? `unknown workflow "${name}"; known: ${known.join(', ')}`
+          : `workflow "${name}" has no version ${opts.version}`,
       );
     }
     const inputs = validateStartInputs(def, rawInputs);
@@ -185,11 +205,134 @@ export class WorkflowEngine {
         inputs[spec.key] = this.secrets.seal(inputs[spec.key] as string);
     }
     const at = this.now();
-    const run = newRun(def, this.newId(), inputs, startedBy, at);
+    const fresh = newRun(def, this.newId(), inputs, startedBy, at);
+    const run: WorkflowRun = {
+      ...fresh,
+      concurrencyKey: def.concurrency ? this.concurrencyKeyOf(def, inputs) : null,
+      rollbackOf: opts.rollbackOf ?? null,
+      parent: opts.parent ?? null,
+    };
     const event = { runId: run.id, seq: 1, type: 'run.started' as const, stepId: null, at, detail: null };
-    await this.journal.insert(run, event);
+    try {
+      await this.journal.insert(run, event);
+    } catch (err) {
+      if (!(err instanceof ConcurrencyConflict) || !def.concurrency) throw err;
+      // Another run holds the key: refuse, naming it, or queue behind it.
+      if (def.concurrency.onConflict === 'refuse') {
+        throw new EngineError(
+          'conflict',
+          `${def.name} is already running for ${run.concurrencyKey} (run ${err.activeRunId ?? 'unknown'}); wait for it to finish or cancel it`,
+          { activeRunId: err.activeRunId, concurrencyKey: run.concurrencyKey },
+        );
+      }
+      const queued: WorkflowRun = { ...run, status: 'queued' };
+      await this.journal.insert(queued, {
+        ...event,
+        type: 'run.queued',
+        detail: { behind: err.activeRunId, concurrencyKey: run.concurrencyKey },
+      });
+      return this.redact(queued);
+    }
     this.driver.kick(run.id);
     return this.redact(run);
+  }
+
+  /**
+   * Starts a run that undoes `runId`: a gate shows which completed steps will be undone, in reverse order, and
+   * how; once approved each compensation runs and the original step becomes `compensated`.
+   */
+  async rollback(runId: string, by: string, opts: { automatic?: boolean } = {}): Promise<WorkflowRun> {
+    const target = await this.journal.load(runId);
+    if (target.status !== 'completed' && target.status !== 'failed') {
+      throw new EngineError(
+        'conflict',
+        `run ${runId} is ${target.status}: only a completed or failed run can be rolled back`,
+      );
+    }
+    if (target.name === ROLLBACK_WORKFLOW) throw new EngineError('conflict', 'a rollback run cannot be rolled back');
+    return this.start(ROLLBACK_WORKFLOW, { run_id: runId, automatic: opts.automatic ? 'yes' : 'no' }, by, {
+      rollbackOf: runId,
+    });
+  }
+
+  /** What a rollback of `run` would undo, most recent first: each completed step and its compensation. */
+  rollbackPlan(run: WorkflowRun): RollbackItem[] {
+    const def = this.definitionOf(run);
+    const done = run.steps
+      .filter((s) => s.status === 'completed')
+      .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
+    return done.map((step) => {
+      const compensation = def.steps.find((d) => d.id === step.id)?.compensation;
+      const record = { outputs: this.open(step.outputs ?? {}), data: this.open(step.data) };
+      let undo: string | null = null;
+      if (compensation) {
+        const ctx = this.ctx(run, step, 1, new AbortController().signal);
+        undo = compensation.describe(ctx, record);
+      }
+      return { stepId: step.id, title: step.title, undo };
+    });
+  }
+
+  /** Runs the compensation of one completed step of `runId` and marks it `compensated` (idempotent). */
+  async compensate(runId: string, stepId: string, by: string, signal: AbortSignal): Promise<string | null> {
+    const run = await this.journal.load(runId);
+    const step = run.steps.find((s) => s.id === stepId);
+    if (!step || step.status === 'compensated') return null;
+    const compensation = this.definitionOf(run).steps.find((d) => d.id === stepId)?.compensation;
+    if (!compensation || step.status !== 'completed') return null;
+    const record = { outputs: this.open(step.outputs ?? {}), data: this.open(step.data) };
+    const ctx = { ...this.ctx(run, step, 1, signal), startedBy: by, idempotencyKey: `${run.id}:${stepId}:undo` };
+    const result = await compensation.run(ctx, record);
+    await this.journal.withLock(runId, async () => {
+      const current = await this.journal.load(runId);
+      const now = current.steps.find((s) => s.id === stepId);
+      if (now?.status !== 'completed') return;
+      const next = patchStep(
+        current,
+        stepId,
+        { status: 'compensated', summary: `${now.summary ?? ''} Undone: ${result.summary}`.trim() },
+        this.now(),
+      );
+      await this.journal.commit(current, next, 'step.compensated', stepId, { by, summary: result.summary });
+    });
+    return result.summary;
+  }
+
+  /**
+   * A durable wait ended: every step parked on `key` takes `payload` (recorded under the run's seq) and turns
+   * it into its result. Returns how many steps it woke.
+   */
+  async resolveWait(key: string, payload: unknown): Promise<number> {
+    let woken = 0;
+    for (const runId of await this.store.listWaiting(key)) {
+      const run = await this.journal.load(runId);
+      for (const step of run.steps) {
+        if (step.status === 'awaiting_event' && step.wait?.key === key) {
+          if (await this.receive(runId, step.id, key, payload)) woken++;
+        }
+      }
+    }
+    return woken;
+  }
+
+  /** Records that the wait of one parked step ended, and drives the step on. */
+  private async receive(runId: string, stepId: string, key: string, payload: unknown): Promise<boolean> {
+    const received = await this.journal.withLock(runId, async () => {
+      const run = await this.journal.load(runId);
+      const step = run.steps.find((s) => s.id === stepId);
+      if (step?.status !== 'awaiting_event' || step.wait?.key !== key) return false;
+      if (run.status !== 'running' && run.status !== 'waiting') return false;
+      const next = patchStep(
+        run,
+        stepId,
+        { status: 'in_progress', deadline: null, wait: { ...step.wait, received: { payload } } },
+        this.now(),
+      );
+      await this.journal.commit(run, next, 'step.event_received', stepId, { key });
+      return true;
+    });
+    if (received) this.driver.kick(runId);
+    return received;
   }
 
   /** Approves or rejects the gate the run is waiting on. */
@@ -228,7 +371,7 @@ export class WorkflowEngine {
         ...(input !== undefined && { input }),
       };
       const next = patchStep(
-        { ...run, status: 'running' },
+        run,
         step.id,
         { status: 'in_progress', attempt: 1, decisions: [...step.decisions, decision], deadline: null },
         at,
@@ -265,12 +408,7 @@ export class WorkflowEngine {
         input: stored,
         at,
       };
-      const withDecision = patchStep(
-        { ...current, status: 'running' },
-        step.id,
-        { decisions: [...step.decisions, decision] },
-        at,
-      );
+      const withDecision = patchStep(current, step.id, { decisions: [...step.decisions, decision] }, at);
       const next = completeStep(
         withDecision,
         step.id,
@@ -280,6 +418,7 @@ export class WorkflowEngine {
           outputs: { [spec.key]: stored },
         },
         at,
+        this.definitionOf(current).promoteStepOutputs !== false,
       );
       return this.journal.commit(current, next, 'step.input_received', step.id, null);
     });
@@ -291,11 +430,13 @@ export class WorkflowEngine {
   async cancel(runId: string, cmd: { by: string; reason?: string | null }): Promise<WorkflowRun> {
     this.assertRunning();
     const reason = cmd.reason?.trim() || null;
+    let parked: WorkflowRun | null = null;
     const run = await this.journal.withLock(runId, async () => {
       const current = await this.journal.load(runId);
       if (TERMINAL_RUN_STATUSES.includes(current.status)) {
         throw new EngineError('conflict', `run ${runId} is already ${current.status}`);
       }
+      parked = current;
       const error = `Cancelled by ${cmd.by}${reason ? `: ${reason}` : ''}`;
       const next = finishRun(
         current,
@@ -306,6 +447,7 @@ export class WorkflowEngine {
       return this.journal.commit(current, next, 'run.cancelled', current.currentStep, { reason });
     });
     this.driver.abort(runId, new RunCancelledError(cmd.by, reason));
+    if (parked) this.cancelWaits(parked, { by: cmd.by, reason });
     return this.redact(run);
   }
 
@@ -316,13 +458,20 @@ export class WorkflowEngine {
    * re-run; handlers are idempotent by run + step), waiting runs keep waiting, and expired deadlines fire.
    */
   async recover(): Promise<number> {
-    const running = await this.store.listRunning();
-    for (const run of running) {
-      this.journal.hold(run);
-      this.driver.kick(run.id);
+    const unfinished = await this.store.listUnfinished();
+    let running = 0;
+    for (const run of unfinished) {
+      if (run.status === 'running') {
+        this.journal.hold(run);
+        running++;
+      }
+      // Waiting runs are looked at once too: a parked step's wait may have ended while nobody listened, and a
+      // step whose needs were met just before the stop may not have started.
+      if (run.status === 'running' || run.status === 'waiting') this.driver.kick(run.id);
     }
+    for (const key of await this.store.freeQueueKeys()) await this.dequeue(key);
     await this.expireDeadlines();
-    return running.length;
+    return running;
   }
 
   /** Starts the deadline sweeper (every `intervalMs`). */
@@ -339,22 +488,36 @@ export class WorkflowEngine {
     const ids = await this.store.listExpired(now.toISOString());
     let expired = 0;
     for (const id of ids) {
-      const done = await this.journal.withLock(id, async () => {
-        const run = await this.journal.load(id);
-        const step = currentStepOf(run);
-        if (run.status !== 'waiting' || !step?.deadline || Date.parse(step.deadline) > now.getTime())
-          return false;
-        const error = step.status === 'awaiting_approval' ? 'approval expired' : 'input expired';
-        const next = finishRun(
-          run,
-          'failed',
-          { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' },
-          this.now(),
-        );
-        await this.journal.commit(run, next, 'step.failed', step.id, { error });
-        return true;
-      });
-      if (done) expired++;
+      const steps = (await this.journal.load(id)).steps.filter(
+        (s) => isParked(s) && s.deadline && Date.parse(s.deadline) <= now.getTime(),
+      );
+      for (const due of steps) {
+        if (due.status === 'awaiting_event' && due.wait?.atDeadline === 'complete') {
+          // A timer: its deadline is the event it waits for.
+          if (await this.receive(id, due.id, due.wait.key, { deadline: due.deadline })) expired++;
+          continue;
+        }
+        const done = await this.journal.withLock(id, async () => {
+          const run = await this.journal.load(id);
+          const step = run.steps.find((s) => s.id === due.id);
+          if (!step || !isParked(step) || step.deadline !== due.deadline) return false;
+          if (run.status !== 'waiting' && run.status !== 'running') return false;
+          const error =
+            step.status === 'awaiting_approval'
+              ? 'approval expired'
+              : step.status === 'awaiting_input'
+                ? 'input expired'
+                : (step.wait?.deadlineError ?? 'timed out waiting');
+          const at = this.now();
+          const next = step.continueOnError
+            ? patchStep(run, step.id, { status: 'failed', error, finishedAt: at, deadline: null, wait: null }, at)
+            : finishRun(run, 'failed', { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' }, at);
+          await this.journal.commit(run, next, 'step.failed', step.id, { error });
+          if (next.status !== 'failed') this.driver.kick(id);
+          return true;
+        });
+        if (done) expired++;
+      }
     }
     return expired;
   }
@@ -368,6 +531,7 @@ export class WorkflowEngine {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.driver.stop();
   }
 
@@ -386,8 +550,109 @@ export class WorkflowEngine {
     return mapSecrets(run, () => REDACTED);
   }
 
+  /** The definition a run executes: the version it was started with (by hash), whatever changed since. */
+  definitionOf(run: WorkflowRun): WorkflowDefinition {
+    const def = this.defs.forRun(run);
+    if (!def) throw new Error(`workflow ${run.name} v${run.version} is not known to this controller`);
+    return def;
+  }
+
+  /** Title and declared outputs follow the run's state; computed with every transition. */
+  private derived(run: WorkflowRun): WorkflowRun {
+    const def = this.defs.forRun(run);
+    if (!def) return run;
+    const title = runTitleOf(def, run);
+    if (!def.runOutputs) return title === run.title ? run : { ...run, title };
+    let outputs: Record<string, unknown> = {};
+    try {
+      outputs = def.runOutputs(scopeOf(run));
+    } catch {
+      // An output whose steps have not run yet is simply absent.
+    }
+    return { ...run, title, context: { ...run.context, ...outputs } };
+  }
+
+  /** After a commit: the event goes out, and a run that just ended lets others move. */
+  private announced(event: EventRecord, run: WorkflowRun): void {
+    this.onEvent({ ...event, run: this.redact(run) });
+    if (!TERMINAL_RUN_STATUSES.includes(run.status) || event.seq === 1) return;
+    const after = async () => {
+      if (run.concurrencyKey) await this.dequeue(run.concurrencyKey);
+      if (run.parent) {
+        await this.resolveWait(`run:${run.id}`, {
+          runId: run.id,
+          status: run.status,
+          error: run.error,
+          outputs: run.context,
+        });
+      }
+      if (run.status === 'failed' && this.defs.forRun(run)?.onFailure === 'rollback' && !run.rollbackOf) {
+        await this.rollback(run.id, `rollback of ${run.id.slice(0, 8)}`, { automatic: true });
+      }
+    };
+    after().catch((err) => this.onError(err, run.id));
+  }
+
+  /** Starts the oldest run queued behind `key`, if the key is free. */
+  private async dequeue(key: string): Promise<void> {
+    const next = await this.store.oldestQueued(key);
+    if (!next) return;
+    try {
+      await this.journal.withLock(next, async () => {
+        const run = await this.journal.load(next);
+        if (run.status !== 'queued') return;
+        const moved = { ...run, status: 'running' as const, updatedAt: this.now() };
+        await this.journal.commit(run, moved, 'run.dequeued', null, { concurrencyKey: key });
+      });
+    } catch (err) {
+      if (err instanceof ConcurrencyConflict) return; // another run took the key first; this one waits on
+      throw err;
+    }
+    this.driver.kick(next);
+  }
+
+  /** Parked steps whose waits hold something outside (a job) stop it, in the canceller's name. */
+  private cancelWaits(run: WorkflowRun, cancelled: { by: string; reason: string | null }): void {
+    const def = this.defs.forRun(run);
+    for (const step of run.steps) {
+      const stepDef = def?.steps.find((d) => d.id === step.id);
+      if (step.status !== 'awaiting_event' || !step.wait || !stepDef?.cancelWait) continue;
+      const ctx = this.ctx(run, step, step.attempt, new AbortController().signal);
+      stepDef.cancelWait(ctx, step.wait.key, cancelled).catch((err) => this.onError(err, run.id));
+    }
+  }
+
+  /** Looks at deadlines at `deadline` (the sweeper is the fallback for deadlines set by another process). */
+  private wakeAt(deadline: string): void {
+    const at = Date.parse(deadline);
+    if (this.wakeTimer && this.wakeTimerAt <= at) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimerAt = at;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeTimerAt = Number.POSITIVE_INFINITY;
+        this.expireDeadlines().catch((err) => this.onError(err, '*'));
+      },
+      Math.max(0, at - this.clock.now().getTime()),
+    );
+    this.wakeTimer.unref();
+  }
+
+  private concurrencyKeyOf(def: WorkflowDefinition, inputs: Record<string, unknown>): string {
+    try {
+      return `${def.name}:${def.concurrency!.key(this.open(inputs))}`;
+    } catch (err) {
+      throw new EngineError('validation_failed', `concurrency.key: ${(err as Error).message}`);
+    }
+  }
+
+  private open<T>(value: T): T {
+    return mapSecrets(value, (sealed) => this.secrets.open(sealed)) as T;
+  }
+
   private stepDef(run: WorkflowRun, stepId: string): StepDef {
-    const step = this.defs.get(run.name)?.steps.find((s) => s.id === stepId);
+    const step = this.defs.forRun(run)?.steps.find((s) => s.id === stepId);
     // A run whose definition lost the step cannot be resumed by guessing; fail loudly (DBOS does the same).
     if (!step) throw new Error(`workflow ${run.name} v${run.version} has no step "${stepId}"`);
     return step;
@@ -402,6 +667,8 @@ export class WorkflowEngine {
       signal,
       idempotencyKey: `${run.id}:${step.id}`,
       startedBy: run.startedBy,
+      scope: scopeOf(run, (v) => this.open(v)),
+      now: () => this.clock.now(),
     };
   }
 
@@ -412,4 +679,37 @@ export class WorkflowEngine {
   private assertRunning(): void {
     if (this.stopping) throw new ShutdownError();
   }
+}
+
+/** The engine's own workflow that undoes a run (see `rollback`). */
+export const ROLLBACK_WORKFLOW = 'rollback';
+
+export interface RollbackItem {
+  stepId: string;
+  title: string;
+  /** What undoing it does, or null: nothing to undo. */
+  undo: string | null;
+}
+
+function definitionDto(d: WorkflowDefinition): WorkflowDefinitionDto {
+  return {
+    name: d.name,
+    title: d.title,
+    description: d.description,
+    version: d.version,
+    inputs: d.inputs,
+    hash: d.hash ?? null,
+    builtIn: d.builtIn ?? true,
+    steps: d.steps.map((s, i) => ({
+      id: s.id,
+      title: s.title,
+      description: s.description,
+      kind: s.kind,
+      needsApproval: s.kind === 'gate',
+      uses: s.uses ?? null,
+      needs: s.needs ?? (i > 0 ? [d.steps[i - 1]!.id] : []),
+      condition: s.condition?.expression ?? null,
+      compensable: s.compensation !== undefined,
+    })),
+  };
 }

@@ -1,4 +1,5 @@
 import type { WorkflowEvent, WorkflowEventType, WorkflowRun } from '@deploybot/shared';
+import { DeployBotError } from '../errors/deploybot-error';
 
 /** One appended row of the events table. */
 export interface EventRecord {
@@ -18,7 +19,10 @@ export interface RunFilter {
 
 /** Durable storage of runs and their events. Implemented in `db/`; the engine only sees this. */
 export interface WorkflowStore {
-  /** Inserts a new run with its first event (seq 1), atomically. */
+  /**
+   * Inserts a new run with its first event (seq 1), atomically. Throws `ConcurrencyConflict` when the run is
+   * active and another active run holds its concurrency key.
+   */
   insertRun(run: WorkflowRun, event: EventRecord): Promise<void>;
   /**
    * Writes the run's new state and appends its event atomically, only if the stored seq is `event.seq - 1`.
@@ -27,16 +31,35 @@ export interface WorkflowStore {
   commit(run: WorkflowRun, event: EventRecord): Promise<void>;
   getRun(id: string): Promise<WorkflowRun | null>;
   listRuns(filter: RunFilter): Promise<WorkflowRun[]>;
-  /** Runs whose status is `running`: on start-up these are driven again. */
-  listRunning(): Promise<WorkflowRun[]>;
-  /** Ids of waiting runs whose deadline is at or before `now`. */
+  /** Runs whose status is `running` or `waiting`: on start-up these are looked at again. */
+  listUnfinished(): Promise<WorkflowRun[]>;
+  /** Ids of unfinished runs with a parked step whose deadline is at or before `now`. */
   listExpired(now: string): Promise<string[]>;
+  /** Ids of unfinished runs with a step parked on the durable wait `key`. */
+  listWaiting(key: string): Promise<string[]>;
+  /** The oldest run queued behind concurrency `key`, if no active run holds it. */
+  oldestQueued(key: string): Promise<string | null>;
+  /** Concurrency keys with queued runs and no active run (after a restart). */
+  freeQueueKeys(): Promise<string[]>;
   eventsAfter(runId: string, seq: number): Promise<EventRecord[]>;
 }
 
-export class StaleRunError extends Error {
+/** Another writer committed first: the caller's view of the run is stale, and reading it again may succeed. */
+export class StaleRunError extends DeployBotError {
   constructor(runId: string) {
-    super(`run ${runId} was changed by another writer`);
+    super('conflict', `run ${runId} was changed by another writer meanwhile; reload it and try again`, {
+      retryable: true,
+    });
+  }
+}
+
+/** Another active run holds the concurrency key (enforced by a unique index, so concurrent starts cannot both win). */
+export class ConcurrencyConflict extends Error {
+  constructor(
+    readonly concurrencyKey: string,
+    readonly activeRunId: string | null,
+  ) {
+    super(`another run holds concurrency key ${concurrencyKey}`);
   }
 }
 

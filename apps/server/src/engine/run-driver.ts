@@ -2,20 +2,39 @@ import type { StepRecord, WorkflowRun } from '@deploybot/shared';
 import { backoffMs, messageOf, runAttempt, sleep } from './attempt';
 import type { Clock } from './ports';
 import type { RunJournal } from './run-journal';
-import { completeStep, currentStepOf, finishRun, patchStep } from './run-state';
-import type { StepContext, StepDef, StepResult } from './types';
+import { completeStep, finishRun, patchStep } from './run-state';
+import { type Action, nextActions } from './scheduler';
+import {
+  type ExpressionScope,
+  isStepWait,
+  type StepContext,
+  type StepDef,
+  type StepResult,
+  type StepWait,
+  type WorkflowDefinition,
+} from './types';
+
+// A failure that says it is not retryable (bad params, a definite answer) is not retried.
+const isRetryable = (err: unknown) => (err as { retryable?: unknown } | null)?.retryable !== false;
 
 /** What the driver needs from the engine besides the journal. */
 export interface DriverDeps {
   journal: RunJournal;
   clock: Clock;
-  stepDef: (run: WorkflowRun, stepId: string) => StepDef;
+  /** The definition version the run executes (pinned by its hash). */
+  definitionOf: (run: WorkflowRun) => WorkflowDefinition;
   /** The handler's view of the run: its context with secrets opened. */
   contextFor: (run: WorkflowRun, step: StepRecord, attempt: number, signal: AbortSignal) => StepContext;
+  /** What conditions see (secrets opened). */
+  scopeFor: (run: WorkflowRun) => ExpressionScope;
   /** A step result as it is stored: its `secrets` sealed into its outputs. */
   sealResult: (result: StepResult) => StepResult;
   /** A value given with an approval, with any sealed secret opened for `apply`. */
   openSecrets: (value: unknown) => unknown;
+  /** A step parked with a deadline: the engine arranges to look at it then. */
+  onDeadline: (deadline: string) => void;
+  /** A durable wait ended while nobody listened (found by `recheck`). */
+  onRecheck: (runId: string, stepId: string, key: string, payload: unknown) => Promise<void>;
   onError: (err: unknown, runId: string) => void;
 }
 
@@ -25,136 +44,296 @@ export class ShutdownError extends Error {
   }
 }
 
+/** A sibling failed and the run with it: a step still in flight is stopped and its result dropped. */
+export class SiblingFailedError extends Error {
+  constructor(stepId: string) {
+    super(`stopped: step "${stepId}" failed`);
+  }
+}
+
+/** One run being driven by this process: its signal (cancel, shutdown) and its steps in flight. */
+interface Drive {
+  controller: AbortController;
+  done: Promise<void>;
+  steps: Map<string, { controller: AbortController; done: Promise<void> }>;
+  /** Parked steps whose wait this process has already rechecked. */
+  rechecked: Set<string>;
+  wake: () => void;
+  woken: Promise<void>;
+}
+
 /**
- * Drives runs forward, one driver per run: each step is started, run (with its timeout, retries and `when` /
- * `validate`), and recorded, or parked at a gate or an input step. Aborting a run's signal drops whatever its
- * step in flight returns.
+ * Drives runs forward, one driver per run. Each turn asks the scheduler what to do (start, skip, finish),
+ * commits it, and launches the started steps, each with its own abort signal, timeout and retries, so steps
+ * whose needs are met run at the same time. A step parks at a gate, an input or a durable wait; the driver
+ * leaves when nothing is in flight and nothing can start.
  */
 export class RunDriver {
-  /** Runs this process is driving right now, with the signal that aborts their step in flight. */
-  private readonly drivers = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly drives = new Map<string, Drive>();
   private stopping = false;
 
   constructor(private readonly deps: DriverDeps) {}
 
-  /** Starts driving the run unless it already has a driver. */
+  /** Starts driving the run, or wakes its driver to look again (a decision, an event). */
   kick(runId: string): void {
-    if (this.drivers.has(runId) || this.stopping) return;
-    const controller = new AbortController();
-    const entry = { controller, done: Promise.resolve() };
-    this.drivers.set(runId, entry);
-    entry.done = this.drive(runId, controller.signal)
+    const existing = this.drives.get(runId);
+    if (existing) {
+      existing.wake();
+      return;
+    }
+    if (this.stopping) return;
+    const drive: Drive = {
+      controller: new AbortController(),
+      done: Promise.resolve(),
+      steps: new Map(),
+      rechecked: new Set(),
+      wake: () => {},
+      woken: Promise.resolve(),
+    };
+    this.rearm(drive);
+    this.drives.set(runId, drive);
+    drive.done = this.drive(runId, drive)
       .catch((err) => this.deps.onError(err, runId))
       .finally(() => {
-        if (this.drivers.get(runId) === entry) this.drivers.delete(runId);
+        if (this.drives.get(runId) === drive) this.drives.delete(runId);
       });
   }
 
-  /** Aborts the step in flight of a run (its result will be dropped). */
+  /** Aborts every step in flight of a run (their results are dropped). */
   abort(runId: string, reason: Error): void {
-    this.drivers.get(runId)?.controller.abort(reason);
+    this.drives.get(runId)?.controller.abort(reason);
   }
 
   async idle(): Promise<void> {
-    while (this.drivers.size > 0) await Promise.all([...this.drivers.values()].map((d) => d.done));
+    while (this.drives.size > 0) await Promise.all([...this.drives.values()].map((d) => d.done));
   }
 
   /** Stops every driver without changing any run. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const d of this.drivers.values()) d.controller.abort(new ShutdownError());
+    for (const d of this.drives.values()) d.controller.abort(new ShutdownError());
     await this.idle();
   }
 
-  private async drive(runId: string, signal: AbortSignal): Promise<void> {
+  private rearm(drive: Drive): void {
+    drive.woken = new Promise((resolve) => {
+      drive.wake = resolve;
+    });
+  }
+
+  private async drive(runId: string, drive: Drive): Promise<void> {
     const { journal } = this.deps;
+    const signal = drive.controller.signal;
     for (;;) {
-      if (signal.aborted) return;
-      const next = await journal.withLock(runId, async () => {
+      if (signal.aborted) break;
+      this.rearm(drive);
+      const turn = await journal.withLock(runId, async () => {
         const run = await journal.load(runId);
-        if (run.status === 'running') {
-          const step = currentStepOf(run);
-          if (step) return { run, step };
-          await journal.commit(run, finishRun(run, 'completed', {}, this.now()), 'run.completed', null, null);
+        const launch: string[] = [];
+        let current = run;
+        if (current.status === 'running' || current.status === 'waiting') {
+          const def = this.deps.definitionOf(current);
+          // A skip or a failure can make other steps ready (or end the run): ask again until nothing changes.
+          for (;;) {
+            const actions = nextActions(def, current, () => this.deps.scopeFor(current));
+            if (actions.length === 0) break;
+            for (const action of actions) current = (await this.apply(current, action)) ?? current;
+          }
+          for (const step of current.steps) {
+            if (step.status === 'in_progress' && !drive.steps.has(step.id)) launch.push(step.id);
+          }
         }
-        // Leave under the lock, so a decision committed right after this sees no driver and starts one.
-        this.drivers.delete(runId);
-        if (run.status !== 'running') journal.release(runId);
-        return null;
-      });
-      if (!next) return;
-      await this.advance(next.run, next.step, signal);
-    }
-  }
-
-  /** Moves one step forward by one or more transitions. */
-  private async advance(run: WorkflowRun, step: StepRecord, signal: AbortSignal): Promise<void> {
-    const { journal, contextFor } = this.deps;
-    try {
-      const def = this.deps.stepDef(run, step.id);
-      if (step.status === 'pending') {
-        if (def.when && !(await def.when(contextFor(run, step, 1, signal)))) {
-          const skipped = {
-            status: 'skipped' as const,
-            summary: 'Skipped: condition not met',
-            finishedAt: this.now(),
-          };
-          await journal.commitIf(
-            run.id,
-            step.id,
-            'pending',
-            (r) => patchStep(r, step.id, skipped, this.now()),
-            'step.skipped',
-          );
-          return;
-        }
-        const started = await journal.commitIf(
-          run.id,
-          step.id,
-          'pending',
-          (r) =>
-            patchStep(r, step.id, { status: 'in_progress', attempt: 1, startedAt: this.now() }, this.now()),
-          'step.started',
+        const parked = current.steps.filter(
+          (s) => s.status === 'awaiting_event' && s.wait && !drive.rechecked.has(s.id),
         );
-        if (!started) return;
-        run = started;
-        step = started.steps.find((s) => s.id === step.id)!;
+        if (launch.length === 0 && parked.length === 0 && drive.steps.size === 0) {
+          // Leave under the lock, so a command committed right after this sees no driver and starts one.
+          this.drives.delete(runId);
+          if (current.status !== 'running') journal.release(runId);
+          return null;
+        }
+        return { run: current, launch, parked };
+      });
+      if (!turn) return;
+      const def = this.deps.definitionOf(turn.run);
+      for (const stepId of turn.launch) this.launch(turn.run, stepId, def, drive);
+      for (const step of turn.parked) {
+        drive.rechecked.add(step.id);
+        this.launchRecheck(turn.run, step, def, drive);
       }
-      if (def.validate) {
-        const problem = await def.validate(contextFor(run, step, step.attempt, signal));
-        if (problem) throw new Error(problem);
-      }
-      await this.execute(run, step, def, signal);
-    } catch (err) {
-      if (signal.aborted) return; // cancelled or shutting down: the result no longer matters
-      const error = messageOf(err);
-      await journal.commitIf(
-        run.id,
-        step.id,
-        step.status,
-        (r) =>
-          finishRun(
-            r,
-            'failed',
-            { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' },
-            this.now(),
+      await drive.woken;
+    }
+    // Cancelled or shutting down: wait for the steps in flight to notice.
+    await Promise.all([...drive.steps.values()].map((s) => s.done));
+  }
+
+  /** Commits one scheduler action under the run's lock; returns the new run. */
+  private async apply(run: WorkflowRun, action: Action): Promise<WorkflowRun | null> {
+    const { journal } = this.deps;
+    const at = this.now();
+    switch (action.type) {
+      case 'start':
+        return journal.commit(
+          run,
+          patchStep(
+            run,
+            action.stepId,
+            {
+              status: 'in_progress',
+              attempt: 1,
+              startedAt: at,
+              ...(action.condition !== null && {
+                condition: { expression: this.expressionOf(run, action.stepId), value: true },
+              }),
+            },
+            at,
           ),
-        'step.failed',
-        { error },
-      );
+          'step.started',
+          action.stepId,
+          null,
+        );
+      case 'skip':
+        return journal.commit(
+          run,
+          patchStep(
+            run,
+            action.stepId,
+            {
+              status: 'skipped',
+              summary: `Skipped: ${action.expression} was false`,
+              finishedAt: at,
+              condition: { expression: action.expression, value: false },
+            },
+            at,
+          ),
+          'step.skipped',
+          action.stepId,
+          { expression: action.expression, value: false },
+        );
+      case 'fail':
+        return journal.commit(
+          run,
+          this.failed(run, action.stepId, action.error, at),
+          'step.failed',
+          action.stepId,
+          { error: action.error },
+        );
+      case 'finish':
+        if (action.status === 'completed')
+          return journal.commit(run, finishRun(run, 'completed', {}, at), 'run.completed', null, null);
+        return journal.commit(
+          run,
+          finishRun(
+            run,
+            'failed',
+            { error: action.error, stepId: action.stepId ?? undefined, stepStatus: 'failed', restStatus: 'pending' },
+            at,
+          ),
+          'run.failed',
+          action.stepId,
+          { error: action.error },
+        );
     }
   }
 
-  private async execute(
+  private expressionOf(run: WorkflowRun, stepId: string): string {
+    return run.steps.find((s) => s.id === stepId)?.condition?.expression ?? '';
+  }
+
+  /** A step's failure: the run fails with it, unless the step may fail alone (`continue_on_error`). */
+  private failed(run: WorkflowRun, stepId: string, error: string, at: string): WorkflowRun {
+    const step = run.steps.find((s) => s.id === stepId);
+    if (step?.continueOnError)
+      return patchStep(run, stepId, { status: 'failed', error, finishedAt: at, deadline: null, wait: null }, at);
+    return finishRun(run, 'failed', { error, stepId, stepStatus: 'failed', restStatus: 'pending' }, at);
+  }
+
+  private launch(run: WorkflowRun, stepId: string, def: WorkflowDefinition, drive: Drive): void {
+    const stepDef = def.steps.find((s) => s.id === stepId);
+    const step = run.steps.find((s) => s.id === stepId)!;
+    const controller = new AbortController();
+    const parent = drive.controller.signal;
+    const onParent = () => controller.abort(parent.reason);
+    parent.addEventListener('abort', onParent, { once: true });
+    const entry = { controller, done: Promise.resolve() };
+    drive.steps.set(stepId, entry);
+    entry.done = (async () => {
+      if (!stepDef) {
+        // A run whose definition lost the step cannot be resumed by guessing; fail loudly (DBOS does the same).
+        await this.fail(run.id, step, `workflow ${run.name} v${run.version} has no step "${stepId}"`, drive);
+        return;
+      }
+      await this.advance(run, step, stepDef, controller.signal, drive);
+    })()
+      .catch((err) => this.deps.onError(err, run.id))
+      .finally(() => {
+        parent.removeEventListener('abort', onParent);
+        drive.steps.delete(stepId);
+        drive.wake();
+      });
+  }
+
+  private launchRecheck(run: WorkflowRun, step: StepRecord, def: WorkflowDefinition, drive: Drive): void {
+    const stepDef = def.steps.find((s) => s.id === step.id);
+    const key = step.wait?.key;
+    if (!stepDef?.recheck || !key) return;
+    const ctx = this.deps.contextFor(run, step, step.attempt, drive.controller.signal);
+    stepDef
+      .recheck(ctx, key)
+      .then((found) => (found ? this.deps.onRecheck(run.id, step.id, key, found.payload) : undefined))
+      .catch((err) => this.deps.onError(err, run.id));
+  }
+
+  /** Runs one step from `in_progress` to its next state. */
+  private async advance(
     run: WorkflowRun,
     step: StepRecord,
     def: StepDef,
     signal: AbortSignal,
+    drive: Drive,
   ): Promise<void> {
+    try {
+      if (def.validate) {
+        const problem = await def.validate(this.deps.contextFor(run, step, step.attempt, signal));
+        if (problem) throw Object.assign(new Error(problem), { retryable: false });
+      }
+      await this.execute(run, step, def, signal);
+    } catch (err) {
+      if (signal.aborted) return; // cancelled, a sibling failed, or shutting down: the result no longer matters
+      await this.fail(run.id, step, messageOf(err), drive);
+    }
+  }
+
+  private async fail(runId: string, step: StepRecord, error: string, drive: Drive): Promise<void> {
+    const failed = await this.deps.journal.commitIf(
+      runId,
+      step.id,
+      'in_progress',
+      (r) => this.failed(r, step.id, error, this.now()),
+      'step.failed',
+      { error },
+    );
+    if (failed && failed.status === 'failed') {
+      // Siblings still in flight lose their results; parked siblings were cancelled by the same commit.
+      for (const [id, s] of drive.steps) if (id !== step.id) s.controller.abort(new SiblingFailedError(step.id));
+    }
+  }
+
+  private async execute(run: WorkflowRun, step: StepRecord, def: StepDef, signal: AbortSignal): Promise<void> {
+    const received = (step.wait as { received?: { payload: unknown } } | null | undefined)?.received;
+    if (received) {
+      // The wait ended (durably recorded): turn its payload into the result. Re-run after a crash: same payload.
+      const payload = received.payload;
+      const result = def.resume
+        ? await this.attempts(run, step, def, signal, (ctx) => def.resume!(ctx, payload))
+        : { summary: step.summary ?? 'Done' };
+      await this.complete(run.id, step.id, result, run);
+      return;
+    }
     switch (def.kind) {
       case 'automatic': {
         const result = await this.attempts(run, step, def, signal, (ctx) => def.run(ctx));
-        await this.complete(run.id, step.id, result);
+        await this.settle(run, step.id, result, def);
         return;
       }
       case 'gate': {
@@ -162,20 +341,14 @@ export class RunDriver {
         if (step.plan && approval) {
           const plan = step.plan;
           // A secret given with the approval is sealed at rest; apply gets it in clear, like every handler.
-          const decision = {
-            by: approval.by,
-            note: approval.note,
-            input: this.deps.openSecrets(approval.input),
-          };
+          const decision = { by: approval.by, note: approval.note, input: this.deps.openSecrets(approval.input) };
           const result = await this.attempts(run, step, def, signal, (ctx) => def.apply(ctx, plan, decision));
-          await this.complete(run.id, step.id, result);
+          await this.settle(run, step.id, result, def);
           return;
         }
         const planned = await this.attempts(run, step, def, signal, (ctx) => def.plan(ctx));
         const plan = { summary: planned.summary, data: planned.data ?? null };
-        const input = def.input
-          ? await def.input(this.deps.contextFor(run, step, step.attempt, signal), plan)
-          : null;
+        const input = def.input ? await def.input(this.deps.contextFor(run, step, step.attempt, signal), plan) : null;
         await this.park(run.id, step.id, 'awaiting_approval', def.deadlineMs, {
           plan,
           input,
@@ -193,13 +366,31 @@ export class RunDriver {
     }
   }
 
-  private complete(runId: string, stepId: string, result: StepResult): Promise<WorkflowRun | null> {
+  /** A handler's answer: a result completes the step, a wait parks it. */
+  private async settle(run: WorkflowRun, stepId: string, result: StepResult | StepWait, def: StepDef): Promise<void> {
+    if (!isStepWait(result)) {
+      await this.complete(run.id, stepId, result, run);
+      return;
+    }
+    if (!def.resume && result.wait.atDeadline !== 'complete') {
+      throw new Error(`step "${stepId}" returned a wait but has no resume`);
+    }
+    const { key, summary, data, deadlineMs, atDeadline, deadlineError } = result.wait;
+    await this.park(run.id, stepId, 'awaiting_event', deadlineMs, {
+      summary,
+      ...(data !== undefined && { data }),
+      wait: { key, atDeadline, ...(deadlineError && { deadlineError }) },
+    });
+  }
+
+  private complete(runId: string, stepId: string, result: StepResult, run: WorkflowRun): Promise<WorkflowRun | null> {
     const stored = this.deps.sealResult(result);
+    const promote = this.deps.definitionOf(run).promoteStepOutputs !== false;
     return this.deps.journal.commitIf(
       runId,
       stepId,
       'in_progress',
-      (r) => completeStep(r, stepId, stored, this.now()),
+      (r) => completeStep(r, stepId, stored, this.now(), promote),
       'step.completed',
     );
   }
@@ -207,39 +398,38 @@ export class RunDriver {
   private async park(
     runId: string,
     stepId: string,
-    status: 'awaiting_approval' | 'awaiting_input',
+    status: 'awaiting_approval' | 'awaiting_input' | 'awaiting_event',
     deadlineMs: number | undefined,
     patch: Partial<StepRecord>,
   ): Promise<void> {
-    const deadline = deadlineMs ? new Date(this.deps.clock.now().getTime() + deadlineMs).toISOString() : null;
-    await this.deps.journal.commitIf(
+    const deadline =
+      deadlineMs !== undefined ? new Date(this.deps.clock.now().getTime() + deadlineMs).toISOString() : null;
+    const parked = await this.deps.journal.commitIf(
       runId,
       stepId,
       'in_progress',
-      (r) => patchStep({ ...r, status: 'waiting' }, stepId, { ...patch, status, deadline }, this.now()),
-      status === 'awaiting_approval' ? 'step.awaiting_approval' : 'step.awaiting_input',
-      deadline ? { deadline } : null,
+      (r) => patchStep(r, stepId, { ...patch, status, deadline }, this.now()),
+      `step.${status}`,
+      { ...(deadline && { deadline }), ...(patch.wait && { key: patch.wait.key }) },
     );
+    if (parked && deadline) this.deps.onDeadline(deadline);
+    if (parked) this.drives.get(runId)?.wake();
   }
 
   /** Calls a handler with the step's timeout, retrying with backoff under its policy; each retry is committed. */
-  private async attempts(
+  private async attempts<T>(
     run: WorkflowRun,
     step: StepRecord,
     def: StepDef,
     signal: AbortSignal,
-    call: (ctx: StepContext) => Promise<StepResult>,
-  ): Promise<StepResult> {
+    call: (ctx: StepContext) => Promise<T>,
+  ): Promise<T> {
     const policy = def.retry ?? { attempts: 1, backoffMs: 0 };
     for (let attempt = Math.max(1, step.attempt); ; attempt++) {
       try {
-        return await runAttempt(
-          (s) => call(this.deps.contextFor(run, step, attempt, s)),
-          signal,
-          def.timeoutMs,
-        );
+        return await runAttempt((s) => call(this.deps.contextFor(run, step, attempt, s)), signal, def.timeoutMs);
       } catch (err) {
-        if (signal.aborted || attempt >= policy.attempts) throw err;
+        if (signal.aborted || attempt >= policy.attempts || !isRetryable(err)) throw err;
         const delayMs = backoffMs(policy, attempt + 1);
         const error = messageOf(err);
         const retried = await this.deps.journal.commitIf(

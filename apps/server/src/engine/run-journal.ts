@@ -15,8 +15,11 @@ export class RunJournal {
     private readonly store: WorkflowStore,
     /** Called after each commit, never before. */
     private readonly announce: (event: EventRecord, run: WorkflowRun) => void,
-    /** The run's title for its new state (a title can name what a step chose, such as the target agent). */
-    private readonly titleOf: (run: WorkflowRun) => string = (run) => run.title,
+    /**
+     * Fields that follow from the run's new state: its title (which can name what a step chose, such as the
+     * target agent) and the outputs its definition declares.
+     */
+    private readonly derive: (run: WorkflowRun) => WorkflowRun = (run) => run,
   ) {}
 
   /** Serialises `fn` with every other change to the run. */
@@ -56,7 +59,7 @@ export class RunJournal {
     // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
     // decision's `at` and its event's `at` are the same instant.
     const at = next.updatedAt;
-    const run: WorkflowRun = { ...next, title: this.titleOf(next), seq: prev.seq + 1 };
+    const run: WorkflowRun = { ...this.derive(next), seq: prev.seq + 1 };
     const event = { runId: run.id, seq: run.seq, type, stepId, at, detail };
     try {
       await this.store.commit(run, event);
@@ -85,7 +88,7 @@ export class RunJournal {
     return this.withLock(runId, async () => {
       const run = await this.load(runId);
       const step = run.steps.find((s) => s.id === stepId);
-      if (run.status !== 'running' || step?.status !== expected) return null;
+      if ((run.status !== 'running' && run.status !== 'waiting') || step?.status !== expected) return null;
       return this.commit(run, change(run), type, stepId, detail);
     });
   }

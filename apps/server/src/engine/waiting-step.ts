@@ -1,23 +1,31 @@
 import { checkInput, type StepRecord, type WorkflowRun } from '@deploybot/shared';
 import { EngineError } from './errors';
-import { currentStepOf } from './run-state';
-
-/** The step a person's command is for, or a `conflict` saying what the run is really waiting for. */
+/**
+ * The step a person's command is for, or a `conflict` saying what the run is really waiting for. Several steps
+ * may wait at once (parallel gates): then `stepId` picks one, and without it the command is refused.
+ */
 export function waitingStep(
   run: WorkflowRun,
   status: 'awaiting_approval' | 'awaiting_input',
   stepId?: string,
 ): StepRecord {
-  const step = currentStepOf(run);
-  if (
-    run.status !== 'waiting' ||
-    !step ||
-    (step.status !== 'awaiting_approval' && step.status !== 'awaiting_input')
-  ) {
+  const waiting = run.steps.filter((s) => s.status === 'awaiting_approval' || s.status === 'awaiting_input');
+  if ((run.status !== 'waiting' && run.status !== 'running') || waiting.length === 0) {
     throw new EngineError('conflict', `run ${run.id} is ${run.status}: no step is waiting for a person`);
   }
-  if (stepId !== undefined && stepId !== step.id) {
-    throw new EngineError('conflict', `step "${stepId}" is not the waiting step; "${step.id}" is`);
+  if (stepId === undefined && waiting.length > 1) {
+    throw new EngineError(
+      'conflict',
+      `${waiting.length} steps are waiting (${waiting.map((s) => `"${s.id}"`).join(', ')}): say which with step_id`,
+      { waiting: waiting.map((s) => s.id) },
+    );
+  }
+  const step = stepId === undefined ? waiting[0]! : waiting.find((s) => s.id === stepId);
+  if (!step) {
+    throw new EngineError(
+      'conflict',
+      `step "${stepId}" is not waiting; ${waiting.map((s) => `"${s.id}"`).join(', ')} ${waiting.length > 1 ? 'are' : 'is'}`,
+    );
   }
   if (step.status !== status) {
     const wants = step.status === 'awaiting_approval' ? 'an approval' : 'an input value';
