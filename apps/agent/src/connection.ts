@@ -177,7 +177,7 @@ export class ControllerConnection {
       this.reconnectLater();
       return;
     }
-    const { agentId, heartbeatIntervalMs, logReceipts } = parsed.data.data;
+    const { agentId, heartbeatIntervalMs, logReceipts, previousRelease } = parsed.data.data;
     this.attempts = 0;
     logger.info({ agentId, heartbeatIntervalMs }, 'connected to the controller');
     this.startHeartbeat(heartbeatIntervalMs);
@@ -189,7 +189,11 @@ export class ControllerConnection {
             (socket as unknown as { emit(event: string, payload: unknown): void }).emit('job:logs', batch);
             return { data: { stored: batch.lines.length, capped: false } };
           },
-      emitStatus: (update) => socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:status', update),
+      emitStatus: (update) => {
+        // A controller from before rollbacks refuses a status with a field it does not know.
+        const { previousRelease: _previous, ...older } = update;
+        return socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:status', previousRelease ? update : older);
+      },
     });
   }
 

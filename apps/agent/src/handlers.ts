@@ -1,16 +1,17 @@
 import {
   type Ack,
   type AgentConfigure,
+  agentJobSchema,
   type ConfigureResult,
   configureSchema,
   credentialSchema,
-  jobAssignmentSchema,
+  JOB_ACTIONS,
   jobCancelSchema,
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import { badRequest, fail, ok } from './ack';
 import type { CredentialStore } from './credential-store';
-import { checkInstallation } from './info';
+import { AGENT_VERSION, checkInstallation } from './info';
 import type { JobManager } from './job-manager';
 
 export interface HandlerDeps {
@@ -67,7 +68,15 @@ export function createHandlers(deps: HandlerDeps) {
     },
 
     assign(payload: unknown): Ack<{ accepted: true }> {
-      const parsed = jobAssignmentSchema.safeParse(payload);
+      // A controller newer than this agent may send work it cannot do: refuse that by name, never run it as a deploy.
+      const action = (payload as { action?: unknown } | null)?.action;
+      if (action !== undefined && !(JOB_ACTIONS as readonly unknown[]).includes(action)) {
+        return fail(
+          'bad_request',
+          `this agent (deploybot-agent ${AGENT_VERSION}) does not know the job action ${JSON.stringify(action).slice(0, 50)}: upgrade it to run such jobs`,
+        );
+      }
+      const parsed = agentJobSchema.safeParse(payload);
       if (!parsed.success) return badRequest('job:assign', parsed.error);
       const result = jobs.assign(parsed.data);
       if ('refused' in result) return fail(result.refused, result.message);

@@ -1,15 +1,17 @@
-import type { JobAssignment, JobStatusUpdate } from '@deploybot/shared';
+import type { AgentJob, JobStatusUpdate } from '@deploybot/shared';
 import type { Logger } from 'pino';
-import { type AbortKind, type JobOutcome, type JobRunnerOptions, runJob } from './job-runner';
+import type { AbortKind, JobIo, JobOutcome } from './job-outcome';
+import { type JobRunnerOptions, runJob } from './job-runner';
 import { LogBatcher } from './log-batcher';
 import type { JobReporter } from './outbox';
+import { runActivation } from './release-activation';
 
 /** The protocol's `runningJobs` lists hold at most 100 ids. */
 const MAX_JOBS = 100;
 const REMEMBERED_FINISHED = 500;
 
 interface ActiveJob {
-  job: JobAssignment;
+  job: AgentJob;
   abort: AbortController;
   done: Promise<void>;
 }
@@ -17,11 +19,11 @@ interface ActiveJob {
 export type AssignResult = { accepted: true } | { refused: 'unavailable'; message: string };
 
 /**
- * Owns the agent's jobs: queues them beyond the concurrency limit, runs at most one job per repository at a time
- * (two deploys of one app racing for `current` is never what anyone wants), and cancels them.
+ * Owns the agent's jobs (deploys and activations): queues them beyond the concurrency limit, runs at most one job
+ * per repository at a time (two jobs of one app racing for `current` is never what anyone wants), and cancels them.
  */
 export class JobManager {
-  private queue: JobAssignment[] = [];
+  private queue: AgentJob[] = [];
   private running = new Map<string, ActiveJob>();
   private busyRepos = new Set<string>();
   /** Final statuses of recent jobs, to answer a re-sent assignment with the truth instead of a second run. */
@@ -42,7 +44,7 @@ export class JobManager {
     return [...this.running.keys(), ...this.queue.map((j) => j.jobId)];
   }
 
-  assign(job: JobAssignment): AssignResult {
+  assign(job: AgentJob): AssignResult {
     if (this.running.has(job.jobId) || this.queue.some((j) => j.jobId === job.jobId)) {
       // The controller re-sent a job we already have (e.g. after a reconnect): accepting again is harmless.
       return { accepted: true };
@@ -59,7 +61,7 @@ export class JobManager {
     }
     this.queue.push(job);
     this.options.logger.info(
-      { jobId: job.jobId, repository: job.repository.name, sha: job.sha },
+      { jobId: job.jobId, action: job.action ?? 'deploy', repository: job.repository.name, sha: job.sha },
       'job accepted',
     );
     this.schedule();
@@ -100,12 +102,12 @@ export class JobManager {
     while (this.running.size < this.options.concurrency) {
       const next = this.queue.findIndex((j) => !this.busyRepos.has(j.repository.name));
       if (next === -1) return;
-      const [job] = this.queue.splice(next, 1) as [JobAssignment];
+      const [job] = this.queue.splice(next, 1) as [AgentJob];
       this.start(job);
     }
   }
 
-  private start(job: JobAssignment): void {
+  private start(job: AgentJob): void {
     const { reporter, logger } = this.options;
     const abort = new AbortController();
     const batcher = new LogBatcher({
@@ -115,11 +117,14 @@ export class JobManager {
     });
     this.busyRepos.add(job.repository.name);
     reporter.status({ jobId: job.jobId, status: 'running' });
-    const done = runJob(job, this.options, {
+    const io: JobIo = {
       log: (stream, line) => batcher.add(stream, line),
       progress: (update) => reporter.status({ jobId: job.jobId, status: 'running', ...update }),
       signal: abort.signal,
-    })
+    };
+    const done = (
+      job.action === 'activate' ? runActivation(job, this.options, io) : runJob(job, this.options, io)
+    )
       .catch(
         (error: unknown): JobOutcome => ({
           status: 'failed',

@@ -1,18 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobAssignment, JobFailureCause, JobStatusUpdate } from '@deploybot/shared';
+import type { JobAssignment } from '@deploybot/shared';
 import { stepBaseEnv } from './child-env';
-import { createRelease, ensureCache, fetchCommit, GitAborted, GitError, redactUrl } from './git';
-import { LineSplitter } from './line-splitter';
-import type { LogStream } from './log-batcher';
+import { createRelease, ensureCache, fetchCommit, GitError, redactUrl } from './git';
+import { classify, JobFailure, type JobIo, type JobOutcome, seconds, systemLog } from './job-outcome';
 import { loadManifest, type Manifest, ManifestError, type ManifestStep } from './manifest';
 import { runProcessGroup } from './process-group';
-import { pruneReleases, recordRelease, switchCurrent } from './releases';
+import {
+  markActivated,
+  pruneReleases,
+  readCurrent,
+  recordRelease,
+  switchCurrent,
+  undoableRelease,
+} from './releases';
 import { releaseDirName, repoLayout } from './repo-paths';
 import type { StepRegistry } from './step-registry';
 
-/** Why a job was aborted from outside; carried as the AbortSignal's reason. */
-export type AbortKind = 'cancelled' | 'shutdown';
+export type { AbortKind, JobIo, JobOutcome } from './job-outcome';
 
 export interface JobRunnerOptions {
   workdir: string;
@@ -27,30 +32,6 @@ export interface JobRunnerOptions {
   passEnv?: readonly string[];
 }
 
-export interface JobIo {
-  log: (stream: LogStream, line: string) => void;
-  /** Intermediate `running` updates (current step, release dir) for the live view. */
-  progress: (update: Pick<JobStatusUpdate, 'step' | 'releaseDir'>) => void;
-  /** Aborted with an {@link AbortKind} as reason. */
-  signal: AbortSignal;
-}
-
-export type JobOutcome = Omit<JobStatusUpdate, 'jobId' | 'status'> & {
-  status: 'success' | 'failed' | 'cancelled';
-};
-
-const MAX_ERROR_LENGTH = 4000;
-
-class JobFailure extends Error {
-  constructor(
-    message: string,
-    readonly failure: JobFailureCause,
-    readonly exitCode: number | null = null,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Runs one job from fetch to `current` switch and classifies how it ended. It never throws: every failure becomes
  * an outcome with a cause, since the controller (and the troubleshooting workflow) groups jobs by that cause.
@@ -61,9 +42,7 @@ export async function runJob(job: JobAssignment, options: JobRunnerOptions, io: 
   const timer = setTimeout(() => timeout.abort('timeout'), job.timeoutSec * 1000);
   // One signal for everything below: cancel, agent shutdown or the job's own deadline.
   const signal = AbortSignal.any([io.signal, timeout.signal]);
-  const system = (line: string) => {
-    for (const part of new LineSplitter().push(`${line}\n`)) io.log('system', part);
-  };
+  const system = systemLog(io);
 
   let step: string | null = null;
   /** Set once the checkout exists, so a failed fetch does not report a directory that is not there. */
@@ -92,12 +71,8 @@ export async function runJob(job: JobAssignment, options: JobRunnerOptions, io: 
       }
       throw error;
     }
-    await recordRelease(layout, {
-      id: releaseName,
-      sha: job.sha,
-      ref: job.ref,
-      createdAt: new Date().toISOString(),
-    });
+    const record = { id: releaseName, sha: job.sha, ref: job.ref, createdAt: new Date().toISOString() };
+    await recordRelease(layout, record);
     system(`checked out ${job.sha.slice(0, 12)} into releases/${releaseName}`);
     io.progress({ releaseDir });
 
@@ -119,13 +94,27 @@ export async function runJob(job: JobAssignment, options: JobRunnerOptions, io: 
     }
     step = null;
 
+    // Read just before the switch: nothing else runs in this repository meanwhile (one job per repository).
+    const before = await readCurrent(layout);
     const target = await switchCurrent(layout, releaseName);
     system(`current -> ${target}`);
+    await markActivated(layout, releaseName, new Date().toISOString(), record);
+    const previousRelease = undoableRelease(before, system);
+    if (previousRelease)
+      system(`previous release: releases/${previousRelease} (undoing this job goes back to it)`);
     await prune(layout, keep, releaseName, system);
     system(`job succeeded in ${seconds(Date.now() - started)}`);
-    return { status: 'success', exitCode: 0, error: null, cause: null, step: null, releaseDir };
+    return {
+      status: 'success',
+      exitCode: 0,
+      error: null,
+      cause: null,
+      step: null,
+      releaseDir,
+      previousRelease,
+    };
   } catch (error) {
-    const outcome = classify(error, signal, job, step, releaseDir);
+    const outcome = classify(error, signal, job.timeoutSec, step, releaseDir);
     system(`job ${outcome.status}: ${outcome.error}`);
     // Failed releases are kept for a look (they are the newest), but old ones must not pile up on failures either.
     if (releaseName) {
@@ -197,39 +186,6 @@ async function runStep(
   }
 }
 
-function classify(
-  error: unknown,
-  signal: AbortSignal,
-  job: JobAssignment,
-  step: string | null,
-  releaseDir: string | null,
-): JobOutcome {
-  const base = { step, releaseDir, exitCode: null as number | null };
-  // An abort wins over whatever error it provoked on its way out (a killed git, a killed step).
-  if (signal.aborted && !(error instanceof JobFailure && error.failure !== 'internal')) {
-    const reason = signal.reason as AbortKind | 'timeout';
-    if (reason === 'timeout') {
-      return { ...base, status: 'failed', cause: 'timeout', error: `job timed out after ${job.timeoutSec}s` };
-    }
-    const why = reason === 'shutdown' ? 'the agent is shutting down' : 'cancelled by the controller';
-    return { ...base, status: 'cancelled', cause: 'cancelled', error: why };
-  }
-  if (error instanceof JobFailure) {
-    return {
-      ...base,
-      status: 'failed',
-      cause: error.failure,
-      exitCode: error.exitCode,
-      error: truncate(error.message),
-    };
-  }
-  if (error instanceof GitAborted) {
-    return { ...base, status: 'failed', cause: 'internal', error: 'git was interrupted' };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { ...base, status: 'failed', cause: 'internal', error: truncate(`internal error: ${message}`) };
-}
-
 async function prune(
   layout: ReturnType<typeof repoLayout>,
   keep: number,
@@ -238,12 +194,4 @@ async function prune(
 ): Promise<void> {
   const removed = await pruneReleases(layout, keep, new Set([running]));
   for (const name of removed) system(`removed old release releases/${name}`);
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
 }

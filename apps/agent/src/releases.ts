@@ -1,12 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { releaseNameSchema } from '@deploybot/shared';
 import { z } from 'zod';
 import { unpinRelease } from './git';
 import type { RepoLayout } from './repo-paths';
 
 const historySchema = z.object({
-  releases: z.array(z.object({ id: z.string(), sha: z.string(), ref: z.string(), createdAt: z.string() })),
+  releases: z.array(
+    z.object({
+      id: z.string(),
+      sha: z.string(),
+      ref: z.string(),
+      createdAt: z.string(),
+      /** When `current` last switched to it (a deploy's end, an activation); absent until then. */
+      activatedAt: z.string().optional(),
+    }),
+  ),
 });
 type History = z.infer<typeof historySchema>;
 export type ReleaseRecord = History['releases'][number];
@@ -33,6 +43,29 @@ export async function recordRelease(layout: RepoLayout, record: ReleaseRecord): 
   await writeHistory(layout, history);
 }
 
+/** The history's record of one release, if it has one. */
+export async function findRelease(layout: RepoLayout, id: string): Promise<ReleaseRecord | null> {
+  return (await readHistory(layout)).releases.find((r) => r.id === id) ?? null;
+}
+
+/**
+ * Notes that `current` now points at release `id`. Pruning keeps releases by when they were last live, not when
+ * they were made: after switching back from B to A, A is what a later deploy's undo returns to, so A must outlive
+ * B. `record` stands in when the history has lost the release (damaged, or from before the history existed).
+ */
+export async function markActivated(
+  layout: RepoLayout,
+  id: string,
+  at: string,
+  record: Omit<ReleaseRecord, 'activatedAt'>,
+): Promise<void> {
+  const history = await readHistory(layout);
+  const known = history.releases.find((r) => r.id === id);
+  history.releases = history.releases.filter((r) => r.id !== id);
+  history.releases.push({ ...(known ?? record), activatedAt: at });
+  await writeHistory(layout, history);
+}
+
 /** The release `current` points to, or null when there is none yet. */
 export async function readCurrent(layout: RepoLayout): Promise<string | null> {
   try {
@@ -41,6 +74,19 @@ export async function readCurrent(layout: RepoLayout): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * What `current` pointed at before a switch, as the controller may be told it: what undoing the job goes back
+ * to. A `current` the agent did not make (pointed by hand at some other directory) cannot be named as a release.
+ */
+export function undoableRelease(before: string | null, system: (line: string) => void): string | null {
+  if (before === null) return null;
+  if (releaseNameSchema.safeParse(before).success) return before;
+  system(
+    `current pointed at ${before}, which is not a release this agent made: undoing this job cannot go back to it`,
+  );
+  return null;
 }
 
 /**
@@ -68,8 +114,8 @@ export async function switchCurrent(layout: RepoLayout, releaseName: string): Pr
 }
 
 /**
- * Deletes the oldest releases beyond `keep`, never the one `current` points to nor any listed in `protect`
- * (a job still running in it). Returns the names removed.
+ * Deletes the releases beyond the `keep` most recently live or made, never the one `current` points to nor any
+ * listed in `protect` (a job still running in it). Returns the names removed.
  */
 export async function pruneReleases(
   layout: RepoLayout,
@@ -83,12 +129,17 @@ export async function pruneReleases(
     return [];
   }
   const history = await readHistory(layout);
-  const created = new Map(history.releases.map((r) => [r.id, Date.parse(r.createdAt)]));
+  const lastUsed = new Map(
+    history.releases.map((r) => [
+      r.id,
+      Math.max(Date.parse(r.createdAt) || 0, Date.parse(r.activatedAt ?? '') || 0),
+    ]),
+  );
   const dirs: { name: string; at: number }[] = [];
   for (const name of names) {
     const stat = await lstat(path.join(layout.releases, name)).catch(() => null);
     if (!stat?.isDirectory()) continue;
-    dirs.push({ name, at: created.get(name) ?? stat.mtimeMs });
+    dirs.push({ name, at: lastUsed.get(name) ?? stat.mtimeMs });
   }
   dirs.sort((a, b) => b.at - a.at);
 

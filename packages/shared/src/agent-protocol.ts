@@ -30,6 +30,14 @@ export const gitRefSchema = z
   .regex(GIT_REF_RE, 'ref must be a branch, tag or commit sha (no spaces, "..", or leading "-")');
 export const shaSchema = z.string().regex(/^[0-9a-f]{40}$/, 'sha must be 40 hex characters');
 
+/** An agent names each release directory after the job that made it: a lower-case UUID. */
+export const releaseNameSchema = z
+  .string()
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    'a release is named after the job that made it (a lower-case UUID)',
+  );
+
 /** Sent in the Socket.IO handshake `auth`. */
 export const agentHandshakeSchema = z.strictObject({
   /** A one-time join token (enrollment) or the agent's long-lived credential. */
@@ -58,6 +66,11 @@ export const helloAckSchema = z.object({
   heartbeatIntervalMs: z.number().int().positive(),
   /** The controller answers `job:logs` with a {@link LogsReceipt}. Older controllers do not: then logs are sent unacknowledged. */
   logReceipts: z.boolean().optional(),
+  /**
+   * The controller takes `previousRelease` in `job:status`. Older controllers refuse a status with a field they do
+   * not know, so an agent sends it only when this is true.
+   */
+  previousRelease: z.boolean().optional(),
 });
 export type HelloAck = z.infer<typeof helloAckSchema>;
 
@@ -168,6 +181,10 @@ export const JOB_FAILURE_CAUSES = [
   'cancelled',
   'agent_lost',
   'agent_offline',
+  /** An activation's release is no longer on the agent (pruned, or removed by hand). */
+  'release_missing',
+  /** An activation that was to replace one release found `current` pointing at another (a later deploy). */
+  'current_moved',
   'internal',
 ] as const;
 export type JobFailureCause = (typeof JOB_FAILURE_CAUSES)[number];
@@ -180,14 +197,30 @@ export const jobStatusUpdateSchema = z.strictObject({
   cause: z.enum(JOB_FAILURE_CAUSES).nullable().optional(),
   /** The manifest step running or at fault. */
   step: z.string().max(100).nullable().optional(),
-  /** Absolute path of the release directory, once checked out. */
+  /** Absolute path of the release directory, once checked out (an activation: the release it switches to). */
   releaseDir: z.string().max(4096).nullable().optional(),
+  /**
+   * With `success`: the release `current` pointed at before the job switched it, null when there was none. Sent
+   * only to controllers that said `previousRelease` in their hello answer.
+   */
+  previousRelease: releaseNameSchema.nullable().optional(),
 });
 export type JobStatusUpdate = z.infer<typeof jobStatusUpdateSchema>;
 
-/** A job pushed to the agent. */
+/**
+ * What a job does on the agent. `deploy`: fetch, check out a new release, run its manifest, switch `current`.
+ * `activate`: switch `current` to a release already on the agent (a rollback), nothing else.
+ */
+export const JOB_ACTIONS = ['deploy', 'activate'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+/**
+ * A deploy pushed to the agent. It carries no `action` on the wire: agents from before activations know only
+ * this shape (strictly), and a deploy must keep reaching them.
+ */
 export const jobAssignmentSchema = z.strictObject({
   jobId: z.uuid(),
+  action: z.literal('deploy').optional(),
   repository: z.strictObject({ name: repositoryNameSchema, url: z.string().min(1).max(4096) }),
   ref: gitRefSchema,
   sha: shaSchema,
@@ -195,6 +228,32 @@ export const jobAssignmentSchema = z.strictObject({
   timeoutSec: z.number().int().positive().max(86_400),
 });
 export type JobAssignment = z.infer<typeof jobAssignmentSchema>;
+
+/**
+ * Points `current` at a release already on the agent. An agent from before activations refuses it (its strict
+ * deploy schema does not take `action`), so it can never be mistaken for a deploy.
+ */
+export const releaseActivationSchema = z.strictObject({
+  jobId: z.uuid(),
+  action: z.literal('activate'),
+  repository: z.strictObject({ name: repositoryNameSchema }),
+  /** `releases/<release>` on the agent. */
+  release: releaseNameSchema,
+  /** What the release was deployed from, as the controller recorded it; the agent refuses a release holding another commit. */
+  ref: gitRefSchema,
+  sha: shaSchema,
+  /**
+   * Switch only while `current` points at this release, otherwise fail with `current_moved`: undoing a deploy
+   * must not replace a later one. Absent or null: whatever `current` points at.
+   */
+  onlyIfCurrent: releaseNameSchema.nullable().optional(),
+  timeoutSec: z.number().int().positive().max(86_400),
+});
+export type ReleaseActivation = z.infer<typeof releaseActivationSchema>;
+
+/** Every job the controller pushes with `job:assign`, told apart by `action` (absent: a deploy). */
+export const agentJobSchema = z.discriminatedUnion('action', [jobAssignmentSchema, releaseActivationSchema]);
+export type AgentJob = z.infer<typeof agentJobSchema>;
 
 export const jobCancelSchema = z.strictObject({ jobId: z.uuid() });
 
@@ -225,6 +284,6 @@ export interface ControllerToAgentEvents {
   'agent:configure': (payload: AgentConfigure, ack: (res: Ack<ConfigureResult>) => void) => void;
   /** Switches the agent from its join token to its long-lived credential; the agent persists it. */
   'agent:credential': (payload: { credential: string }, ack: (res: Ack<{ ok: true }>) => void) => void;
-  'job:assign': (job: JobAssignment, ack: (res: Ack<{ accepted: true }>) => void) => void;
+  'job:assign': (job: AgentJob, ack: (res: Ack<{ accepted: true }>) => void) => void;
   'job:cancel': (payload: { jobId: string }, ack: (res: Ack<{ ok: true }>) => void) => void;
 }

@@ -4,9 +4,11 @@ import {
   gitRefSchema,
   JOB_FAILURE_CAUSES,
   JOB_STATUSES,
+  type JobAction,
   type JobFailureCause,
   type JobStatus,
   type LogLine,
+  releaseNameSchema,
   repositoryNameSchema,
   shaSchema,
 } from './agent-protocol';
@@ -58,6 +60,18 @@ export interface RepositoryDto {
 
 export interface JobDto {
   id: string;
+  /** `deploy` makes a new release and switches to it; `activate` switches back to a release already there. */
+  action: JobAction;
+  /**
+   * The release the job is about: for a deploy, the one it makes (`releases/<id>`, named after the job); for an
+   * activation, the one it switches to.
+   */
+  release: string;
+  /**
+   * The release `current` pointed at before the job switched it, once the job succeeded; null when there was
+   * none, or the agent did not say (agents from before rollback).
+   */
+  previousRelease: string | null;
   repository: string;
   repositoryUrl: string;
   ref: string;
@@ -180,6 +194,26 @@ export const jobLogsQuerySchema = z.object({
   after: z.coerce.number().int().min(-1).default(-1),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
+
+/**
+ * `fleet.jobs.activateRelease`: switch an agent's `current` back to a release it still has, made by an earlier
+ * successful deploy.
+ */
+export const activateReleaseInputSchema = z.strictObject({
+  /** Agent id or hostname. */
+  agent: z.string().min(1).max(253),
+  repository: repositoryNameSchema,
+  release: releaseNameSchema,
+  /** Switch only while `current` points at this release (an undo must not replace a later deploy). */
+  onlyIfCurrent: releaseNameSchema.nullable().optional(),
+  /** Why, for the audit log. */
+  reason: z.string().max(500).nullable().optional(),
+  createdBy: z.string().min(1).max(200),
+  idempotencyKey: z.string().min(1).max(200).nullable().optional(),
+  runId: z.uuid().nullable().optional(),
+  timeoutSec: z.number().int().positive().max(86_400).optional(),
+});
+export type ActivateReleaseInput = z.input<typeof activateReleaseInputSchema>;
 
 export const resolvedRefSchema = z.object({ ref: gitRefSchema, sha: shaSchema });
 export type AgentInfoDto = AgentInfo;

@@ -3,6 +3,7 @@ import {
   type Ack,
   type AgentConfigure,
   type AgentInfo,
+  type AgentJob,
   type AgentToControllerEvents,
   agentHandshakeSchema,
   agentInfoSchema,
@@ -11,7 +12,6 @@ import {
   configureResultSchema,
   type Heartbeat,
   heartbeatSchema,
-  type JobAssignment,
   jobLogsSchema,
   jobStatusUpdateSchema,
   type LogsReceipt,
@@ -233,36 +233,44 @@ export class AgentGateway {
   async dispatch(job: JobRecord): Promise<boolean> {
     const socket = this.live(job.agentId);
     if (!socket) return false;
-    let url: string;
-    try {
-      url = await this.opts.urlForAgent(job.repository);
-    } catch (err) {
-      const failed = await this.opts.jobs.transition(job.id, {
-        status: 'failed',
-        error: (err as Error).message,
-        cause: 'internal',
-        at: this.now(),
-      });
-      if (failed) this.opts.onJobChanged(failed);
-      return false;
+    let assignment: AgentJob;
+    if (job.action === 'activate') {
+      // No URL: nothing is fetched, so the repository's credentials stay home.
+      assignment = {
+        jobId: job.id,
+        action: 'activate',
+        repository: { name: job.repository },
+        release: job.release,
+        ref: job.ref,
+        sha: job.sha,
+        onlyIfCurrent: job.onlyIfCurrent,
+        timeoutSec: job.timeoutSec,
+      };
+    } else {
+      let url: string;
+      try {
+        url = await this.opts.urlForAgent(job.repository);
+      } catch (err) {
+        await this.failDispatch(job, (err as Error).message);
+        return false;
+      }
+      // Without `action`: agents from before activations take a deploy only in this shape.
+      assignment = {
+        jobId: job.id,
+        repository: { name: job.repository, url },
+        ref: job.ref,
+        sha: job.sha,
+        timeoutSec: job.timeoutSec,
+      };
     }
-    const assignment: JobAssignment = {
-      jobId: job.id,
-      repository: { name: job.repository, url },
-      ref: job.ref,
-      sha: job.sha,
-      timeoutSec: job.timeoutSec,
-    };
     try {
       const res = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:assign', assignment);
       if ('error' in res) {
-        const failed = await this.opts.jobs.transition(job.id, {
-          status: 'failed',
-          error: `the agent refused the job: ${res.error.message}`,
-          cause: 'internal',
-          at: this.now(),
-        });
-        if (failed) this.opts.onJobChanged(failed);
+        const hint =
+          job.action === 'activate' && res.error.code === 'bad_request'
+            ? ` (an agent from before release activation cannot run this job: upgrade deploybot-agent on ${job.agentHostname})`
+            : '';
+        await this.failDispatch(job, `the agent refused the job: ${res.error.message}${hint}`);
         return false;
       }
       return true;
@@ -273,6 +281,16 @@ export class AgentGateway {
       );
       return false;
     }
+  }
+
+  private async failDispatch(job: JobRecord, error: string): Promise<void> {
+    const failed = await this.opts.jobs.transition(job.id, {
+      status: 'failed',
+      error,
+      cause: 'internal',
+      at: this.now(),
+    });
+    if (failed) this.opts.onJobChanged(failed);
   }
 
   /** Asks the agent to stop a job; false when the agent is not connected. */
@@ -417,7 +435,12 @@ export class AgentGateway {
         };
         for (const wake of this.enrollWaiters.get(session.joinTokenId) ?? []) wake();
       }
-      return { agentId: 'enrolling', heartbeatIntervalMs: this.opts.heartbeatIntervalMs, logReceipts: true };
+      return {
+        agentId: 'enrolling',
+        heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+        logReceipts: true,
+        previousRelease: true,
+      };
     }
     await this.opts.agents.markConnected(session.agentId, at, addressOf(socket), info);
     await this.reconcileJobs(session.agentId, info.runningJobs);
@@ -426,6 +449,7 @@ export class AgentGateway {
       agentId: session.agentId,
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
       logReceipts: true,
+      previousRelease: true,
     };
   }
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type ActivateReleaseInput,
+  activateReleaseInputSchema,
   type JobDto,
   type ListJobsQuery,
   type LogLine,
@@ -31,6 +33,9 @@ export interface CreateJobInput {
   timeoutSec?: number;
   createdBy: string;
 }
+
+/** Switching a symlink takes milliseconds; a minute leaves room for a slow disk and a queue behind a deploy. */
+const ACTIVATION_TIMEOUT_SEC = 60;
 
 const FINISHED = new Set(['success', 'failed', 'cancelled']);
 
@@ -98,12 +103,97 @@ export class JobsService {
     return strip(job);
   }
 
-  /** Creates a new attempt of a job, on the same or another agent. */
+  /**
+   * Switches an agent's `current` back to a release it still has: one made by an earlier successful deploy of the
+   * same repository on the same agent. The job copies that deploy's ref and sha, so it reads like a deploy of
+   * that commit wherever jobs are listed (GET /v1/hosts shows it as what runs there once it succeeded). Idempotent
+   * by key, like `create`.
+   */
+  async activateRelease(raw: ActivateReleaseInput & { retryOf?: string | null }): Promise<JobDto> {
+    const { retryOf = null, ...given } = raw;
+    const parsed = activateReleaseInputSchema.safeParse(given);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`);
+      throw new FleetError('validation_failed', `cannot activate a release: ${issues.join('; ')}`);
+    }
+    const input = parsed.data;
+    const agent = await this.agents.row(input.agent);
+    const repo = await this.repositories.get(input.repository);
+    const source = await this.store.get(input.release);
+    const where = `${agent.hostname}'s ${repo.name}`;
+    if (source?.action !== 'deploy' || source.agentId !== agent.id || source.repository !== repo.name) {
+      throw new FleetError(
+        'validation_failed',
+        `release ${input.release} was not made by a deploy of ${repo.name} on ${agent.hostname}: only such a release can be activated there`,
+      );
+    }
+    if (source.status !== 'success') {
+      throw new FleetError(
+        'validation_failed',
+        `release ${input.release} of ${where} comes from a deploy that did not succeed (${source.status}): only a successful deploy's release can be activated`,
+      );
+    }
+    const { job, created } = await this.store.insert({
+      id: randomUUID(),
+      activation: { release: input.release, onlyIfCurrent: input.onlyIfCurrent ?? null },
+      repositoryId: repo.id,
+      ref: source.ref,
+      sha: source.sha,
+      agentId: agent.id,
+      attempt: 1,
+      retryOf,
+      idempotencyKey: input.idempotencyKey ?? null,
+      runId: input.runId ?? null,
+      timeoutSec: input.timeoutSec ?? ACTIVATION_TIMEOUT_SEC,
+      createdBy: input.createdBy,
+      at: this.clock.now().toISOString(),
+    });
+    if (created) {
+      await this.audit.record(input.createdBy, retryOf ? 'job.retry' : 'job.create', job.id, {
+        action: 'activate',
+        repository: job.repository,
+        release: job.release,
+        sha: job.sha,
+        agent: job.agentHostname,
+        onlyIfCurrent: job.onlyIfCurrent,
+        reason: input.reason?.trim() || null,
+        runId: job.runId,
+        retryOf: job.retryOf,
+      });
+      this.changed(job);
+      await this.gateway.dispatch(job);
+    }
+    return strip(job);
+  }
+
+  /**
+   * Creates a new attempt of a job, on the same or another agent. An activation is retried as an activation, and
+   * only on its own agent: the release exists nowhere else.
+   */
   async retry(
     jobId: string,
     opts: { agent?: string; idempotencyKey?: string; runId?: string | null; createdBy: string },
   ): Promise<JobDto> {
     const original = await this.record(jobId);
+    if (original.action === 'activate') {
+      if (opts.agent !== undefined && (await this.agents.row(opts.agent)).id !== original.agentId) {
+        throw new FleetError(
+          'validation_failed',
+          `job ${original.id} activates a release on ${original.agentHostname}; it can only be retried there`,
+        );
+      }
+      return this.activateRelease({
+        agent: original.agentId,
+        repository: original.repository,
+        release: original.release,
+        onlyIfCurrent: original.onlyIfCurrent,
+        idempotencyKey: opts.idempotencyKey ?? null,
+        runId: opts.runId ?? null,
+        retryOf: original.id,
+        timeoutSec: original.timeoutSec,
+        createdBy: opts.createdBy,
+      });
+    }
     return this.create({
       repository: original.repository,
       ref: original.ref,
@@ -258,7 +348,7 @@ export class JobsService {
  * also covers rows written before that (a repository URL with user-info, a git message quoting one).
  */
 function strip(job: JobRecord): JobDto {
-  const { timeoutSec: _timeoutSec, ...dto } = job;
+  const { timeoutSec: _timeoutSec, onlyIfCurrent: _onlyIfCurrent, ...dto } = job;
   return {
     ...dto,
     repositoryUrl: redactCredentials(splitRepositoryUrl(dto.repositoryUrl).url),

@@ -1,9 +1,20 @@
-import type { JobDto, JobFailureCause, JobStatus, ListJobsQuery, LogLine } from '@deploybot/shared';
+import type {
+  JobAction,
+  JobDto,
+  JobFailureCause,
+  JobStatus,
+  ListJobsQuery,
+  LogLine,
+} from '@deploybot/shared';
 import type { Db, Queryable } from '../db/db';
 import { iso } from './time';
 
 interface JobRow {
   id: string;
+  action: JobAction;
+  target_release: string | null;
+  only_if_current: string | null;
+  previous_release: string | null;
   repository: string;
   repository_url: string;
   ref: string;
@@ -29,6 +40,8 @@ interface JobRow {
 
 export interface NewJob {
   id: string;
+  /** Absent: a deploy. */
+  activation?: { release: string; onlyIfCurrent: string | null };
   repositoryId: string;
   ref: string;
   sha: string;
@@ -44,6 +57,8 @@ export interface NewJob {
 
 export interface JobRecord extends JobDto {
   timeoutSec: number;
+  /** An activation switches only while `current` points at this release. */
+  onlyIfCurrent: string | null;
 }
 
 const SELECT = `SELECT j.*, r.name AS repository, r.url AS repository_url, a.hostname AS agent_hostname
@@ -52,6 +67,9 @@ const SELECT = `SELECT j.*, r.name AS repository, r.url AS repository_url, a.hos
 function toRecord(r: JobRow): JobRecord {
   return {
     id: r.id,
+    action: r.action,
+    release: r.target_release ?? r.id,
+    previousRelease: r.previous_release,
     repository: r.repository,
     repositoryUrl: r.repository_url,
     ref: r.ref,
@@ -73,6 +91,7 @@ function toRecord(r: JobRow): JobRecord {
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
     timeoutSec: r.timeout_sec,
+    onlyIfCurrent: r.only_if_current,
   };
 }
 
@@ -83,6 +102,7 @@ export interface JobTransition {
   cause?: JobFailureCause | null;
   step?: string | null;
   releaseDir?: string | null;
+  previousRelease?: string | null;
   at: string;
 }
 
@@ -116,8 +136,8 @@ export class JobsStore {
   async insert(job: NewJob): Promise<{ job: JobRecord; created: boolean }> {
     const inserted = await this.db.query<{ id: string }>(
       `INSERT INTO jobs (id, repository_id, ref, sha, agent_id, status, attempt, retry_of, idempotency_key, run_id,
-                         timeout_sec, created_by, created_at)
-       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12)
+                         timeout_sec, created_by, created_at, action, target_release, only_if_current)
+       VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
       [
         job.id,
@@ -132,6 +152,9 @@ export class JobsStore {
         job.timeoutSec,
         job.createdBy,
         job.at,
+        job.activation ? 'activate' : 'deploy',
+        job.activation?.release ?? null,
+        job.activation?.onlyIfCurrent ?? null,
       ],
     );
     if (inserted.length === 1) return { job: (await this.get(job.id))!, created: true };
@@ -185,6 +208,7 @@ export class JobsStore {
                            ELSE COALESCE($4, error) END,
               cause = COALESCE($5, cause),
               step = COALESCE($6, step), release_dir = COALESCE($7, release_dir),
+              previous_release = CASE WHEN $2 = 'success' THEN $11 ELSE previous_release END,
               started_at = CASE WHEN $2 = 'running' THEN COALESCE(started_at, $8::timestamptz) ELSE started_at END,
               finished_at = CASE WHEN $9 THEN $8::timestamptz ELSE finished_at END,
               lost_since = NULL
@@ -200,6 +224,7 @@ export class JobsStore {
         t.at,
         finished,
         from,
+        t.previousRelease ?? null,
       ],
     );
     return rows.length === 1 ? this.get(id) : null;

@@ -23,6 +23,9 @@ const agent = (hostname: string, status: AgentDto['status'], runningJobs = 0): A
 
 const job = (over: Partial<JobDto>): JobDto => ({
   id: 'job-1',
+  action: 'deploy',
+  release: 'job-1',
+  previousRelease: null,
   repository: 'demo/app',
   repositoryUrl: '/srv/git/app',
   ref: 'main',

@@ -20,6 +20,8 @@ export const CAUSE_LABELS: Record<DiagnosedCause, string> = {
   step_failed: 'a manifest step exited non-zero',
   timeout: 'timed out',
   cancelled: 'cancelled',
+  release_missing: 'release no longer on the agent',
+  current_moved: 'a later deploy is live',
   internal: 'internal error',
   unknown: 'unknown cause',
 };
@@ -143,5 +145,15 @@ export function remedyFor(
     }
     case 'cancelled':
       return { action: 'manual', reason: 'the job was cancelled by a person; deploy again when ready' };
+    case 'release_missing':
+      return {
+        action: 'manual',
+        reason: `the release to switch back to was pruned from ${job.agentHostname}; deploy ${job.ref} (${job.sha.slice(0, 7)}) again instead`,
+      };
+    case 'current_moved':
+      return {
+        action: 'manual',
+        reason: `${job.repository} was deployed on ${job.agentHostname} since; undo that deploy first, or deploy the wanted version`,
+      };
   }
 }

@@ -3,10 +3,10 @@ import {
   AGENT_NAMESPACE,
   AGENT_PROTOCOL_VERSION,
   type AgentInfo,
+  type AgentJob,
   type AgentToControllerEvents,
   type ControllerToAgentEvents,
   type HelloAck,
-  type JobAssignment,
 } from '@deploybot/shared';
 import { io, type Socket } from 'socket.io-client';
 import type { App } from '../../../src/app';
@@ -30,7 +30,7 @@ export const AGENT_INFO: AgentInfo = {
 export class FakeAgent {
   readonly socket: AgentSocket;
   credential: string | null = null;
-  readonly assigned: JobAssignment[] = [];
+  readonly assigned: AgentJob[] = [];
   private disconnectReason: string | null = null;
 
   private constructor(socket: AgentSocket) {
