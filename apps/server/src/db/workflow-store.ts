@@ -35,7 +35,11 @@ function deadlineOf(run: WorkflowRun): string | null {
   if (run.status !== 'waiting' && run.status !== 'running') return null;
   let earliest: string | null = null;
   for (const s of run.steps) {
-    if (PARKED.has(s.status) && s.deadline && (earliest === null || Date.parse(s.deadline) < Date.parse(earliest)))
+    if (
+      PARKED.has(s.status) &&
+      s.deadline &&
+      (earliest === null || Date.parse(s.deadline) < Date.parse(earliest))
+    )
       earliest = s.deadline;
   }
   return earliest;
@@ -50,8 +54,12 @@ function waitKeysOf(run: WorkflowRun): string[] | null {
 /** A unique violation of the one-active-run-per-concurrency-key index. */
 function isKeyConflict(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string; message?: string };
-  return e?.code === '23505' && (e.constraint === undefined || e.constraint === 'workflow_runs_one_active_per_key'
-    || String(e.message).includes('workflow_runs_one_active_per_key'));
+  return (
+    e?.code === '23505' &&
+    (e.constraint === undefined ||
+      e.constraint === 'workflow_runs_one_active_per_key' ||
+      String(e.message).includes('workflow_runs_one_active_per_key'))
+  );
 }
 
 /** Workflow runs and their append-only events, in the SQL both PGlite and PostgreSQL speak. */

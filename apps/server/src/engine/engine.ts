@@ -18,6 +18,7 @@ import {
   systemClock,
   type WorkflowStore,
 } from './ports';
+import { rollbackWorkflow } from './rollback-workflow';
 import { RunDriver, ShutdownError } from './run-driver';
 import { RunJournal } from './run-journal';
 import {
@@ -42,6 +43,8 @@ export interface StartOptions {
   parent?: { runId: string; stepId: string };
   /** For a rollback run: the run it undoes. */
   rollbackOf?: string;
+  /** The run's id (a child's follows from its parent step, so a re-run finds it). Default: a new UUID. */
+  id?: string;
 }
 
 export interface EngineOptions {
@@ -96,6 +99,14 @@ export class WorkflowEngine {
 
   constructor(opts: EngineOptions) {
     for (const def of opts.definitions) this.defs.add(def, { latest: true });
+    this.defs.add(
+      rollbackWorkflow({
+        load: (id) => this.journal.load(id),
+        plan: (run) => this.rollbackPlan(run),
+        compensate: (runId, stepId, by, signal) => this.compensate(runId, stepId, by, signal),
+      }),
+      { latest: true },
+    );
     this.store = opts.store;
     this.clock = opts.clock ?? systemClock;
     this.onEvent = opts.onEvent ?? (() => {});
@@ -125,7 +136,11 @@ export class WorkflowEngine {
 
   /** The latest version of every workflow that may be started. */
   definitions(): WorkflowDefinitionDto[] {
-    return this.defs.latest().map((d) => definitionDto(d));
+    // The rollback workflow is started through `rollback`, never by name.
+    return this.defs
+      .latest()
+      .filter((d) => d.name !== ROLLBACK_WORKFLOW)
+      .map((d) => definitionDto(d));
   }
 
   /** One workflow's definition: the latest, or a given version (deleted ones included, for runs that use them). */
@@ -179,7 +194,12 @@ export class WorkflowEngine {
     opts: StartOptions = {},
   ): Promise<WorkflowRun> {
     this.assertRunning();
-    const def = opts.version === undefined ? this.defs.latestOf(name) : this.defs.get(name, opts.version);
+    const def =
+      name === ROLLBACK_WORKFLOW && !opts.rollbackOf
+        ? undefined // started only through `rollback`, which checks the run it undoes
+        : opts.version === undefined
+          ? this.defs.latestOf(name)
+          : this.defs.get(name, opts.version);
     if (!def) {
       const known = this.defs.latest().map((d) => d.name);
       throw new EngineError(
@@ -205,7 +225,7 @@ export class WorkflowEngine {
         inputs[spec.key] = this.secrets.seal(inputs[spec.key] as string);
     }
     const at = this.now();
-    const fresh = newRun(def, this.newId(), inputs, startedBy, at);
+    const fresh = newRun(def, opts.id ?? this.newId(), inputs, startedBy, at);
     const run: WorkflowRun = {
       ...fresh,
       concurrencyKey: def.concurrency ? this.concurrencyKeyOf(def, inputs) : null,
@@ -249,7 +269,8 @@ export class WorkflowEngine {
         `run ${runId} is ${target.status}: only a completed or failed run can be rolled back`,
       );
     }
-    if (target.name === ROLLBACK_WORKFLOW) throw new EngineError('conflict', 'a rollback run cannot be rolled back');
+    if (target.name === ROLLBACK_WORKFLOW)
+      throw new EngineError('conflict', 'a rollback run cannot be rolled back');
     return this.start(ROLLBACK_WORKFLOW, { run_id: runId, automatic: opts.automatic ? 'yes' : 'no' }, by, {
       rollbackOf: runId,
     });
@@ -281,7 +302,11 @@ export class WorkflowEngine {
     const compensation = this.definitionOf(run).steps.find((d) => d.id === stepId)?.compensation;
     if (!compensation || step.status !== 'completed') return null;
     const record = { outputs: this.open(step.outputs ?? {}), data: this.open(step.data) };
-    const ctx = { ...this.ctx(run, step, 1, signal), startedBy: by, idempotencyKey: `${run.id}:${stepId}:undo` };
+    const ctx = {
+      ...this.ctx(run, step, 1, signal),
+      startedBy: by,
+      idempotencyKey: `${run.id}:${stepId}:undo`,
+    };
     const result = await compensation.run(ctx, record);
     await this.journal.withLock(runId, async () => {
       const current = await this.journal.load(runId);
@@ -396,6 +421,7 @@ export class WorkflowEngine {
         ]);
       }
       const at = this.now();
+      const promote = this.definitionOf(current).promoteStepOutputs !== false;
       const shown = spec.type === 'secret' ? REDACTED : String(checked.value ?? '(none)');
       const stored =
         spec.type === 'secret' && typeof checked.value === 'string'
@@ -415,10 +441,11 @@ export class WorkflowEngine {
         {
           summary: `${spec.label}: ${shown}`,
           data: { [spec.key]: stored },
-          outputs: { [spec.key]: stored },
+          // Documents read it as `steps.<id>.outputs.value` (the input kind's one output) or by its key.
+          outputs: promote ? { [spec.key]: stored } : { [spec.key]: stored, value: stored },
         },
         at,
-        this.definitionOf(current).promoteStepOutputs !== false,
+        promote,
       );
       return this.journal.commit(current, next, 'step.input_received', step.id, null);
     });
@@ -510,8 +537,18 @@ export class WorkflowEngine {
                 : (step.wait?.deadlineError ?? 'timed out waiting');
           const at = this.now();
           const next = step.continueOnError
-            ? patchStep(run, step.id, { status: 'failed', error, finishedAt: at, deadline: null, wait: null }, at)
-            : finishRun(run, 'failed', { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' }, at);
+            ? patchStep(
+                run,
+                step.id,
+                { status: 'failed', error, finishedAt: at, deadline: null, wait: null },
+                at,
+              )
+            : finishRun(
+                run,
+                'failed',
+                { error, stepId: step.id, stepStatus: 'failed', restStatus: 'pending' },
+                at,
+              );
           await this.journal.commit(run, next, 'step.failed', step.id, { error });
           if (next.status !== 'failed') this.driver.kick(id);
           return true;

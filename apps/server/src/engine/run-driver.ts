@@ -226,7 +226,12 @@ export class RunDriver {
           finishRun(
             run,
             'failed',
-            { error: action.error, stepId: action.stepId ?? undefined, stepStatus: 'failed', restStatus: 'pending' },
+            {
+              error: action.error,
+              stepId: action.stepId ?? undefined,
+              stepStatus: 'failed',
+              restStatus: 'pending',
+            },
             at,
           ),
           'run.failed',
@@ -244,7 +249,12 @@ export class RunDriver {
   private failed(run: WorkflowRun, stepId: string, error: string, at: string): WorkflowRun {
     const step = run.steps.find((s) => s.id === stepId);
     if (step?.continueOnError)
-      return patchStep(run, stepId, { status: 'failed', error, finishedAt: at, deadline: null, wait: null }, at);
+      return patchStep(
+        run,
+        stepId,
+        { status: 'failed', error, finishedAt: at, deadline: null, wait: null },
+        at,
+      );
     return finishRun(run, 'failed', { error, stepId, stepStatus: 'failed', restStatus: 'pending' }, at);
   }
 
@@ -315,11 +325,17 @@ export class RunDriver {
     );
     if (failed && failed.status === 'failed') {
       // Siblings still in flight lose their results; parked siblings were cancelled by the same commit.
-      for (const [id, s] of drive.steps) if (id !== step.id) s.controller.abort(new SiblingFailedError(step.id));
+      for (const [id, s] of drive.steps)
+        if (id !== step.id) s.controller.abort(new SiblingFailedError(step.id));
     }
   }
 
-  private async execute(run: WorkflowRun, step: StepRecord, def: StepDef, signal: AbortSignal): Promise<void> {
+  private async execute(
+    run: WorkflowRun,
+    step: StepRecord,
+    def: StepDef,
+    signal: AbortSignal,
+  ): Promise<void> {
     const received = (step.wait as { received?: { payload: unknown } } | null | undefined)?.received;
     if (received) {
       // The wait ended (durably recorded): turn its payload into the result. Re-run after a crash: same payload.
@@ -341,14 +357,20 @@ export class RunDriver {
         if (step.plan && approval) {
           const plan = step.plan;
           // A secret given with the approval is sealed at rest; apply gets it in clear, like every handler.
-          const decision = { by: approval.by, note: approval.note, input: this.deps.openSecrets(approval.input) };
+          const decision = {
+            by: approval.by,
+            note: approval.note,
+            input: this.deps.openSecrets(approval.input),
+          };
           const result = await this.attempts(run, step, def, signal, (ctx) => def.apply(ctx, plan, decision));
           await this.settle(run, step.id, result, def);
           return;
         }
         const planned = await this.attempts(run, step, def, signal, (ctx) => def.plan(ctx));
         const plan = { summary: planned.summary, data: planned.data ?? null };
-        const input = def.input ? await def.input(this.deps.contextFor(run, step, step.attempt, signal), plan) : null;
+        const input = def.input
+          ? await def.input(this.deps.contextFor(run, step, step.attempt, signal), plan)
+          : null;
         await this.park(run.id, step.id, 'awaiting_approval', def.deadlineMs, {
           plan,
           input,
@@ -367,7 +389,12 @@ export class RunDriver {
   }
 
   /** A handler's answer: a result completes the step, a wait parks it. */
-  private async settle(run: WorkflowRun, stepId: string, result: StepResult | StepWait, def: StepDef): Promise<void> {
+  private async settle(
+    run: WorkflowRun,
+    stepId: string,
+    result: StepResult | StepWait,
+    def: StepDef,
+  ): Promise<void> {
     if (!isStepWait(result)) {
       await this.complete(run.id, stepId, result, run);
       return;
@@ -383,7 +410,12 @@ export class RunDriver {
     });
   }
 
-  private complete(runId: string, stepId: string, result: StepResult, run: WorkflowRun): Promise<WorkflowRun | null> {
+  private complete(
+    runId: string,
+    stepId: string,
+    result: StepResult,
+    run: WorkflowRun,
+  ): Promise<WorkflowRun | null> {
     const stored = this.deps.sealResult(result);
     const promote = this.deps.definitionOf(run).promoteStepOutputs !== false;
     return this.deps.journal.commitIf(
@@ -427,7 +459,11 @@ export class RunDriver {
     const policy = def.retry ?? { attempts: 1, backoffMs: 0 };
     for (let attempt = Math.max(1, step.attempt); ; attempt++) {
       try {
-        return await runAttempt((s) => call(this.deps.contextFor(run, step, attempt, s)), signal, def.timeoutMs);
+        return await runAttempt(
+          (s) => call(this.deps.contextFor(run, step, attempt, s)),
+          signal,
+          def.timeoutMs,
+        );
       } catch (err) {
         if (signal.aborted || attempt >= policy.attempts || !isRetryable(err)) throw err;
         const delayMs = backoffMs(policy, attempt + 1);

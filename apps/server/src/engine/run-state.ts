@@ -116,7 +116,10 @@ export function progressOf(steps: readonly StepRecord[]): number {
 
 /** The step the run is on: the first active one, else the first that is not finished. */
 export function currentStepOf(run: WorkflowRun): StepRecord | undefined {
-  return run.steps.find((s) => ACTIVE_STEP_STATUSES.includes(s.status)) ?? run.steps.find((s) => !isStepFinished(s));
+  return (
+    run.steps.find((s) => ACTIVE_STEP_STATUSES.includes(s.status)) ??
+    run.steps.find((s) => !isStepFinished(s))
+  );
 }
 
 export function findStep(run: WorkflowRun, stepId: string): StepRecord {
