@@ -1,0 +1,1063 @@
+import { createHash } from 'node:crypto';
+import {
+  type FieldIssue,
+  type InputSpec,
+  parseDuration,
+  type StepDoc,
+  type WorkflowDocument,
+  workflowDocumentSchema,
+} from '@deploybot/shared';
+import type { z } from 'zod';
+import type { AnyStepKind, StepKindRegistry } from '../step-kind';
+import {
+  type AutomaticStepDef,
+  type Compensation,
+  type ExpressionScope,
+  type GateStepDef,
+  type InputStepDef,
+  isStepWait,
+  type RetryPolicy,
+  type StepContext,
+  type StepDef,
+  type StepResult,
+  type WorkflowDefinition,
+} from '../types';
+import { type DocumentIssue, type DocumentPath, formatPath } from './document';
+import {
+  type CelFieldType,
+  type CompiledExpression,
+  type CompiledTemplate,
+  type CompiledValue,
+  compileExpression,
+  compileTemplate,
+  compileValue,
+  ExpressionEnvironment,
+  type ExpressionEnvironment as ExpressionEnvironmentType,
+  ExpressionError,
+  type ExpressionReference,
+  evaluate,
+  evaluateTemplate,
+  evaluateValue,
+  isTemplate,
+  referenceText,
+  stringify,
+  type ValuePath,
+} from './expressions';
+import { inputCelType, objectCelFields } from './scope-types';
+
+/**
+ * The workflow compiler: a document (already parsed from YAML or JSON) and the step-kind registry in, an
+ * executable `WorkflowDefinition` out, or every problem at once with its path (`steps[2].with.duration`) and,
+ * when the caller knows them, its line. Pure and deterministic: the same document and registry give the same
+ * definition and the same hash.
+ */
+
+export type CompileIssue = DocumentIssue;
+
+export interface CompileOptions {
+  version: number;
+  builtIn?: boolean;
+  /** The line a path starts on in the text the document came from. */
+  lines?: (path: DocumentPath) => number | undefined;
+}
+
+export type CompileResult =
+  | { ok: true; definition: WorkflowDefinition; document: WorkflowDocument }
+  | { ok: false; issues: CompileIssue[] };
+
+/** A step's arguments that fail its kind's `params` when the step runs: the same input fails again, so no retry. */
+export class StepParamsError extends Error {
+  override readonly name = 'StepParamsError';
+  readonly retryable = false;
+}
+
+/** How long `checkStart` waits for the kinds' start checks before it lets the start go ahead without them. */
+export const START_CHECK_TIMEOUT_MS = 5000;
+
+export function compileWorkflow(
+  raw: unknown,
+  registry: StepKindRegistry,
+  opts: CompileOptions,
+): CompileResult {
+  const parsed = workflowDocumentSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: zodIssues(parsed.error.issues, []).map((i) =>
+        located({ path: formatPath(i.at), message: i.message, at: i.at }, opts.lines),
+      ),
+    };
+  }
+  return new Compilation(parsed.data, registry, opts).run();
+}
+
+/** SHA-256 (hex) of a document's canonical JSON: keys sorted, defaults applied. */
+export function documentHash(doc: WorkflowDocument): string {
+  return createHash('sha256').update(canonicalJson(doc)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Words CEL's grammar keeps for itself: `steps.in` would not parse, so no step may be called that. */
+const CEL_KEYWORDS = new Set(['in', 'true', 'false', 'null']);
+
+/** What a place in the document may read. */
+interface ReadRules {
+  /** Steps it may read: a step's transitive needs, any (run_title, outputs), none (concurrency.key). */
+  steps: ReadonlySet<string> | 'any' | 'none';
+  /** The step the expression belongs to. */
+  self?: string;
+  /** A compensation reads its own step's outputs. */
+  selfAllowed?: boolean;
+  run: boolean;
+  secrets: boolean;
+  /** Names the place in messages (`run_title`, `concurrency.key`). */
+  where: string;
+}
+
+interface CompiledStep {
+  doc: StepDoc;
+  index: number;
+  kind: AnyStepKind;
+  needs: string[];
+  with: CompiledValue;
+  /** Top-level params whose value is exactly `${{ inputs.X }}`: param → X. */
+  inputParams: Map<string, string>;
+  /** Top-level params that read a secret input (left out of a generic gate plan). */
+  secretParams: Set<string>;
+  /** Whether `with` reads only inputs (its params can be known when the run starts). */
+  withReadsOnlyInputs: boolean;
+  condition?: CompiledExpression;
+  gateMessage?: CompiledTemplate;
+  compensate?: { kind: AnyStepKind; with: CompiledValue } | false;
+}
+
+class Compilation {
+  private readonly issues: CompileIssue[] = [];
+  private readonly kinds: Array<AnyStepKind | undefined> = [];
+  private readonly index = new Map<string, number>();
+  private readonly needs: string[][] = [];
+  private ancestors: Map<string, Set<string>> | null = null;
+  private readonly inputs = new Map<string, InputSpec>();
+  private env!: ExpressionEnvironmentType;
+
+  constructor(
+    private readonly doc: WorkflowDocument,
+    private readonly registry: StepKindRegistry,
+    private readonly opts: CompileOptions,
+  ) {}
+
+  private issue(path: DocumentPath, message: string): void {
+    this.issues.push(located({ path: formatPath(path), message, at: path }, this.opts.lines));
+  }
+
+  run(): CompileResult {
+    const doc = this.doc;
+    this.checkInputs();
+    this.resolveKinds();
+    this.checkIds();
+    this.resolveNeeds();
+    this.env = ExpressionEnvironment.typed(this.scopeTypes());
+
+    const steps: CompiledStep[] = [];
+    doc.steps.forEach((step, i) => {
+      const compiled = this.compileStep(step, i);
+      if (compiled) steps.push(compiled);
+    });
+    const runTitle =
+      doc.run_title === undefined
+        ? undefined
+        : this.template(doc.run_title, ['run_title'], {
+            steps: 'any',
+            run: true,
+            secrets: false,
+            where: 'run_title',
+          });
+    const outputs: Array<[string, CompiledTemplate]> = [];
+    for (const [name, text] of Object.entries(doc.outputs)) {
+      const rules: ReadRules = { steps: 'any', run: true, secrets: false, where: 'outputs' };
+      const compiled = this.template(
+        isTemplate(text) ? text : `\${{ ${text} }}`,
+        ['outputs', name],
+        rules,
+        text,
+      );
+      if (compiled) outputs.push([name, compiled]);
+    }
+    const concurrencyKey = doc.concurrency
+      ? this.template(doc.concurrency.key, ['concurrency', 'key'], {
+          steps: 'none',
+          run: false,
+          secrets: false,
+          where: 'concurrency.key',
+        })
+      : undefined;
+
+    if (this.issues.length > 0) return { ok: false, issues: this.issues };
+    return {
+      ok: true,
+      definition: buildDefinition(doc, steps, {
+        ...this.opts,
+        runTitle,
+        outputs,
+        concurrencyKey,
+        stepIds: doc.steps.map((s) => s.id),
+      }),
+      document: doc,
+    };
+  }
+
+  // -- inputs, kinds, ids, needs --------------------------------------------------------------------------------
+
+  private checkInputs(): void {
+    this.doc.inputs.forEach((spec, i) => {
+      if (this.inputs.has(spec.key))
+        this.issue(['inputs', i, 'key'], `input "${spec.key}" is declared twice`);
+      else this.inputs.set(spec.key, spec);
+      if (spec.type === 'choice' && !spec.choices?.length)
+        this.issue(['inputs', i, 'choices'], 'a choice input needs its choices');
+      if (spec.pattern !== undefined) {
+        try {
+          new RegExp(spec.pattern);
+        } catch (error) {
+          this.issue(['inputs', i, 'pattern'], `not a valid regular expression: ${(error as Error).message}`);
+        }
+      }
+    });
+  }
+
+  private resolveKind(uses: string, path: DocumentPath): AnyStepKind | undefined {
+    const kind = this.registry.resolve(uses);
+    if (kind) return kind;
+    const [name, version] = uses.split('@');
+    const versions = this.registry
+      .list()
+      .filter((k) => k.name === name)
+      .map((k) => k.version);
+    if (versions.length > 0)
+      this.issue(path, `step kind "${name}" has no version ${version} (it has ${versions.join(', ')})`);
+    else this.issue(path, `unknown step kind "${name}" (known: ${this.registry.names().join(', ')})`);
+    return undefined;
+  }
+
+  private resolveKinds(): void {
+    this.doc.steps.forEach((step, i) => {
+      this.kinds.push(this.resolveKind(step.uses, ['steps', i, 'uses']));
+    });
+  }
+
+  private checkIds(): void {
+    this.doc.steps.forEach((step, i) => {
+      const first = this.index.get(step.id);
+      if (first !== undefined)
+        this.issue(['steps', i, 'id'], `step id "${step.id}" is already used by steps[${first}]`);
+      else this.index.set(step.id, i);
+      if (CEL_KEYWORDS.has(step.id))
+        this.issue(
+          ['steps', i, 'id'],
+          `"${step.id}" is a CEL keyword: expressions could not name steps.${step.id}`,
+        );
+    });
+  }
+
+  private resolveNeeds(): void {
+    const steps = this.doc.steps;
+    steps.forEach((step, i) => {
+      if (step.needs === undefined) {
+        this.needs.push(i > 0 ? [steps[i - 1]!.id] : []);
+        return;
+      }
+      const own: string[] = [];
+      step.needs.forEach((need, k) => {
+        const path = ['steps', i, 'needs', k];
+        if (own.includes(need)) this.issue(path, `"${need}" is listed twice`);
+        else if (need === step.id) this.issue(path, 'a step cannot need itself');
+        else if (!this.index.has(need)) this.issue(path, `unknown step "${need}"`);
+        else own.push(need);
+      });
+      this.needs.push(own);
+    });
+
+    const cycle = this.findCycle();
+    if (cycle) {
+      const first = Math.min(...cycle.map((id) => this.index.get(id)!));
+      const explicit = steps[first]!.needs !== undefined;
+      this.issue(
+        explicit ? ['steps', first, 'needs'] : ['steps', first],
+        `needs form a cycle: ${[...cycle, cycle[0]].join(' → ')}`,
+      );
+      return;
+    }
+    this.ancestors = this.computeAncestors();
+  }
+
+  /** The first cycle in the needs graph, as the steps along it; `null` when there is none. */
+  private findCycle(): string[] | null {
+    const ids = this.doc.steps.map((s) => s.id);
+    const state = new Map<string, 'open' | 'done'>();
+    const trail: string[] = [];
+    const visit = (id: string): string[] | null => {
+      state.set(id, 'open');
+      trail.push(id);
+      for (const need of this.needs[this.index.get(id)!] ?? []) {
+        const s = state.get(need);
+        if (s === 'open') return trail.slice(trail.indexOf(need));
+        if (s === undefined) {
+          const found = visit(need);
+          if (found) return found;
+        }
+      }
+      trail.pop();
+      state.set(id, 'done');
+      return null;
+    };
+    for (const id of ids) {
+      if (state.has(id) || this.index.get(id) === undefined) continue;
+      const found = visit(id);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Every step's transitive needs (the graph has no cycle). */
+  private computeAncestors(): Map<string, Set<string>> {
+    const result = new Map<string, Set<string>>();
+    const of = (id: string): Set<string> => {
+      const known = result.get(id);
+      if (known) return known;
+      const all = new Set<string>();
+      for (const need of this.needs[this.index.get(id)!] ?? []) {
+        all.add(need);
+        for (const a of of(need)) all.add(a);
+      }
+      result.set(id, all);
+      return all;
+    };
+    for (const id of this.index.keys()) of(id);
+    return result;
+  }
+
+  private scopeTypes(): {
+    inputs: Record<string, CelFieldType>;
+    steps: Record<string, Record<string, CelFieldType> | null>;
+  } {
+    const inputs: Record<string, CelFieldType> = {};
+    for (const [key, spec] of this.inputs) inputs[key] = inputCelType(spec);
+    const steps: Record<string, Record<string, CelFieldType> | null> = {};
+    this.doc.steps.forEach((step, i) => {
+      if (step.id in steps) return;
+      const kind = this.kinds[i];
+      steps[step.id] = kind ? objectCelFields(kind.outputs) : null;
+    });
+    return { inputs, steps };
+  }
+
+  // -- steps ----------------------------------------------------------------------------------------------------
+
+  private compileStep(step: StepDoc, i: number): CompiledStep | null {
+    const kind = this.kinds[i];
+    const base: DocumentPath = ['steps', i];
+    const rules: ReadRules = {
+      steps: this.ancestors?.get(step.id) ?? 'any',
+      self: step.id,
+      run: true,
+      secrets: true,
+      where: `step "${step.id}"`,
+    };
+
+    let condition: CompiledExpression | undefined;
+    if (step.if !== undefined) {
+      condition = this.expression(step.if, [...base, 'if'], rules);
+      if (condition && condition.type !== 'bool' && condition.type !== 'dyn') {
+        this.issue([...base, 'if'], `if must be true or false; \`${step.if}\` is a ${condition.type}`);
+      }
+    }
+
+    const withValue = this.value(step.with, [...base, 'with'], rules);
+    let gateMessage: CompiledTemplate | undefined;
+    if (typeof step.gate === 'object' && step.gate.message !== undefined && isTemplate(step.gate.message)) {
+      gateMessage = this.template(step.gate.message, [...base, 'gate', 'message'], rules);
+    }
+
+    let compensate: CompiledStep['compensate'];
+    if (step.compensate === false) compensate = false;
+    else if (step.compensate) {
+      const other = this.resolveKind(step.compensate.uses, [...base, 'compensate', 'uses']);
+      const compensateWith = this.value(step.compensate.with, [...base, 'compensate', 'with'], {
+        ...rules,
+        selfAllowed: true,
+      });
+      if (other) {
+        if (other.ask || other.gate === 'always')
+          this.issue(
+            [...base, 'compensate', 'uses'],
+            `"${other.name}" waits for a person; a compensation must run on its own`,
+          );
+        this.checkLiterals(other, step.compensate.with, compensateWith.templated, [
+          ...base,
+          'compensate',
+          'with',
+        ]);
+        compensate = { kind: other, with: compensateWith.value };
+      }
+    }
+
+    if (!kind) return null;
+    if (kind.ask && (step.gate === true || typeof step.gate === 'object'))
+      this.issue([...base, 'gate'], `"${kind.name}" asks a person for a value; it cannot also be a gate`);
+    if (kind.gate === 'always' && step.gate === false)
+      this.issue([...base, 'gate'], `"${kind.name}" is always a gate; remove gate: false`);
+    this.checkLiterals(kind, step.with, withValue.templated, [...base, 'with']);
+
+    return {
+      doc: step,
+      index: i,
+      kind,
+      needs: this.needs[i] ?? [],
+      with: withValue.value,
+      inputParams: withValue.inputParams,
+      secretParams: withValue.secretParams,
+      withReadsOnlyInputs: withValue.readsOnlyInputs,
+      ...(condition ? { condition } : {}),
+      ...(gateMessage ? { gateMessage } : {}),
+      ...(compensate !== undefined ? { compensate } : {}),
+    };
+  }
+
+  /** A `with` value: its templates compiled and their references checked. */
+  private value(
+    raw: Record<string, unknown>,
+    path: DocumentPath,
+    rules: ReadRules,
+  ): {
+    value: CompiledValue;
+    templated: ValuePath[];
+    inputParams: Map<string, string>;
+    secretParams: Set<string>;
+    readsOnlyInputs: boolean;
+  } {
+    const compiled = compileValue(raw, this.env);
+    const templated: ValuePath[] = [];
+    for (const error of compiled.errors) {
+      templated.push(error.path);
+      const referencesOk = this.checkReferences(error.references ?? [], [...path, ...error.path], rules);
+      if (referencesOk) this.issue([...path, ...error.path], error.error.message);
+    }
+    const inputParams = new Map<string, string>();
+    const secretParams = new Set<string>();
+    let readsOnlyInputs = compiled.errors.length === 0;
+    for (const { path: at, template } of compiled.templates) {
+      templated.push(at);
+      this.checkReferences(template.references, [...path, ...at], rules);
+      if (template.references.some((r) => r.root !== 'inputs')) readsOnlyInputs = false;
+      const param = at[0];
+      if (typeof param !== 'string') continue;
+      if (at.length === 1) {
+        const input = exactInput(template);
+        if (input !== undefined) inputParams.set(param, input);
+      }
+      if (template.references.some((r) => r.root === 'inputs' && this.readsSecret(r)))
+        secretParams.add(param);
+    }
+    return { value: compiled.value, templated, inputParams, secretParams, readsOnlyInputs };
+  }
+
+  private readsSecret(ref: ExpressionReference): boolean {
+    const key = ref.path[0];
+    if (key === undefined) return [...this.inputs.values()].some((s) => s.type === 'secret');
+    return this.inputs.get(key)?.type === 'secret';
+  }
+
+  private expression(text: string, path: DocumentPath, rules: ReadRules): CompiledExpression | undefined {
+    const compiled = compileExpression(text, this.env);
+    if (!compiled.ok) {
+      if (this.checkReferences(compiled.references ?? [], path, rules))
+        this.issue(path, compiled.error.message);
+      return undefined;
+    }
+    return this.checkReferences(compiled.expression.references, path, rules)
+      ? compiled.expression
+      : undefined;
+  }
+
+  /** `shown`: the text as written, when the template was made from a bare expression (an `outputs:` value). */
+  private template(
+    text: string,
+    path: DocumentPath,
+    rules: ReadRules,
+    shown?: string,
+  ): CompiledTemplate | undefined {
+    const compiled = compileTemplate(text, this.env);
+    if (!compiled.ok) {
+      if (this.checkReferences(compiled.references ?? [], path, rules)) {
+        this.issue(
+          path,
+          shown === undefined ? compiled.error.message : compiled.error.message.replace(text, shown),
+        );
+      }
+      return undefined;
+    }
+    return this.checkReferences(compiled.template.references, path, rules) ? compiled.template : undefined;
+  }
+
+  /** Reports every reference the place may not make; true when there was none. */
+  private checkReferences(
+    refs: readonly ExpressionReference[],
+    path: DocumentPath,
+    rules: ReadRules,
+  ): boolean {
+    let ok = true;
+    const bad = (message: string) => {
+      ok = false;
+      this.issue(path, message);
+    };
+    for (const ref of refs) {
+      const text = referenceText(ref);
+      if (ref.root === 'run') {
+        if (!rules.run) bad(`${rules.where} may read only inputs (not ${text})`);
+        else if (ref.path[0] !== undefined && ref.path[0] !== 'id' && ref.path[0] !== 'started_by')
+          bad(`${text}: run has id and started_by`);
+        continue;
+      }
+      if (ref.root === 'inputs') {
+        const key = ref.path[0];
+        if (key !== undefined && !this.inputs.has(key)) {
+          const known = [...this.inputs.keys()];
+          bad(
+            `unknown input "${key}" (${known.length ? `inputs: ${known.join(', ')}` : 'the workflow has no inputs'})`,
+          );
+        } else if (!rules.secrets && this.readsSecret(ref)) {
+          bad(`${rules.where} must not read secret inputs (${text}): it is stored and shown in clear`);
+        }
+        continue;
+      }
+      // steps
+      if (rules.steps === 'none') {
+        bad(`${rules.where} may read only inputs (not ${text})`);
+        continue;
+      }
+      const id = ref.path[0];
+      if (id === undefined) {
+        bad(`steps must be read by name: steps.<id>.outputs.<name> or steps.<id>.status (not ${text})`);
+        continue;
+      }
+      const at = this.index.get(id);
+      if (at === undefined) {
+        bad(`unknown step "${id}" (in ${text})`);
+        continue;
+      }
+      if (id === rules.self && !rules.selfAllowed) {
+        bad(`a step cannot read its own outputs or status (${text})`);
+        continue;
+      }
+      if (id !== rules.self && rules.steps !== 'any' && !rules.steps.has(id)) {
+        bad(
+          `${text} is read here, but step "${id}" is not guaranteed to finish before "${rules.self}": add "${id}" to its needs`,
+        );
+        continue;
+      }
+      const member = ref.path[1];
+      if (member === undefined) continue;
+      if (member !== 'outputs' && member !== 'status') {
+        bad(`${text}: a step has only outputs and status`);
+        continue;
+      }
+      const output = ref.path[2];
+      const kind = this.kinds[at];
+      if (member === 'outputs' && output !== undefined && kind && !(output in kind.outputs.shape)) {
+        const names = Object.keys(kind.outputs.shape);
+        bad(
+          `step "${id}" (${kind.name}@${kind.version}) has no output "${output}"; ${
+            names.length ? `its outputs: ${names.join(', ')}` : 'it has no outputs'
+          }`,
+        );
+      }
+    }
+    return ok;
+  }
+
+  /**
+   * The literal part of `with` against the kind's params: templated values are unknown until the step runs, so
+   * they are left out and so is every issue about them; a param that is not given at all is still missing.
+   */
+  private checkLiterals(
+    kind: AnyStepKind,
+    raw: Record<string, unknown>,
+    templated: ValuePath[],
+    path: DocumentPath,
+  ) {
+    const literal = withoutPaths(raw, templated);
+    const result = kind.params.safeParse(literal);
+    if (result.success) return;
+    for (const issue of zodIssues(result.error.issues, [])) {
+      const related =
+        issue.code !== 'unrecognized_keys' &&
+        templated.some((t) => isPrefix(t, issue.at) || isPrefix(issue.at, t));
+      if (related) continue;
+      const missing =
+        issue.code === 'invalid_type' && issue.at.length > 0 && valueAt(raw, issue.at) === undefined;
+      const param = formatPath(issue.at) || 'with';
+      this.issue(
+        [...path, ...issue.at],
+        missing ? `${kind.name} needs ${param} (${issue.message})` : `${param}: ${issue.message}`,
+      );
+    }
+  }
+}
+
+/** The input a template is exactly (`${{ inputs.ref }}` → ref), if that is all it is. */
+function exactInput(template: CompiledTemplate): string | undefined {
+  if (!template.whole) return undefined;
+  const part = template.parts.find((p) => 'expression' in p) as
+    | { expression: CompiledExpression }
+    | undefined;
+  const ast = part?.expression.ast;
+  if (!ast || (ast.op !== '.' && ast.op !== '[]')) return undefined;
+  const [target, member] = ast.args;
+  if (target.op !== 'id' || target.args !== 'inputs') return undefined;
+  if (typeof member === 'string') return member;
+  return member.op === 'value' && typeof member.args === 'string' ? member.args : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building the executable definition.
+
+interface BuildOptions extends CompileOptions {
+  runTitle: CompiledTemplate | undefined;
+  outputs: Array<[string, CompiledTemplate]>;
+  concurrencyKey: CompiledTemplate | undefined;
+  stepIds: string[];
+}
+
+function buildDefinition(doc: WorkflowDocument, steps: CompiledStep[], o: BuildOptions): WorkflowDefinition {
+  const complete = scopeCompleter(o.stepIds);
+  const defs = steps.map((s) => buildStep(s, complete));
+  const definition: WorkflowDefinition = {
+    name: doc.name,
+    title: doc.title,
+    description: doc.description,
+    version: o.version,
+    inputs: doc.inputs,
+    steps: defs,
+    promoteStepOutputs: false,
+    maxParallel: doc.max_parallel,
+    onFailure: doc.on_failure,
+    hash: documentHash(doc),
+    builtIn: o.builtIn ?? false,
+    source: doc,
+  };
+  if (o.runTitle) {
+    const template = o.runTitle;
+    definition.runTitle = (_context, scope) => {
+      if (!scope) return doc.title;
+      try {
+        return stringify(evaluateTemplate(template, complete(scope))) || doc.title;
+      } catch {
+        return doc.title;
+      }
+    };
+  }
+  if (o.outputs.length > 0) {
+    const outputs = o.outputs;
+    definition.runOutputs = (scope) => {
+      const full = complete(scope);
+      const values: Record<string, unknown> = {};
+      for (const [name, template] of outputs) {
+        try {
+          const value = evaluateTemplate(template, full);
+          if (value !== undefined) values[name] = value;
+        } catch {
+          // It reads a step that has not run (or was skipped): no value yet.
+        }
+      }
+      return values;
+    };
+  }
+  if (doc.concurrency && o.concurrencyKey) {
+    const template = o.concurrencyKey;
+    definition.concurrency = {
+      expression: doc.concurrency.key,
+      key: (inputs) => stringify(evaluateTemplate(template, complete(startScope(inputs)))),
+      onConflict: doc.concurrency.on_conflict,
+    };
+  }
+  const checked = steps.filter(
+    (s) =>
+      s.kind.startCheck &&
+      s.withReadsOnlyInputs &&
+      (!s.condition || s.condition.references.every((r) => r.root === 'inputs')),
+  );
+  if (checked.length > 0)
+    definition.checkStart = (inputs) => checkStart(checked, complete(startScope(inputs)));
+  return definition;
+}
+
+/** What expressions see before anything ran: the inputs. */
+function startScope(inputs: Readonly<Record<string, unknown>>): ExpressionScope {
+  return { inputs, steps: {}, run: { id: '', started_by: '' } };
+}
+
+const PENDING = Object.freeze({ outputs: Object.freeze({}), status: 'pending' });
+
+/** The scope with every step of the definition present (a step that has no record yet is pending, no outputs). */
+function scopeCompleter(stepIds: string[]): (scope: ExpressionScope) => ExpressionScope {
+  return (scope) => {
+    if (stepIds.every((id) => id in scope.steps)) return scope;
+    const steps: Record<string, { outputs: Readonly<Record<string, unknown>>; status: string }> = {};
+    for (const id of stepIds) steps[id] = scope.steps[id] ?? PENDING;
+    return { ...scope, steps };
+  };
+}
+
+function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => ExpressionScope): StepDef {
+  const { doc, kind } = s;
+  const params = (scope: ExpressionScope): unknown => {
+    const value = evaluateValue(s.with, complete(scope));
+    const parsed = kind.params.safeParse(value);
+    if (!parsed.success) {
+      const detail = zodIssues(parsed.error.issues, [])
+        .map((i) => `with.${formatPath(i.at) || '(all)'}: ${i.message}`)
+        .join('; ');
+      throw new StepParamsError(`step "${doc.id}" (${kind.name}@${kind.version}): ${detail}`);
+    }
+    return parsed.data;
+  };
+
+  const base = {
+    id: doc.id,
+    title: doc.title,
+    description: doc.description ?? '',
+    uses: `${kind.name}@${kind.version}`,
+    needs: s.needs,
+    ...(s.condition ? { condition: conditionOf(s.condition, complete) } : {}),
+    ...(doc.continue_on_error ? { continueOnError: true } : {}),
+    ...(doc.retry ? { retry: retryOf(doc.retry) } : {}),
+    ...(kind.resume
+      ? {
+          resume: (ctx: StepContext, payload: unknown) => kind.resume!(ctx, params(ctx.scope), payload),
+        }
+      : {}),
+    ...(kind.recheck
+      ? { recheck: (ctx: StepContext, key: string) => kind.recheck!(ctx, params(ctx.scope), key) }
+      : {}),
+  };
+  const compensation = compensationOf(s, params, complete);
+  const withCompensation = compensation ? { compensation } : {};
+  const timeoutMs = doc.timeout !== undefined ? parseDuration(doc.timeout) : kind.defaultTimeoutMs;
+
+  if (kind.ask) {
+    const ask = kind.ask;
+    const step: InputStepDef = {
+      ...base,
+      ...withCompensation,
+      kind: 'input',
+      input: (ctx) => ask(ctx, params(ctx.scope)),
+      // A person's answer has no handler to time out: `timeout` is how long the question waits.
+      ...(doc.timeout !== undefined ? { deadlineMs: parseDuration(doc.timeout)! } : {}),
+    };
+    return step;
+  }
+
+  const gated = doc.gate === true || typeof doc.gate === 'object' || kind.gate === 'always';
+  if (gated) {
+    const gate = typeof doc.gate === 'object' ? doc.gate : {};
+    const plan = kind.plan;
+    const approvalInput = kind.approvalInput;
+    const step: GateStepDef = {
+      ...base,
+      ...withCompensation,
+      kind: 'gate',
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      plan: plan
+        ? (ctx) => plan(ctx, params(ctx.scope))
+        : async (ctx) => {
+            const p = params(ctx.scope);
+            return {
+              summary: gateSummary(s, gate.message, ctx.scope, complete),
+              data: redacted(p, s.secretParams),
+            };
+          },
+      apply: (ctx, planned, decision) => kind.run(ctx, params(ctx.scope), { ...decision, plan: planned }),
+      ...(approvalInput
+        ? {
+            // A kind may offer nothing to choose this time (null); the engine takes that as no input.
+            input: (ctx: StepContext, planned: Parameters<NonNullable<GateStepDef['input']>>[1]) =>
+              approvalInput(ctx, params(ctx.scope), planned) as ReturnType<NonNullable<GateStepDef['input']>>,
+          }
+        : {}),
+      ...(gate.timeout !== undefined ? { deadlineMs: parseDuration(gate.timeout)! } : {}),
+      ...(kind.rejectSummary !== undefined ? { rejectSummary: kind.rejectSummary } : {}),
+    };
+    return step;
+  }
+
+  const step: AutomaticStepDef = {
+    ...base,
+    ...withCompensation,
+    kind: 'automatic',
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    run: (ctx) => kind.run(ctx, params(ctx.scope), null),
+  };
+  return step;
+}
+
+function gateSummary(
+  s: CompiledStep,
+  message: string | undefined,
+  scope: ExpressionScope,
+  complete: (scope: ExpressionScope) => ExpressionScope,
+): string {
+  if (s.gateMessage) return stringify(evaluateTemplate(s.gateMessage, complete(scope))) || s.doc.title;
+  return message ?? s.doc.title;
+}
+
+/** Params for a plan people see and the run stores: values read from secret inputs are masked. */
+function redacted(params: unknown, secret: ReadonlySet<string>): unknown {
+  if (secret.size === 0 || params === null || typeof params !== 'object' || Array.isArray(params))
+    return params;
+  const out: Record<string, unknown> = { ...(params as Record<string, unknown>) };
+  for (const key of secret) if (key in out) out[key] = '••••••';
+  return out;
+}
+
+function conditionOf(
+  expression: CompiledExpression,
+  complete: (scope: ExpressionScope) => ExpressionScope,
+): NonNullable<StepDef['condition']> {
+  return {
+    expression: expression.text,
+    test: (scope) => {
+      const value = evaluate(expression, complete(scope));
+      if (typeof value !== 'boolean') {
+        throw new ExpressionError(
+          `if must be true or false; \`${expression.text}\` gave ${JSON.stringify(value ?? null)}`,
+          expression.text,
+        );
+      }
+      return value;
+    },
+  };
+}
+
+function retryOf(retry: NonNullable<StepDoc['retry']>): RetryPolicy {
+  return {
+    attempts: retry.attempts,
+    backoffMs: parseDuration(retry.backoff)!,
+    ...(retry.factor !== undefined ? { factor: retry.factor } : {}),
+    ...(retry.max_backoff !== undefined ? { maxBackoffMs: parseDuration(retry.max_backoff)! } : {}),
+  };
+}
+
+type StepRecordView = { outputs: Record<string, unknown>; data: unknown };
+
+/** The scope with the step's own record in it: a compensation reads what its step produced. */
+function withOwnRecord(scope: ExpressionScope, id: string, record: StepRecordView): ExpressionScope {
+  return { ...scope, steps: { ...scope.steps, [id]: { outputs: record.outputs, status: 'completed' } } };
+}
+
+function compensationOf(
+  s: CompiledStep,
+  params: (scope: ExpressionScope) => unknown,
+  complete: (scope: ExpressionScope) => ExpressionScope,
+): Compensation | undefined {
+  const { doc, kind } = s;
+  if (s.compensate === false) return undefined;
+  if (s.compensate) {
+    const { kind: other, with: value } = s.compensate;
+    const otherParams = (scope: ExpressionScope): unknown => {
+      const parsed = other.params.safeParse(evaluateValue(value, complete(scope)));
+      if (!parsed.success) {
+        const detail = zodIssues(parsed.error.issues, [])
+          .map((i) => `compensate.with.${formatPath(i.at) || '(all)'}: ${i.message}`)
+          .join('; ');
+        throw new StepParamsError(`step "${doc.id}" (${other.name}@${other.version}): ${detail}`);
+      }
+      return parsed.data;
+    };
+    return {
+      describe: () => `${other.title} (${other.name}@${other.version})`,
+      run: async (ctx, record) => {
+        const scope = withOwnRecord(ctx.scope, doc.id, record);
+        const result = await other.run({ ...ctx, scope }, otherParams(scope), null);
+        return finished(result, other);
+      },
+    };
+  }
+  const own = kind.compensate;
+  if (!own) return undefined;
+  return {
+    describe: (ctx, record) => own.describe(params(withOwnRecord(ctx.scope, doc.id, record)), record),
+    run: (ctx, record) => {
+      const scope = withOwnRecord(ctx.scope, doc.id, record);
+      return own.run({ ...ctx, scope }, params(scope), record);
+    },
+  };
+}
+
+/** A compensation runs in one call: a kind that parks on a durable wait cannot undo another step. */
+function finished(result: Awaited<ReturnType<AnyStepKind['run']>>, kind: AnyStepKind): StepResult {
+  if (isStepWait(result)) {
+    throw Object.assign(
+      new Error(`${kind.name}@${kind.version} waits for an event; a compensation must finish in one call`),
+      { retryable: false },
+    );
+  }
+  return result;
+}
+
+/** Runs the kinds' start checks whose params depend only on the inputs; issues name the input they came from. */
+async function checkStart(steps: CompiledStep[], scope: ExpressionScope): Promise<FieldIssue[]> {
+  const issues: FieldIssue[] = [];
+  const add = (s: CompiledStep, param: string, message: string) => {
+    const input = s.inputParams.get(param);
+    const path = input ?? `steps.${s.doc.id}.with.${param}`;
+    if (!issues.some((i) => i.path === path && i.message === message)) issues.push({ path, message });
+  };
+  const signal = AbortSignal.timeout(START_CHECK_TIMEOUT_MS);
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (signal.aborted) resolve('timeout');
+    else signal.addEventListener('abort', () => resolve('timeout'), { once: true });
+  });
+
+  const checks = steps.map(async (s) => {
+    try {
+      if (s.condition && evaluate(s.condition, scope) !== true) return;
+    } catch {
+      return;
+    }
+    let value: unknown;
+    try {
+      value = evaluateValue(s.with, scope);
+    } catch (error) {
+      const failed = s.with.kind === 'object' ? firstFailingParam(s.with, scope) : undefined;
+      add(
+        s,
+        failed ?? '(all)',
+        `cannot be worked out for step "${s.doc.title}": ${(error as Error).message}`,
+      );
+      return;
+    }
+    const parsed = s.kind.params.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of zodIssues(parsed.error.issues, [])) {
+        add(s, String(issue.at[0] ?? '(all)'), issue.message);
+      }
+      return;
+    }
+    try {
+      const found = await Promise.race([s.kind.startCheck!(parsed.data, signal), timedOut]);
+      if (found === 'timeout') return;
+      for (const issue of found) add(s, issue.param, issue.message);
+    } catch {
+      // A check that cannot run (the network is down, it was aborted) does not refuse the start: the step
+      // itself will find out.
+    }
+  });
+  await Promise.all(checks);
+  return issues;
+}
+
+function firstFailingParam(
+  value: CompiledValue & { kind: 'object' },
+  scope: ExpressionScope,
+): string | undefined {
+  for (const [key, item] of value.entries) {
+    try {
+      evaluateValue(item, scope);
+    } catch {
+      return key;
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// zod issues as paths and messages.
+
+interface FlatIssue {
+  at: Array<string | number>;
+  code: string;
+  message: string;
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+/** Flattens zod's issues: one per unknown key, and a union's branch that matched the shape rather than "invalid input". */
+function zodIssues(issues: readonly ZodIssue[], prefix: Array<string | number>): FlatIssue[] {
+  const out: FlatIssue[] = [];
+  for (const issue of issues) {
+    const at = [...prefix, ...issue.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        out.push({ at: [...at, key], code: issue.code, message: `unknown field "${key}"` });
+      continue;
+    }
+    if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors)) {
+      const branches = issue.errors as ZodIssue[][];
+      const shaped = branches.filter((b) =>
+        b.some((i) => i.path.length > 0 || i.code === 'unrecognized_keys'),
+      );
+      if (shaped.length > 0) {
+        out.push(...zodIssues(shaped[0]!, at));
+        continue;
+      }
+      const expected = branches.flatMap((b) =>
+        b.map((i) =>
+          i.code === 'invalid_type'
+            ? i.expected
+            : i.code === 'invalid_value'
+              ? i.values.map((v) => JSON.stringify(v)).join(' or ')
+              : i.message,
+        ),
+      );
+      out.push({ at, code: issue.code, message: `expected ${[...new Set(expected)].join(' or ')}` });
+      continue;
+    }
+    out.push({ at, code: issue.code, message: issue.message });
+  }
+  return out;
+}
+
+function located(
+  issue: { path: string; message: string; at: DocumentPath },
+  lines: CompileOptions['lines'],
+): CompileIssue {
+  const line = lines?.(issue.at);
+  return { path: issue.path, message: issue.message, ...(line !== undefined ? { line } : {}) };
+}
+
+function isPrefix(prefix: ValuePath, path: ValuePath): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => p === path[i]);
+}
+
+function valueAt(value: unknown, path: ValuePath): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+/** A copy with the values at `paths` replaced by undefined (absent to the schema). */
+function withoutPaths(value: Record<string, unknown>, paths: ValuePath[]): Record<string, unknown> {
+  if (paths.length === 0) return value;
+  const copy = structuredClone(value);
+  for (const path of paths) {
+    if (path.length === 0) continue;
+    const parent = valueAt(copy, path.slice(0, -1));
+    if (parent !== null && typeof parent === 'object')
+      (parent as Record<string | number, unknown>)[path.at(-1)!] = undefined;
+  }
+  return copy;
+}
