@@ -609,7 +609,7 @@ class Compilation {
       const param = formatPath(issue.at) || 'with';
       this.issue(
         [...path, ...issue.at],
-        missing ? `${kind.name} needs ${param} (${issue.message})` : `${param}: ${issue.message}`,
+        missing ? `${kind.name} needs ${param}` : `${param}: ${issue.message}`,
       );
     }
   }
@@ -744,11 +744,11 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
     ...(doc.retry ? { retry: retryOf(doc.retry) } : {}),
     ...(kind.resume
       ? {
-          resume: (ctx: StepContext, payload: unknown) => kind.resume!(ctx, params(ctx.scope), payload),
+          resume: async (ctx: StepContext, payload: unknown) => kind.resume!(ctx, params(ctx.scope), payload),
         }
       : {}),
     ...(kind.recheck
-      ? { recheck: (ctx: StepContext, key: string) => kind.recheck!(ctx, params(ctx.scope), key) }
+      ? { recheck: async (ctx: StepContext, key: string) => kind.recheck!(ctx, params(ctx.scope), key) }
       : {}),
   };
   const compensation = compensationOf(s, params, complete);
@@ -761,7 +761,7 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
       ...base,
       ...withCompensation,
       kind: 'input',
-      input: (ctx) => ask(ctx, params(ctx.scope)),
+      input: async (ctx) => ask(ctx, params(ctx.scope)),
       // A person's answer has no handler to time out: `timeout` is how long the question waits.
       ...(doc.timeout !== undefined ? { deadlineMs: parseDuration(doc.timeout)! } : {}),
     };
@@ -779,7 +779,7 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
       kind: 'gate',
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       plan: plan
-        ? (ctx) => plan(ctx, params(ctx.scope))
+        ? async (ctx) => plan(ctx, params(ctx.scope))
         : async (ctx) => {
             const p = params(ctx.scope);
             return {
@@ -787,12 +787,13 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
               data: redacted(p, s.secretParams),
             };
           },
-      apply: (ctx, planned, decision) => kind.run(ctx, params(ctx.scope), { ...decision, plan: planned }),
+      apply: async (ctx, planned, decision) =>
+        kind.run(ctx, params(ctx.scope), { ...decision, plan: planned }),
       ...(approvalInput
         ? {
             // A kind may offer nothing to choose this time (null); the engine takes that as no input.
             input: (ctx: StepContext, planned: Parameters<NonNullable<GateStepDef['input']>>[1]) =>
-              approvalInput(ctx, params(ctx.scope), planned) as ReturnType<NonNullable<GateStepDef['input']>>,
+              approvalInput(ctx, params(ctx.scope), planned) as InputSpec,
           }
         : {}),
       ...(gate.timeout !== undefined ? { deadlineMs: parseDuration(gate.timeout)! } : {}),
@@ -806,7 +807,7 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
     ...withCompensation,
     kind: 'automatic',
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    run: (ctx) => kind.run(ctx, params(ctx.scope), null),
+    run: async (ctx) => kind.run(ctx, params(ctx.scope), null),
   };
   return step;
 }
@@ -897,7 +898,7 @@ function compensationOf(
   if (!own) return undefined;
   return {
     describe: (ctx, record) => own.describe(params(withOwnRecord(ctx.scope, doc.id, record)), record),
-    run: (ctx, record) => {
+    run: async (ctx, record) => {
       const scope = withOwnRecord(ctx.scope, doc.id, record);
       return own.run({ ...ctx, scope }, params(scope), record);
     },

@@ -258,7 +258,7 @@ export function isTemplate(value: string): boolean {
 
 /**
  * The index of the `}}` that closes an expression starting at `from`: braces of map literals nest, and quotes
- * (`'…'`, `"…"`, `'''…'''`, `"""…"""`, raw `r"…"` with no escapes) hide everything up to their end.
+ * (`'…'`, `"…"`, `'''…'''`, `"""…"""`) hide everything up to their end.
  */
 function findClose(source: string, from: number): number {
   let depth = 0;
@@ -266,7 +266,7 @@ function findClose(source: string, from: number): number {
   while (i < source.length) {
     const c = source[i]!;
     if (c === '"' || c === "'") {
-      i = skipString(source, i, isRawString(source, i, from));
+      i = skipString(source, i);
       if (i < 0) return -1;
       continue;
     }
@@ -280,23 +280,17 @@ function findClose(source: string, from: number): number {
   return -1;
 }
 
-/** Whether the quote at `quote` opens a raw string: prefixed by `r` (or `rb`, `br`…), not ending an identifier. */
-function isRawString(source: string, quote: number, from: number): boolean {
-  let j = quote - 1;
-  let prefix = '';
-  while (j >= from && prefix.length < 2 && /[rRbB]/.test(source[j]!)) prefix = source[j--]! + prefix;
-  if (j >= from && /\w/.test(source[j]!)) return false;
-  return /[rR]/.test(prefix);
-}
-
-/** The index just after the string literal opening at `start`, or -1 when it never ends. */
-function skipString(source: string, start: number, raw: boolean): number {
+/**
+ * The index just after the string literal opening at `start`, or -1 when it never ends. A backslash keeps the
+ * next character inside the string even in a raw string (`r"\""`), as CEL's lexer (like Python's) reads it.
+ */
+function skipString(source: string, start: number): number {
   const quote = source[start]!;
   const triple = source.startsWith(quote.repeat(3), start);
   const closing = triple ? quote.repeat(3) : quote;
   let i = start + closing.length;
   while (i < source.length) {
-    if (!raw && source[i] === '\\') {
+    if (source[i] === '\\') {
       i += 2;
       continue;
     }
