@@ -17,10 +17,13 @@ import { DecisionPolicy, type DecisionPolicyOptions } from './auth/decision-poli
 import { GuardedWorkflows } from './auth/guarded-workflows';
 import { UsersStore } from './auth/users.store';
 import type { Db } from './db/db';
+import { DefinitionsStore } from './db/definitions.store';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
+import { type ChildRuns, coreStepKinds } from './engine/kinds/core-kinds';
 import { type Clock, systemClock, type WorkflowStore } from './engine/ports';
 import { SecretBox } from './engine/secrets';
+import { StepKindRegistry } from './engine/step-kind';
 import type { WorkflowDefinition } from './engine/types';
 import type { AgentNamespace } from './fleet/agent-gateway';
 import { Fleet, type FleetOptions } from './fleet/fleet';
@@ -31,12 +34,17 @@ import { registerFleetHandlers } from './realtime/fleet-socket';
 import { authenticateSockets, originAllowed, sessionRoom, userRoom } from './realtime/socket-auth';
 import { DEFAULT_SOCKET_LIMITS, guardSockets, type SocketLimits } from './realtime/socket-guard';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
+import { agentWaitKey, enrollmentWaitKey, jobWaitKey } from './workflows/kinds';
+import { type BuiltInDocument, WorkflowCatalog } from './workflows/workflow-catalog';
 
 export interface AppDeps {
   db: Db;
   logger: Logger;
-  /** The workflow definitions, built with the fleet they act on (and the assistant's explainer, for item 6). */
-  workflows: (fleet: Fleet, extras: WorkflowExtras) => WorkflowDefinition[];
+  /**
+   * The step kinds and built-in documents, built with the fleet they act on (and the assistant's explainer);
+   * tests may add definitions written in TypeScript.
+   */
+  workflows: (fleet: Fleet, extras: WorkflowExtras) => WorkflowSetup;
   fleet: FleetOptions;
   version: string;
   security: SecurityOptions;
@@ -53,6 +61,18 @@ export interface AppDeps {
   /** Chat provider configuration. Default: the built-in `local` assistant. */
   assistant?: AssistantConfig;
 }
+
+/** What a controller's workflows are made of. */
+export interface WorkflowSetup {
+  /** Step kinds besides the engine's own (wait, approval, input, set, workflow). */
+  kinds: StepKindRegistryEntry[];
+  /** Documents that ship with the controller, compiled and stored at start. */
+  documents: BuiltInDocument[];
+  /** Definitions written in TypeScript (tests): registered as they are, never stored. */
+  definitions?: WorkflowDefinition[];
+}
+
+type StepKindRegistryEntry = Parameters<StepKindRegistry['add']>[0];
 
 /** What the composition root hands to workflow definitions besides the fleet. */
 export interface WorkflowExtras {
@@ -82,6 +102,8 @@ export interface App {
   audit: AuditLog;
   decisions: DecisionPolicy;
   assistant: Assistant;
+  /** Stored workflow definitions and the step kinds they use. */
+  catalog: WorkflowCatalog;
   /** Recovers unfinished runs, starts timers, listens. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests and driving runs; the database stays open (the caller owns it). */
@@ -117,9 +139,20 @@ export function createApp(deps: AppDeps): App {
   let forward: (event: WorkflowEvent) => void = () => {};
   let narrate: (event: WorkflowEvent) => void = () => {};
   const assistantConfig = deps.assistant ?? DEFAULT_ASSISTANT_CONFIG;
+  const setup = deps.workflows(fleet, { explain: buildExplainer(assistantConfig) });
+  // The `workflow` kind starts child runs on the engine built just below.
+  const children: ChildRuns = {
+    start: (name, version, inputs, startedBy, opts) =>
+      engine.start(name, inputs, startedBy, { version, ...opts }),
+    get: (runId) => engine.get(runId).catch(() => null),
+    cancel: async (runId, by, reason) => {
+      await engine.cancel(runId, { by, reason }).catch(() => {});
+    },
+  };
+  const registry = new StepKindRegistry([...coreStepKinds(children), ...setup.kinds]);
   const engine = new WorkflowEngine({
     store: deps.wrapStore ? deps.wrapStore(new SqlWorkflowStore(deps.db)) : new SqlWorkflowStore(deps.db),
-    definitions: deps.workflows(fleet, { explain: buildExplainer(assistantConfig) }),
+    definitions: setup.definitions ?? [],
     secrets,
     clock,
     onEvent: (event) => {
@@ -128,6 +161,26 @@ export function createApp(deps: AppDeps): App {
     },
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
   });
+  const catalog = new WorkflowCatalog(
+    new DefinitionsStore(deps.db),
+    engine,
+    registry,
+    audit,
+    clock,
+    deps.logger.child({ component: 'workflow-catalog' }),
+  );
+  // The fleet ends durable waits: a job that finished, an agent back online, an enrolling agent that said hello.
+  const wake = (key: string, payload: unknown) =>
+    void engine
+      .resolveWait(key, payload)
+      .catch((err) => deps.logger.error({ err, key }, 'waking parked steps'));
+  fleet.events.on('job', (job) => {
+    if (job.status !== 'pending' && job.status !== 'running') wake(jobWaitKey(job.id), job);
+  });
+  fleet.events.on('agent', (agent) => {
+    if (agent.status === 'online') wake(agentWaitKey(agent.hostname), agent);
+  });
+  fleet.events.on('enrollment', (e) => wake(enrollmentWaitKey(e.joinTokenId), e));
   // REST and chat go through the same guard: decision policy and audit for every command a person gives.
   const guarded = new GuardedWorkflows(engine, decisions, audit, users);
   const assistant = createAssistant({
@@ -150,6 +203,7 @@ export function createApp(deps: AppDeps): App {
     auth,
     audit,
     workflows: guarded,
+    catalog,
     corsOrigins: deps.security.corsOrigins,
     loginLimitPerMinute: deps.security.loginLimitPerMinute,
     https: deps.security.https ?? false,
@@ -161,12 +215,13 @@ export function createApp(deps: AppDeps): App {
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);
   io.attach(http);
-  authenticateSockets(io.of('/'), auth);
+  const socketLogger = deps.logger.child({ component: 'sockets' });
+  authenticateSockets(io.of('/'), auth, socketLogger);
   const socketLimits: SocketLimits = { ...DEFAULT_SOCKET_LIMITS, ...deps.security.sockets };
   guardSockets(io.of('/'), socketLimits, deps.logger.child({ component: 'socket-guard' }));
-  forward = registerWorkflowHandlers(io.of('/'), engine);
-  registerFleetHandlers(io.of('/'), fleet, socketLimits);
-  registerChatHandlers(io.of('/'), assistant);
+  forward = registerWorkflowHandlers(io.of('/'), engine, socketLogger);
+  registerFleetHandlers(io.of('/'), fleet, socketLimits, socketLogger);
+  registerChatHandlers(io.of('/'), assistant, socketLogger);
 
   return {
     http,
@@ -177,7 +232,10 @@ export function createApp(deps: AppDeps): App {
     audit,
     decisions,
     assistant,
+    catalog,
     async listen(port, host = '0.0.0.0') {
+      // Every stored version is known before a request, a recovered run or a socket can ask for one.
+      await catalog.load(setup.documents);
       // Before any request or agent can see a stored URL that still carries credentials.
       const sealed = await fleet.repositories.sealStoredCredentials();
       if (sealed > 0) deps.logger.info({ sealed }, 'sealed credentials found in repository URLs');

@@ -108,3 +108,66 @@ export function workflowDocumentJsonSchema(): Record<string, unknown> {
     unknown
   >;
 }
+
+// ---- Request schemas of the definitions API ----
+
+export const definitionNameParamSchema = z
+  .string()
+  .regex(WORKFLOW_NAME_RE, 'a workflow name is a lower-case identifier (letters, digits, _)');
+
+const versionParam = z.coerce
+  .number({ message: 'version must be a whole number' })
+  .int('version must be a whole number')
+  .min(1, 'version starts at 1')
+  .max(1_000_000);
+
+export const definitionVersionQuerySchema = z.strictObject({ version: versionParam.optional() });
+
+export const exportDefinitionQuerySchema = z.strictObject({
+  format: z.enum(['yaml', 'json']).default('yaml'),
+  version: versionParam.optional(),
+});
+
+export const saveDefinitionQuerySchema = z.strictObject({
+  /** `true`: compile and answer, store nothing (the editor validates as you type). */
+  dry_run: z.enum(['true', 'false']).default('false'),
+});
+
+export const rollbackBodySchema = z.strictObject({});
+
+/** A compile problem: where (`steps[2].with.duration`), what, and the line in the text when known. */
+export interface CompileIssueDto {
+  path: string;
+  message: string;
+  line?: number;
+}
+
+/** One stored version of a workflow, as the definitions API shows it. */
+export interface DefinitionVersionDto {
+  name: string;
+  version: number;
+  hash: string;
+  builtIn: boolean;
+  createdBy: string;
+  createdAt: string;
+  deletedAt: string | null;
+}
+
+/** A step kind as `GET /v1/ai/workflows/step-kinds` lists it. */
+export interface StepKindDto {
+  uses: string;
+  name: string;
+  version: number;
+  title: string;
+  description: string;
+  /** JSON Schema of `with`. */
+  params: unknown;
+  /** JSON Schema of what `steps.<id>.outputs` holds. */
+  outputs: unknown;
+  /** `always`: the step is a gate whatever the document says. */
+  gate: 'always' | 'optional';
+  hasPlan: boolean;
+  asksForInput: boolean;
+  compensable: boolean;
+  durableWait: boolean;
+}

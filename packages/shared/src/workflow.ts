@@ -159,6 +159,13 @@ const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 
 export const startWorkflowQuerySchema = z.object({
   workflow_name: z.string().regex(NAME_RE, 'workflow_name must be a lower-case identifier'),
+  /** A stored version to run instead of the latest. */
+  version: z.coerce
+    .number({ message: 'version must be a whole number' })
+    .int('version must be a whole number')
+    .min(1, 'version starts at 1')
+    .max(1_000_000)
+    .optional(),
 });
 
 /**

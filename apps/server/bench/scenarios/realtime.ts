@@ -36,7 +36,7 @@ export async function realtime(db: Db, cfg: BenchConfig): Promise<RealtimeResult
     },
     db,
     logger: pino({ level: 'silent' }),
-    workflows: () => [chainWorkflow(cfg.steps)],
+    workflows: () => ({ kinds: [], documents: [], definitions: [chainWorkflow(cfg.steps)] }),
     // The fleet is built but idle: no agent connects, and the chain's steps never ask it for anything.
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: 'http://127.0.0.1' },
     security: { corsOrigins: [], loginLimitPerMinute: 10, fourEyes: false, approverRoles: {} },

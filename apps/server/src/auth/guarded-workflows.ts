@@ -31,9 +31,21 @@ export class GuardedWorkflows implements AssistantWorkflows {
     return this.engine.list(filter);
   }
 
-  async start(name: string, context: Record<string, unknown>, by: string): Promise<WorkflowRun> {
-    const run = await this.engine.start(name, context, by);
-    await this.audit.record(by, 'workflow.start', run.id, { workflow: run.name });
+  async start(
+    name: string,
+    context: Record<string, unknown>,
+    by: string,
+    opts: { version?: number } = {},
+  ): Promise<WorkflowRun> {
+    const run = await this.engine.start(name, context, by, opts);
+    await this.audit.record(by, 'workflow.start', run.id, { workflow: run.name, version: run.version });
+    return run;
+  }
+
+  /** Starts the rollback of a completed or failed run (its gate shows the plan before anything is undone). */
+  async rollback(runId: string, by: string): Promise<WorkflowRun> {
+    const run = await this.engine.rollback(runId, by);
+    await this.audit.record(by, 'workflow.rollback', run.id, { rollbackOf: runId });
     return run;
   }
 
@@ -63,7 +75,7 @@ export class GuardedWorkflows implements AssistantWorkflows {
     const run = await this.engine.decide(runId, cmd);
     await this.audit.record(cmd.by, cmd.approved ? 'workflow.approve' : 'workflow.reject', runId, {
       workflow: run.name,
-      step: before.currentStep,
+      step: cmd.stepId ?? before.currentStep,
       note: cmd.note ?? null,
     });
     return run;

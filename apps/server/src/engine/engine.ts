@@ -148,6 +148,12 @@ export class WorkflowEngine {
     return version === undefined ? this.defs.latestOf(name) : this.defs.get(name, version);
   }
 
+  /** One version's shape as the API shows it (steps, needs, conditions), or null when it is not known. */
+  definitionDto(name: string, version: number): WorkflowDefinitionDto | null {
+    const def = this.defs.get(name, version);
+    return def ? definitionDto(def) : null;
+  }
+
   /** Makes a definition version known (a stored or newly saved document); `latest` makes it the one new runs use. */
   register(def: WorkflowDefinition, opts: { latest: boolean }): void {
     this.defs.add(def, opts);

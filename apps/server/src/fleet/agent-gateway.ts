@@ -19,10 +19,11 @@ import {
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
-import { ZodError } from 'zod';
 import type { Clock } from '../engine/ports';
-import { issuesOf } from '../http/http-error';
+import { DeployBotError } from '../errors/deploybot-error';
+import { toErrorBody } from '../errors/to-error-body';
 import { findUnsafeText, UnsafeTextError } from '../http/safe-text';
+import { handshakeRefusal } from '../realtime/handshake-refusal';
 import { TokenBucket } from '../realtime/token-bucket';
 import { HeartbeatPacer } from './agent-traffic';
 import type { AgentsStore } from './agents.store';
@@ -72,7 +73,12 @@ export interface GatewayOptions {
   onJobChanged: (job: JobRecord) => void;
 }
 
-export class AgentUnavailableError extends Error {}
+/** The agent is not connected (or not the connection reviewed); it may be by the next attempt. */
+export class AgentUnavailableError extends DeployBotError {
+  constructor(message: string) {
+    super('conflict', message, { retryable: true });
+  }
+}
 
 const ACK_TIMEOUT_MS = 10_000;
 /** Status reports an agent may have waiting for their ack; its outbox sends one at a time (two around a retry). */
@@ -114,7 +120,12 @@ export class AgentGateway {
           socket.data.session = session;
           next();
         },
-        (err: Error) => next(err),
+        (err: unknown) => {
+          // Agents see "code: message"; a failure of ours (the database) is logged and shown as `internal`.
+          const { refusal, log } = handshakeRefusal(err, 'code_and_message');
+          if (log) opts.logger.error({ err }, 'agent handshake failed');
+          next(refusal);
+        },
       );
     });
     nsp.on('connection', (socket) => this.onConnection(socket as AgentSocket));
@@ -317,17 +328,18 @@ export class AgentGateway {
   private async authenticate(socket: AgentSocket): Promise<AgentSession> {
     const parsed = agentHandshakeSchema.safeParse(socket.handshake.auth);
     if (!parsed.success)
-      throw new Error('unauthorized: invalid handshake (token, hostname, version, protocol)');
+      throw new DeployBotError('unauthorized', 'invalid handshake (token, hostname, version, protocol)');
     const { token, hostname } = parsed.data;
     const hash = hashToken(token);
     if (token.startsWith(AGENT_CREDENTIAL_PREFIX)) {
       const agent = await this.opts.agents.getByCredentialHash(hash);
       if (!agent || agent.hostname !== hostname)
-        throw new Error('unauthorized: unknown or revoked agent credential');
+        throw new DeployBotError('unauthorized', 'unknown or revoked agent credential');
       const benchedUntil = this.benched.get(agent.id) ?? 0;
       if (benchedUntil > performance.now()) {
-        throw new Error(
-          `rate_limited: this agent flooded the controller and was disconnected; it may reconnect in ${Math.ceil((benchedUntil - performance.now()) / 1000)} s`,
+        throw new DeployBotError(
+          'rate_limited',
+          `this agent flooded the controller and was disconnected; it may reconnect in ${Math.ceil((benchedUntil - performance.now()) / 1000)} s`,
         );
       }
       this.benched.delete(agent.id);
@@ -336,14 +348,15 @@ export class AgentGateway {
         socket,
         () => this.online.get(agent.id),
         () => this.online.set(agent.id, socket),
-        'conflict: this agent is already connected and its connection answers; a second connection with its credential is refused',
+        'this agent is already connected and its connection answers; a second connection with its credential is refused',
       );
       return { kind: 'agent', agentId: agent.id, hostname };
     }
     const join = await this.opts.agents.usableJoinToken(hash, this.now());
     if (!join || join.hostname !== hostname) {
-      throw new Error(
-        'unauthorized: join token unknown, expired, already used, or issued for another hostname',
+      throw new DeployBotError(
+        'unauthorized',
+        'join token unknown, expired, already used, or issued for another hostname',
       );
     }
     await this.claim(
@@ -351,7 +364,7 @@ export class AgentGateway {
       socket,
       () => this.enrolling.get(join.id)?.socket,
       () => this.enrolling.set(join.id, { socket, enrollment: null }),
-      'conflict: an agent is already enrolling with this join token and its connection answers; the first connection keeps it',
+      'an agent is already enrolling with this join token and its connection answers; the first connection keeps it',
     );
     return { kind: 'enrolling', joinTokenId: join.id, hostname, runId: join.run_id };
   }
@@ -360,7 +373,8 @@ export class AgentGateway {
    * Gives `socket` a place (an agent's, a join token's) unless another live connection holds it. A holder
    * still completing its handshake counts as live; a connected one must answer a ping within probeTimeoutMs.
    * One that does not is taken for half-dead (the agent lost its network and dialled again before socket.io's
-   * own ping timeout noticed) and is replaced; an agent's real reconnect is then accepted at once.
+   * own ping timeout noticed) and is replaced; an agent's real reconnect is then accepted at once. A refused
+   * newcomer gets a `conflict` saying `refusal`.
    */
   private async claim(
     place: string,
@@ -371,7 +385,7 @@ export class AgentGateway {
   ): Promise<void> {
     const holder = holderOf();
     if (holder?.conn.readyState !== 'open') return take();
-    if (!holder.connected || this.probing.has(place)) throw new Error(refusal);
+    if (!holder.connected || this.probing.has(place)) throw new DeployBotError('conflict', refusal);
     this.probing.add(place);
     let answers: boolean;
     try {
@@ -382,7 +396,8 @@ export class AgentGateway {
     } finally {
       this.probing.delete(place);
     }
-    if (answers || holderOf() !== holder || socket.conn.readyState !== 'open') throw new Error(refusal);
+    if (answers || holderOf() !== holder || socket.conn.readyState !== 'open')
+      throw new DeployBotError('conflict', refusal);
     this.opts.logger.warn({ place }, 'a connection did not answer a ping: replaced by a new one');
     take();
     holder.disconnect(true);
@@ -434,6 +449,10 @@ export class AgentGateway {
           connectedAt: at,
         };
         for (const wake of this.enrollWaiters.get(session.joinTokenId) ?? []) wake();
+        this.opts.events.emit('enrollment', {
+          joinTokenId: session.joinTokenId,
+          enrollmentId: entry.enrollment.id,
+        });
       }
       return {
         agentId: 'enrolling',
@@ -505,17 +524,17 @@ export class AgentGateway {
       const ack = typeof last === 'function' ? (last as (res: unknown) => void) : undefined;
       if (event === 'agent:heartbeat' && !beats.take()) return this.cutFlooder(socket);
       if (event === 'agent:hello' && agentInfoSchema.safeParse(packet[1]).success && !hellos.take()) {
-        return ack?.({ error: { code: 'rate_limited', message: 'too many hellos on this connection' } });
+        const tooMany = new DeployBotError('rate_limited', 'too many hellos on this connection');
+        return ack?.(toErrorBody(tooMany).body);
       }
       if (event === 'job:status') {
         if (!ack) return;
         if (statusesInFlight >= MAX_STATUS_IN_FLIGHT) {
-          return ack({
-            error: {
-              code: 'rate_limited',
-              message: `at most ${MAX_STATUS_IN_FLIGHT} status reports may wait for their answer at once`,
-            },
-          });
+          const busy = new DeployBotError(
+            'rate_limited',
+            `at most ${MAX_STATUS_IN_FLIGHT} status reports may wait for their answer at once`,
+          );
+          return ack(toErrorBody(busy).body);
         }
         statusesInFlight++;
         packet[packet.length - 1] = (res: unknown) => {
@@ -596,7 +615,10 @@ export class AgentGateway {
     return job;
   }
 
-  /** Runs a handler; a bad or forbidden message gets an error ack (or a log line), never a crash. */
+  /**
+   * Runs a handler; a bad or forbidden message gets an error ack (or a log line), never a crash. The ack is the
+   * one mapper's answer, as for every other caller: an agent is told what it sent wrong, never our internals.
+   */
   private async guard<T>(
     socket: AgentSocket,
     ack: unknown,
@@ -610,28 +632,11 @@ export class AgentGateway {
       const data = await work();
       reply?.({ data });
     } catch (err) {
-      const session = socket.data.session as AgentSession;
-      const isInput =
-        err instanceof ForbiddenAgentMessage ||
-        err instanceof UnsafeTextError ||
-        (err as Error).name === 'ZodError';
-      this.opts.logger.warn(
-        { hostname: session.hostname, err: (err as Error).message },
-        'agent message refused',
-      );
-      reply?.({
-        error: {
-          code:
-            err instanceof ForbiddenAgentMessage ? 'forbidden' : isInput ? 'validation_failed' : 'internal',
-          message: !isInput
-            ? 'internal error'
-            : err instanceof ZodError
-              ? `invalid payload: ${issuesOf(err)
-                  .map((i) => `${i.path}: ${i.message}`)
-                  .join('; ')}`.slice(0, 500)
-              : (err as Error).message.slice(0, 500),
-        },
-      });
+      const { hostname } = socket.data.session as AgentSession;
+      const { body, log } = toErrorBody(err);
+      if (log) this.opts.logger.error({ hostname, err }, 'agent message failed');
+      else this.opts.logger.warn({ hostname, err: body.error.message }, 'agent message refused');
+      reply?.(body);
     }
   }
 
@@ -663,7 +668,12 @@ export class AgentGateway {
   }
 }
 
-class ForbiddenAgentMessage extends Error {}
+/** An agent spoke about something that is not its own (another agent's job). */
+class ForbiddenAgentMessage extends DeployBotError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
 
 function addressOf(socket: AgentSocket): string | null {
   return socket.handshake.address?.replace(/^::ffff:/, '') || null;

@@ -5,6 +5,8 @@ interface FleetEventMap {
   agent: [AgentDto];
   job: [JobDto];
   logs: [{ jobId: string; lines: LogLine[] }];
+  /** An agent connected with a join token and said hello (it now waits for a person to approve it). */
+  enrollment: [{ joinTokenId: string; enrollmentId: string }];
 }
 
 /** In-process fan-out of fleet changes, after they are committed: realtime and waiting workflow steps listen. */

@@ -11,11 +11,18 @@ import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
+import type { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { refuseNonCanonicalApiPaths } from './access';
 import type { ActorResolver } from './actor';
 import { assistantRouter } from './assistant.routes';
 import { authRouter } from './auth.routes';
-import { errorMiddleware, notFoundHandler, refuseUnsafeText, requireJsonBody } from './error-middleware';
+import {
+  errorMiddleware,
+  notFoundHandler,
+  refuseUnsafeText,
+  requireJsonBody,
+  YAML_MEDIA_TYPES,
+} from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
 import { workflowsRouter } from './workflows.routes';
@@ -30,6 +37,7 @@ export interface HttpDeps {
   audit: AuditLog;
   /** The engine's commands behind the decision policy and the audit log. */
   workflows: GuardedWorkflows;
+  catalog: WorkflowCatalog;
   /** Origins allowed to call the API from a browser (CORS); empty means same-origin only. */
   corsOrigins: string[];
   /** Login attempts allowed per address per minute. */
@@ -63,6 +71,12 @@ export function createHttpApp(deps: HttpDeps): Express {
     }),
   );
   if (deps.corsOrigins.length > 0) app.use(cors({ origin: deps.corsOrigins, credentials: true }));
+  // Workflow documents come as YAML or JSON, up to 256 KiB (the compiler's own limit); everything else is JSON.
+  app.use(
+    '/v1/ai/workflows/definitions',
+    express.json({ limit: '256kb', strict: true }),
+    express.text({ type: YAML_MEDIA_TYPES, limit: '256kb' }),
+  );
   app.use(express.json({ limit: '100kb', strict: true }));
   app.use(requireJsonBody);
   app.use(refuseUnsafeText);
@@ -75,7 +89,10 @@ export function createHttpApp(deps: HttpDeps): Express {
     '/v1',
     authRouter(auth, deps.audit, { loginLimitPerMinute: deps.loginLimitPerMinute, https: deps.https }),
   );
-  app.use('/v1/ai/workflows', workflowsRouter(auth, deps.engine, deps.workflows, actorOf, deps.audit));
+  app.use(
+    '/v1/ai/workflows',
+    workflowsRouter(auth, deps.engine, deps.workflows, actorOf, deps.audit, deps.catalog),
+  );
   app.use('/v1/agents', agentsRouter(auth, deps.fleet, actorOf));
   app.use('/v1/repositories', repositoriesRouter(auth, deps.fleet, actorOf));
   app.use('/v1/jobs', jobsRouter(auth, deps.fleet, actorOf));

@@ -1,19 +1,26 @@
 import {
   approveBodySchema,
   cancelBodySchema,
+  definitionNameParamSchema,
+  definitionVersionQuerySchema,
   eventsQuerySchema,
+  exportDefinitionQuerySchema,
   listWorkflowsQuerySchema,
   rerunBodySchema,
+  rollbackBodySchema,
   runIdSchema,
+  saveDefinitionQuerySchema,
   startWorkflowBodySchema,
   startWorkflowQuerySchema,
   submitInputBodySchema,
+  workflowDocumentJsonSchema,
 } from '@deploybot/shared';
 import type { Router } from 'express';
 import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { WorkflowEngine } from '../engine/engine';
+import { invalid, type WorkflowCatalog } from '../workflows/workflow-catalog';
 import { apiRouter, signedIn } from './access';
 import type { ActorResolver } from './actor';
 import { HttpError, parseOr400 } from './http-error';
@@ -25,18 +32,80 @@ export function workflowsRouter(
   workflows: GuardedWorkflows,
   actorOf: ActorResolver,
   audit: AuditLog,
+  catalog: WorkflowCatalog,
 ): Router {
   const api = apiRouter(auth);
   const runId = (raw: unknown) => parseOr400(runIdSchema, raw, 'params');
+  const definitionName = (raw: unknown) => parseOr400(definitionNameParamSchema, raw, 'params');
 
   api.get('/definitions', 'viewer', (_req, res) => {
     res.json({ definitions: engine.definitions() });
   });
 
+  /** The workflow language's JSON Schema (for editors and CI linting of documents). */
+  api.get('/schema', 'viewer', (_req, res) => {
+    res.json(workflowDocumentJsonSchema());
+  });
+
+  api.get('/step-kinds', 'viewer', (_req, res) => {
+    res.json({ kinds: catalog.stepKinds() });
+  });
+
+  /**
+   * Stores a document (YAML with `Content-Type: application/yaml`, or JSON) as its name's next version. With
+   * `?dry_run=true` it is only compiled: 200 with its shape, or 400 with every problem and its line.
+   */
+  api.post('/definitions', 'admin', async (req, res) => {
+    const { dry_run } = parseOr400(saveDefinitionQuerySchema, req.query, 'query');
+    const isText = typeof req.body === 'string';
+    if (!isText && (req.body === undefined || typeof req.body !== 'object' || Array.isArray(req.body))) {
+      throw new HttpError(
+        400,
+        'bad_request',
+        'send the workflow as YAML (Content-Type: application/yaml) or as a JSON object',
+      );
+    }
+    const format = isText ? 'yaml' : 'json';
+    if (dry_run === 'true') {
+      const compiled = catalog.compileText(req.body, format);
+      if (!compiled.ok) throw invalid(compiled.issues);
+      res.json({
+        ok: true,
+        name: compiled.document.name,
+        hash: compiled.definition.hash,
+        document: compiled.document,
+      });
+      return;
+    }
+    const saved = await catalog.save(req.body, format, actorOf(req));
+    res.status(201).json(saved);
+  });
+
+  api.get('/definitions/:name', 'viewer', async (req, res) => {
+    const name = definitionName(req.params.name);
+    const { version } = parseOr400(definitionVersionQuerySchema, req.query, 'query');
+    res.json(await catalog.get(name, version));
+  });
+
+  api.get('/definitions/:name/export', 'viewer', async (req, res) => {
+    const name = definitionName(req.params.name);
+    const { format, version } = parseOr400(exportDefinitionQuerySchema, req.query, 'query');
+    const exported = await catalog.export(name, format, version);
+    res
+      .type(format === 'yaml' ? 'application/yaml' : 'application/json')
+      .attachment(`${name}.v${exported.version}.${format}`)
+      .send(exported.text);
+  });
+
+  api.delete('/definitions/:name', 'admin', async (req, res) => {
+    await catalog.remove(definitionName(req.params.name), actorOf(req));
+    res.status(204).end();
+  });
+
   api.post('/start', 'operator', async (req, res) => {
-    const { workflow_name } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
+    const { workflow_name, version } = parseOr400(startWorkflowQuerySchema, req.query, 'query');
     const context = parseOr400(startWorkflowBodySchema, req.body ?? {}, 'body');
-    res.status(201).json(await workflows.start(workflow_name, context, actorOf(req)));
+    res.status(201).json(await workflows.start(workflow_name, context, actorOf(req), { version }));
   });
 
   api.get('/', 'viewer', async (req, res) => {
@@ -94,6 +163,13 @@ export function workflowsRouter(
     const next = await workflows.start(run.name, inputs, by);
     await audit.record(by, 'workflow.rerun', next.id, { workflow: run.name, rerunOf: id });
     res.status(201).json(next);
+  });
+
+  /** A rollback run of a completed or failed run: its gate shows the plan before anything is undone. */
+  api.post('/:id/rollback', 'operator', async (req, res) => {
+    const id = runId(req.params.id);
+    parseOr400(rollbackBodySchema, req.body ?? {}, 'body');
+    res.status(201).json(await workflows.rollback(id, actorOf(req)));
   });
 
   /** The run's sealed values in clear (e.g. register_agent's join token), for its starter or an admin; audited. */

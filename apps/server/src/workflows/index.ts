@@ -1,18 +1,14 @@
-import type { WorkflowDefinition } from '../engine/types';
-import { deployApplicationWorkflow } from './deploy-application.workflow';
-import { healthCheckWorkflow } from './health-check.workflow';
-import { registerAgentWorkflow } from './register-agent.workflow';
-import { troubleshootFailureWorkflow } from './troubleshoot-failure.workflow';
+import type { WorkflowSetup } from '../app';
+import { BUILT_IN_DOCUMENTS } from './builtin';
+import { fleetStepKinds } from './kinds';
 import type { WorkflowDeps } from './workflow-deps';
 
 export type { WorkflowDeps } from './workflow-deps';
 
-/** The four built-in workflows, in the order the UI lists them. */
-export function builtInWorkflows(deps: WorkflowDeps): WorkflowDefinition[] {
-  return [
-    registerAgentWorkflow(deps),
-    deployApplicationWorkflow(deps),
-    troubleshootFailureWorkflow(deps),
-    healthCheckWorkflow(deps),
-  ];
+/**
+ * The controller's workflows: the fleet's step kinds and the four built-in documents (register an agent, deploy
+ * an application, troubleshoot a failure, check system health), in the order the UI lists them.
+ */
+export function builtInWorkflows(deps: WorkflowDeps): WorkflowSetup {
+  return { kinds: fleetStepKinds(deps), documents: BUILT_IN_DOCUMENTS };
 }

@@ -25,8 +25,7 @@ export async function startTestServer(): Promise<TestServer> {
   const app = createApp({
     db,
     logger: pino({ level: 'silent' }),
-    workflows: (fleet) => [
-      ...testWorkflows(),
+    workflows: (fleet) => ({
       ...builtInWorkflows({
         fleet,
         enrollCommand: (hostname, token) =>
@@ -34,7 +33,8 @@ export async function startTestServer(): Promise<TestServer> {
         connectTimeoutMs: 60_000,
         agentReturnTimeoutMs: 60_000,
       }),
-    ],
+      definitions: testWorkflows(),
+    }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: url },
     version: '0.0.0-test',
     deadlineSweepMs: 50,
