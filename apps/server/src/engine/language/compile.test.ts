@@ -1235,6 +1235,45 @@ describe('the hash and export', () => {
     expect(documentHash(result.document)).toBe(a);
   });
 
+  it('pins every uses to name@version in the normalised document, so a later kind version cannot change it', () => {
+    const written = doc([
+      step('w', {
+        uses: 'wait',
+        with: { duration: '1s' },
+        compensate: { uses: 'fleet.undo', with: { agent: 'a', job: 'j' } },
+      }),
+    ]);
+    const result = compile(written);
+    if (!result.ok) throw new Error('expected it to compile');
+    expect(result.document.steps[0]).toMatchObject({ uses: 'wait@2', compensate: { uses: 'fleet.undo@1' } });
+    expect(result.definition.source).toBe(result.document);
+    const pinned = doc([
+      step('w', {
+        uses: 'wait@2',
+        with: { duration: '1s' },
+        compensate: { uses: 'fleet.undo@1', with: { agent: 'a', job: 'j' } },
+      }),
+    ]);
+    expect(compiled(pinned).hash).toBe(result.definition.hash);
+    expect(compiled({ ...pinned, steps: [{ ...pinned.steps[0]!, uses: 'wait@1' }] }).hash).not.toBe(
+      result.definition.hash,
+    );
+  });
+
+  it('is immutable: the document is frozen, the caller keeps its objects, a kind cannot change what the next run gets', async () => {
+    const written = doc([step('c', { uses: 'config', with: { settings: { replicas: 2, labels: ['a'] } } })]);
+    const result = compile(written);
+    if (!result.ok) throw new Error('expected it to compile');
+    expect(Object.isFrozen(result.document.steps[0]!.with)).toBe(true);
+    expect(Object.isFrozen(written.steps[0]!.with)).toBe(false);
+    calls = [];
+    const c = stepOf(result.definition, 'c', 'automatic');
+    await c.run(ctxOf(scopeOf()));
+    (calls[0]!.params as { settings: { labels: string[] } }).settings.labels.push('b');
+    await c.run(ctxOf(scopeOf()));
+    expect(calls[1]!.params).toEqual({ settings: { replicas: 2, labels: ['a'] } });
+  });
+
   for (const format of ['yaml', 'json'] as const) {
     it(`round-trips through ${format} export to the same hash; under another name, to the same steps`, () => {
       const first = compile(full);

@@ -88,12 +88,22 @@ export function compileWorkflow(
       ),
     };
   }
-  return new Compilation(parsed.data, registry, opts).run();
+  // Our own copy: literal values in `with` end up frozen in the definition, shared by every run, and the
+  // caller's objects are left alone.
+  return new Compilation(structuredClone(parsed.data), registry, opts).run();
 }
 
 /** SHA-256 (hex) of a document's canonical JSON: keys sorted, defaults applied. */
 export function documentHash(doc: WorkflowDocument): string {
   return createHash('sha256').update(canonicalJson(doc)).digest('hex');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }
 
 export function canonicalJson(value: unknown): string {
@@ -204,16 +214,37 @@ class Compilation {
       : undefined;
 
     if (this.issues.length > 0) return { ok: false, issues: this.issues };
+    const normalised = deepFreeze(this.pinned());
     return {
       ok: true,
-      definition: buildDefinition(doc, steps, {
+      definition: buildDefinition(normalised, steps, {
         ...this.opts,
         runTitle,
         outputs,
         concurrencyKey,
         stepIds: doc.steps.map((s) => s.id),
       }),
-      document: doc,
+      document: normalised,
+    };
+  }
+
+  /**
+   * The document with every `uses` as `name@version`: a stored template keeps meaning the kinds it was compiled
+   * against when a later controller adds a version, and its hash says so (`wait` and `wait@2` are one workflow
+   * while 2 is the latest).
+   */
+  private pinned(): WorkflowDocument {
+    const pin = (uses: string) => {
+      const kind = this.registry.resolve(uses)!;
+      return `${kind.name}@${kind.version}`;
+    };
+    return {
+      ...this.doc,
+      steps: this.doc.steps.map((step) => ({
+        ...step,
+        uses: pin(step.uses),
+        ...(step.compensate ? { compensate: { ...step.compensate, uses: pin(step.compensate.uses) } } : {}),
+      })),
     };
   }
 

@@ -113,15 +113,31 @@ export class ExpressionEnvironment {
     );
   }
 
-  /** Every input, step and output a declared field, so wrong names and types fail when checked. */
+  /**
+   * Every input, step and output a declared field, so wrong names and types fail when checked. Steps with the
+   * same outputs (steps of one kind) share one CEL type: registering a type costs the library time that grows
+   * with the number already registered, and a 200-step workflow uses a handful of kinds.
+   */
   static typed(types: ScopeTypes): ExpressionEnvironment {
+    const cel = base().clone();
+    const shared = new Map<string, string>();
     const steps: ObjectSchema = {};
     for (const [id, outputs] of Object.entries(types.steps)) {
-      steps[id] = { status: 'string', outputs: outputs === null ? 'map<string, dyn>' : outputs };
+      const schema: ObjectSchema = {
+        status: 'string',
+        outputs: outputs === null ? 'map<string, dyn>' : outputs,
+      };
+      const key = JSON.stringify(schema);
+      let name = shared.get(key);
+      if (name === undefined) {
+        name = `$step${shared.size}`;
+        cel.registerType({ name, schema });
+        shared.set(key, name);
+      }
+      steps[id] = name;
     }
     return new ExpressionEnvironment(
-      base()
-        .clone()
+      cel
         .registerVariable('inputs', { schema: types.inputs as ObjectSchema })
         .registerVariable('steps', { schema: steps })
         .registerVariable('run', { schema: RUN_SCHEMA }),
