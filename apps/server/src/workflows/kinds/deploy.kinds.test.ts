@@ -1,4 +1,4 @@
-import type { JobDto, StepOutcome } from '@deploybot/shared';
+import type { JobDto } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStepWait, type StepResult, type StepWait } from '../../engine/types';
 import { deployJobKind, type SelectPlan, selectAgentKind } from './deploy.kinds';
@@ -32,7 +32,13 @@ const parked = (r: StepResult | StepWait): StepWait['wait'] => {
   if (!isStepWait(r)) throw new Error(`expected a wait, got "${r.summary}"`);
   return r.wait;
 };
-const approved = (plan: StepOutcome, by = 'bob', input?: unknown) => ({ by, note: null, input, plan });
+/** The decision a gate's `run` gets: who approved which plan (as stored: data null when there was none). */
+const approved = (plan: StepResult, by = 'bob', input?: unknown) => ({
+  by,
+  note: null,
+  input,
+  plan: { summary: plan.summary, data: plan.data ?? null },
+});
 
 /** A deploy job created through fleet.deploy_job, as run `runId` would. */
 async function deployJob(runId = crypto.randomUUID(), agent = web.agentId): Promise<JobDto> {
@@ -90,7 +96,7 @@ describe('fleet.select_agent', () => {
     expect(plan.summary).toBe(
       `Deploy to stage-1 (score ${data.chosen.score}: environment staging matches, no recent jobs, idle). Other candidates: web-1 (${data.candidates[1]!.score}).`,
     );
-    expect(kind.approvalInput!(f.ctx(), params, plan)).toEqual({
+    expect(kind.approvalInput!(f.ctx(), params, approved(plan).plan)).toEqual({
       key: 'agent',
       label: 'Deploy to another agent instead',
       type: 'choice',

@@ -1,4 +1,3 @@
-import type { StepOutcome } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStepWait, type StepResult, type StepWait } from '../../engine/types';
 import { configureAgentKind, registerAgentKind } from './agents.kinds';
@@ -28,7 +27,13 @@ const result = (r: StepResult | StepWait): StepResult => {
   return r;
 };
 
-const approved = (plan: StepOutcome, by = 'bob') => ({ by, note: null, input: undefined, plan });
+/** The decision a gate's `run` gets: who approved which plan (as stored: data null when there was none). */
+const approved = (plan: StepResult, by = 'bob') => ({
+  by,
+  note: null,
+  input: undefined,
+  plan: { summary: plan.summary, data: plan.data ?? null },
+});
 
 describe('fleet.issue_join_token', () => {
   it('issues a sealed one-time token with the command that starts the agent', async () => {
@@ -51,7 +56,7 @@ describe('fleet.issue_join_token', () => {
     expect(JSON.stringify(r.data)).not.toContain(r.secrets!.join_token);
     expect(r.outputs).toBeUndefined();
     expect(Object.keys(kind.outputs.shape)).toEqual(['join_token']);
-    expect(await f.fleet.agents.joinTokenId(r.secrets!.join_token)).toEqual(expect.any(String));
+    expect(await f.fleet.agents.joinTokenId(r.secrets!.join_token!)).toEqual(expect.any(String));
   });
 
   it('start check: labels that do not parse and a name already registered, each naming its param', async () => {
@@ -89,7 +94,7 @@ describe('enrolling an agent, step by step: wait, check, register, configure', (
         null,
       ),
     );
-    const token = issued.secrets!.join_token;
+    const token = issued.secrets!.join_token!;
     const joinTokenId = (await f.fleet.agents.joinTokenId(token))!;
 
     const waitKind = awaitEnrollmentKind(f.fleet, 120_000);
