@@ -348,8 +348,12 @@ steps:
     expect(rejected(doc([step('a'), step('b'), step('a')]))).toEqual([
       { path: 'steps[2].id', message: 'step id "a" is already used by steps[0]' },
     ]);
-    expect(rejected(doc([step('in')]))).toEqual([
-      { path: 'steps[0].id', message: expect.stringMatching(/"in" is a CEL keyword/) },
+    expect(rejected(doc([step('in'), step('constructor')]))).toEqual([
+      { path: 'steps[0].id', message: '"in" cannot be a step id: expressions could not read steps.in' },
+      {
+        path: 'steps[1].id',
+        message: '"constructor" cannot be a step id: expressions could not read steps.constructor',
+      },
     ]);
   });
 
@@ -387,7 +391,7 @@ steps:
     ]);
   });
 
-  it('checks inputs: duplicate keys, choices without choices, patterns that are not regular expressions', () => {
+  it('checks inputs: duplicate keys, keys expressions cannot read, choices without choices, bad patterns', () => {
     expect(
       rejected(
         doc([step('a')], {
@@ -396,6 +400,7 @@ steps:
             { key: 'x', label: 'X again', type: 'text', required: true },
             { key: 'env', label: 'Env', type: 'choice', required: true },
             { key: 'p', label: 'P', type: 'text', required: true, pattern: '(' },
+            { key: 'image-tag', label: 'Tag', type: 'text', required: true },
           ],
         }),
       ),
@@ -403,6 +408,11 @@ steps:
       { path: 'inputs[1].key', message: 'input "x" is declared twice' },
       { path: 'inputs[2].choices', message: 'a choice input needs its choices' },
       { path: 'inputs[3].pattern', message: expect.stringMatching(/not a valid regular expression/) },
+      {
+        path: 'inputs[4].key',
+        message:
+          '"image-tag" cannot be an input key: a key is a name of letters, digits and _, read as inputs.<key>',
+      },
     ]);
   });
 });

@@ -118,8 +118,12 @@ export function canonicalJson(value: unknown): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Words CEL's grammar keeps for itself: `steps.in` would not parse, so no step may be called that. */
-const CEL_KEYWORDS = new Set(['in', 'true', 'false', 'null']);
+/**
+ * Names expressions could not use: CEL's grammar keeps `in`, `true`, `false` and `null` (`steps.in` does not
+ * parse), and the CEL library takes an object with its own `constructor` member for something other than a map.
+ */
+const UNUSABLE_NAMES = new Set(['in', 'true', 'false', 'null', 'constructor']);
+const INPUT_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** What a place in the document may read. */
 interface ReadRules {
@@ -196,12 +200,8 @@ class Compilation {
     const outputs: Array<[string, CompiledTemplate]> = [];
     for (const [name, text] of Object.entries(doc.outputs)) {
       const rules: ReadRules = { steps: 'any', run: true, secrets: false, where: 'outputs' };
-      const compiled = this.template(
-        isTemplate(text) ? text : `\${{ ${text} }}`,
-        ['outputs', name],
-        rules,
-        text,
-      );
+      // A bare expression or a template: `sha: steps.resolve.outputs.sha` and `sha: ${{ … }}` both work.
+      const compiled = this.template(isTemplate(text) ? text : `\${{ ${text} }}`, ['outputs', name], rules);
       if (compiled) outputs.push([name, compiled]);
     }
     const concurrencyKey = doc.concurrency
@@ -252,6 +252,11 @@ class Compilation {
 
   private checkInputs(): void {
     this.doc.inputs.forEach((spec, i) => {
+      if (!INPUT_KEY_RE.test(spec.key) || UNUSABLE_NAMES.has(spec.key))
+        this.issue(
+          ['inputs', i, 'key'],
+          `"${spec.key}" cannot be an input key: a key is a name of letters, digits and _, read as inputs.<key>`,
+        );
       if (this.inputs.has(spec.key))
         this.issue(['inputs', i, 'key'], `input "${spec.key}" is declared twice`);
       else this.inputs.set(spec.key, spec);
@@ -293,10 +298,10 @@ class Compilation {
       if (first !== undefined)
         this.issue(['steps', i, 'id'], `step id "${step.id}" is already used by steps[${first}]`);
       else this.index.set(step.id, i);
-      if (CEL_KEYWORDS.has(step.id))
+      if (UNUSABLE_NAMES.has(step.id))
         this.issue(
           ['steps', i, 'id'],
-          `"${step.id}" is a CEL keyword: expressions could not name steps.${step.id}`,
+          `"${step.id}" cannot be a step id: expressions could not read steps.${step.id}`,
         );
     });
   }
@@ -521,21 +526,11 @@ class Compilation {
       : undefined;
   }
 
-  /** `shown`: the text as written, when the template was made from a bare expression (an `outputs:` value). */
-  private template(
-    text: string,
-    path: DocumentPath,
-    rules: ReadRules,
-    shown?: string,
-  ): CompiledTemplate | undefined {
+  private template(text: string, path: DocumentPath, rules: ReadRules): CompiledTemplate | undefined {
     const compiled = compileTemplate(text, this.env);
     if (!compiled.ok) {
-      if (this.checkReferences(compiled.references ?? [], path, rules)) {
-        this.issue(
-          path,
-          shown === undefined ? compiled.error.message : compiled.error.message.replace(text, shown),
-        );
-      }
+      if (this.checkReferences(compiled.references ?? [], path, rules))
+        this.issue(path, compiled.error.message);
       return undefined;
     }
     return this.checkReferences(compiled.template.references, path, rules) ? compiled.template : undefined;
