@@ -40,6 +40,9 @@ const waitV1: StepKind<z.infer<typeof waitParams>> = {
   }),
   resume: async (_ctx, p, payload) => ({ summary: `waited ${p.duration}`, data: payload }),
   recheck: async (_ctx, p, key) => (key === 'ended' ? { payload: p.duration } : null),
+  cancelWait: async (ctx, p, key, cancelled) => {
+    calls.push({ kind: 'wait:cancel', params: { ...p, key, ...cancelled }, scope: ctx.scope });
+  },
 };
 const waitV2: StepKind<z.infer<typeof waitParams>> = {
   ...waitV1,
@@ -872,7 +875,7 @@ describe('the compiled definition', () => {
     expect((failure as ExpressionError).retryable).toBe(false);
   });
 
-  it('wires a durable wait: run parks, resume and recheck get the same params', async () => {
+  it('wires a durable wait: run parks, resume, recheck and cancelWait get the same params', async () => {
     const def = compiled(
       doc([step('w', { uses: 'wait', with: { duration: '${{ inputs.ref }}' } })], { inputs: inputsDoc }),
     );
@@ -883,6 +886,14 @@ describe('the compiled definition', () => {
     expect(await w.resume!(ctx, { at: 1 })).toEqual({ summary: 'waited 2s', data: { at: 1 } });
     expect(await w.recheck!(ctx, 'ended')).toEqual({ payload: '2s' });
     expect(await w.recheck!(ctx, 'other')).toBeNull();
+    calls = [];
+    await w.cancelWait!(ctx, 'timer:run-1:w', { by: 'bob', reason: 'changed my mind' });
+    expect(calls[0]!.params).toEqual({
+      duration: '2s',
+      key: 'timer:run-1:w',
+      by: 'bob',
+      reason: 'changed my mind',
+    });
   });
 
   it('sets timeouts, retries and continue_on_error', () => {
@@ -1030,6 +1041,15 @@ describe('the compiled definition', () => {
     const record = { outputs: { job_id: 'job-1', previous: 'rel-0' }, data: null };
     expect(compensation.describe(ctxOf(scopeOf()), record)).toBe('switch web-1 back to rel-0');
     expect(compensation.describe(ctxOf(scopeOf()), { outputs: { previous: null }, data: null })).toBeNull();
+    // Arguments that cannot be worked out any more: the plan says so rather than failing.
+    const templated = compiled(
+      doc([step('deploy', { uses: 'fleet.deploy', with: { agent: '${{ inputs.agent }}', sha: 's' } })], {
+        inputs: inputsDoc,
+      }),
+    );
+    expect(stepOf(templated, 'deploy', 'automatic').compensation!.describe(ctxOf(scopeOf()), record)).toMatch(
+      /^Deploy: cannot be planned \(`inputs.agent`: No such key: agent\)$/,
+    );
     expect(await compensation.run(ctxOf(scopeOf()), record)).toEqual({ summary: 'switched web-1 back' });
     expect(calls[0]).toMatchObject({
       kind: 'fleet.deploy:compensate',

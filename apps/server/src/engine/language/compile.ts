@@ -8,6 +8,7 @@ import {
   workflowDocumentSchema,
 } from '@deploybot/shared';
 import type { z } from 'zod';
+import { DeployBotError } from '../../errors/deploybot-error';
 import type { AnyStepKind, StepKindRegistry } from '../step-kind';
 import {
   type AutomaticStepDef,
@@ -66,9 +67,10 @@ export type CompileResult =
   | { ok: false; issues: CompileIssue[] };
 
 /** A step's arguments that fail its kind's `params` when the step runs: the same input fails again, so no retry. */
-export class StepParamsError extends Error {
-  override readonly name = 'StepParamsError';
-  readonly retryable = false;
+export class StepParamsError extends DeployBotError {
+  constructor(message: string) {
+    super('validation_failed', message, { retryable: false });
+  }
 }
 
 /** How long `checkStart` waits for the kinds' start checks before it lets the start go ahead without them. */
@@ -776,6 +778,15 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
     ...(kind.recheck
       ? { recheck: async (ctx: StepContext, key: string) => kind.recheck!(ctx, params(ctx.scope), key) }
       : {}),
+    ...(kind.cancelWait
+      ? {
+          cancelWait: async (
+            ctx: StepContext,
+            key: string,
+            cancelled: { by: string; reason: string | null },
+          ) => kind.cancelWait!(ctx, params(ctx.scope), key, cancelled),
+        }
+      : {}),
   };
   const compensation = compensationOf(s, params, complete);
   const withCompensation = compensation ? { compensation } : {};
@@ -923,7 +934,16 @@ function compensationOf(
   const own = kind.compensate;
   if (!own) return undefined;
   return {
-    describe: (ctx, record) => own.describe(params(withOwnRecord(ctx.scope, doc.id, record)), record),
+    describe: (ctx, record) => {
+      // A rollback plan lists every step; one whose arguments cannot be worked out says so instead of failing it.
+      let p: unknown;
+      try {
+        p = params(withOwnRecord(ctx.scope, doc.id, record));
+      } catch (error) {
+        return `${kind.title}: cannot be planned (${(error as Error).message})`;
+      }
+      return own.describe(p, record);
+    },
     run: async (ctx, record) => {
       const scope = withOwnRecord(ctx.scope, doc.id, record);
       return own.run({ ...ctx, scope }, params(scope), record);
@@ -934,8 +954,9 @@ function compensationOf(
 /** A compensation runs in one call: a kind that parks on a durable wait cannot undo another step. */
 function finished(result: Awaited<ReturnType<AnyStepKind['run']>>, kind: AnyStepKind): StepResult {
   if (isStepWait(result)) {
-    throw Object.assign(
-      new Error(`${kind.name}@${kind.version} waits for an event; a compensation must finish in one call`),
+    throw new DeployBotError(
+      'validation_failed',
+      `${kind.name}@${kind.version} waits for an event; a compensation must finish in one call`,
       { retryable: false },
     );
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DeployBotError } from '../../errors/deploybot-error';
 import type { ExpressionScope } from '../types';
 import {
   type CompiledExpression,
@@ -111,6 +112,10 @@ describe('compileExpression and evaluate', () => {
     }
     expect(error).toBeInstanceOf(ExpressionError);
     expect((error as ExpressionError).retryable).toBe(false);
+    // One error taxonomy: a caller's mistake, shown as it is.
+    expect(error).toBeInstanceOf(DeployBotError);
+    expect((error as DeployBotError).code).toBe('validation_failed');
+    expect((error as DeployBotError).expose).toBe(true);
     expect((error as ExpressionError).message).toMatch(/steps.loose.outputs.missing.*No such key: missing/);
     // An optional input that was not given: absent, `has()` tells, `.?` reads it as an optional.
     expect(() => evaluate(compiled('inputs.agent'), scope)).toThrow(/No such key: agent/);

@@ -5,6 +5,7 @@ import {
   Optional,
   type ParseResult,
 } from '@marcbachmann/cel-js';
+import { DeployBotError } from '../../errors/deploybot-error';
 import type { ExpressionScope } from '../types';
 
 /**
@@ -45,15 +46,13 @@ const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'map', 'filter'])
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** A failed parse, type check or evaluation of an expression. Never worth retrying: the same input fails again. */
-export class ExpressionError extends Error {
-  override readonly name = 'ExpressionError';
-  readonly retryable = false;
+export class ExpressionError extends DeployBotError {
   constructor(
     message: string,
     /** The expression's text, when the error is about one. */
     readonly expression?: string,
   ) {
-    super(message);
+    super('validation_failed', message, { retryable: false });
   }
 }
 
