@@ -33,7 +33,10 @@ export function StepItem({ run, step, index, canApprove, canOperate }: Props) {
   const view = STEP_STATUS_VIEW[step.status];
   const enrollment = enrollmentOf(step);
   const current =
-    step.status === 'awaiting_approval' || step.status === 'awaiting_input' || step.status === 'in_progress';
+    step.status === 'awaiting_approval' ||
+    step.status === 'awaiting_input' ||
+    step.status === 'awaiting_event' ||
+    step.status === 'in_progress';
   return (
     <li
       data-testid={`step-${step.id}`}
