@@ -771,6 +771,64 @@ steps:
   });
 });
 
+describe('compileWorkflow: YAML lines', () => {
+  it('gives every other rejection the line it comes from', () => {
+    const issues = yamlIssues(`name: flow
+title: Flow
+inputs:
+  - key: token
+    label: Token
+    type: secret
+    required: false
+  - key: token
+    label: Again
+    type: text
+    required: false
+concurrency:
+  key: "\${{ inputs.token }}"
+run_title: "\${{ steps.a.outputs.nothing }}"
+outputs:
+  n: steps.ghost.outputs.n
+steps:
+  - id: a
+    title: A
+    uses: echo
+    with:
+      message: "\${{ inputs.missing }}"
+  - id: a
+    title: A again
+    uses: input
+    gate: true
+    needs: [nowhere]
+    with:
+      label: x
+`);
+    expect(issues).toEqual([
+      { path: 'inputs[1].key', message: 'input "token" is declared twice', line: 8 },
+      { path: 'steps[1].id', message: 'step id "a" is already used by steps[0]', line: 23 },
+      { path: 'steps[1].needs[0]', message: 'unknown step "nowhere"', line: 27 },
+      { path: 'steps[0].with.message', message: 'unknown input "missing" (inputs: token)', line: 22 },
+      {
+        path: 'steps[1].gate',
+        message: '"input" asks a person for a value; it cannot also be a gate',
+        line: 26,
+      },
+      {
+        path: 'run_title',
+        message: 'step "a" (echo@1) has no output "nothing"; its outputs: message, length, tags, flag',
+        line: 14,
+      },
+      { path: 'outputs.n', message: 'unknown step "ghost" (in steps.ghost.outputs.n)', line: 16 },
+      {
+        path: 'concurrency.key',
+        message:
+          'concurrency.key must not read secret inputs (inputs.token): it is stored and shown in clear',
+        line: 13,
+      },
+    ]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('the compiled definition', () => {

@@ -33,7 +33,6 @@ import {
   compileTemplate,
   compileValue,
   ExpressionEnvironment,
-  type ExpressionEnvironment as ExpressionEnvironmentType,
   ExpressionError,
   type ExpressionReference,
   evaluate,
@@ -143,7 +142,6 @@ interface ReadRules {
 
 interface CompiledStep {
   doc: StepDoc;
-  index: number;
   kind: AnyStepKind;
   needs: string[];
   with: CompiledValue;
@@ -165,7 +163,7 @@ class Compilation {
   private readonly needs: string[][] = [];
   private ancestors: Map<string, Set<string>> | null = null;
   private readonly inputs = new Map<string, InputSpec>();
-  private env!: ExpressionEnvironmentType;
+  private env!: ExpressionEnvironment;
 
   constructor(
     private readonly doc: WorkflowDocument,
@@ -459,7 +457,6 @@ class Compilation {
 
     return {
       doc: step,
-      index: i,
       kind,
       needs: this.needs[i] ?? [],
       with: withValue.value,
