@@ -1,4 +1,5 @@
 import type { QuickAction } from '@deploybot/shared';
+import { toErrorBody } from '../errors/to-error-body';
 import type { ChatDecision } from './approval-intent';
 import { inlineLiteral, plainText } from './literal';
 import type { ConversationRun } from './provider';
@@ -59,9 +60,9 @@ export async function applyChatDecision(
       runId: run.id,
     };
   } catch (err) {
-    const known = err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
+    // The one mapper says what may be shown: a driver's or the system's error (which also carry a `code`) is not.
     return {
-      content: `Your decision was not recorded: ${known ? (err as Error).message : 'internal error'}.`,
+      content: `Your decision was not recorded: ${toErrorBody(err).body.error.message}.`,
       quickActions: [],
       runId: run.id,
     };
