@@ -197,6 +197,16 @@ describe('the built-in workflows as documents', () => {
       expect(await compiled('troubleshoot_failure').checkStart!({})).toEqual([]);
     });
 
+    it('register_agent: the join token reaches the run’s context still sealed, so only a reveal opens it', () => {
+      const def = compiled('register_agent');
+      const issued = (join_token: unknown) =>
+        scope({ hostname: 'web-1' }, { validate_hostname: { outputs: { join_token }, status: 'completed' } });
+      expect(def.runOutputs!(issued({ $secret: 'sealed-text' }))).toEqual({
+        join_token: { $secret: 'sealed-text' },
+      });
+      expect(def.runOutputs!(issued('dbj_opened'))).toEqual({ join_token: 'dbj_opened' });
+    });
+
     it('troubleshoot_failure: with no target, the rest is skipped and no outputs appear', () => {
       const def = compiled('troubleshoot_failure');
       const nothing = scope({}, { identify_issue: { outputs: {}, status: 'completed' } });

@@ -28,8 +28,10 @@ export function issueJoinTokenKind(fleet: Fleet, enrollCommand: WorkflowDeps['en
       'Check the name is a valid RFC 1123 host name not already registered, and issue a one-time join token with the command that starts its agent.',
     params: z.object({ hostname: hostnameSchema, labels: labelsParam }),
     outputs: z.object({
+      // A secret output: steps read it in clear, but where it is stored (and copied by the document's `outputs`)
+      // it is sealed, `{ $secret }`. Declared as either, so an expression copying it is not refused at run time.
       join_token: z
-        .string()
+        .union([z.string(), z.object({ $secret: z.string() })])
         .describe('The one-time join token (a secret: shown as •••••• and revealed on request).'),
     }),
     // Labels that do not parse and a name already taken are refused before a join token exists.
