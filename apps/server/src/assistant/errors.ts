@@ -1,15 +1,12 @@
 import type { ErrorCode } from '@deploybot/shared';
+import { DeployBotError } from '../errors/deploybot-error';
 
-/** A request the assistant refuses (unknown session, a reply still streaming…); routes map it to the one error shape. */
-export class AssistantError extends Error {
+/** A request the assistant refuses (unknown session, a reply still streaming…); it answers like every error. */
+export class AssistantError extends DeployBotError {
   constructor(
-    readonly code: Extract<ErrorCode, 'not_found' | 'conflict' | 'validation_failed' | 'bad_request'>,
+    code: Extract<ErrorCode, 'not_found' | 'conflict' | 'validation_failed' | 'bad_request'>,
     message: string,
   ) {
-    super(message);
-  }
-
-  get status(): number {
-    return { not_found: 404, conflict: 409, validation_failed: 400, bad_request: 400 }[this.code];
+    super(code, message);
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ApiTokenDto, CreatedApiTokenDto, Role, SessionDto, UserDto } from '@deploybot/shared';
 import type { Clock } from '../engine/ports';
+import { DeployBotError } from '../errors/deploybot-error';
 import { hashToken } from '../fleet/tokens';
 import type { AuditLog } from './audit-log';
 import { hashPassword, verifyPassword } from './passwords';
@@ -11,12 +12,9 @@ const SESSION_TTL_MS = 12 * 3_600_000;
 /** Compared against when the username is unknown, so a login takes as long either way. */
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export class AuthError extends Error {
-  constructor(
-    readonly code: 'unauthorized' | 'forbidden' | 'not_found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
+export class AuthError extends DeployBotError {
+  constructor(code: 'unauthorized' | 'forbidden' | 'not_found' | 'conflict', message: string) {
+    super(code, message);
   }
 }
 

@@ -1,31 +1,30 @@
-/** An error the engine raises for a caller's request; `code` matches the API's error codes. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'conflict' | 'validation_failed',
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
+import type { ErrorCode } from '@deploybot/shared';
+import { DeployBotError } from '../errors/deploybot-error';
+
+/** An error the engine raises for a caller's request; `code` is one of the API's error codes. */
+export class EngineError extends DeployBotError {
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(code, message, { details });
   }
 }
 
-/** Thrown into a handler's signal when its attempt exceeds `timeoutMs`. */
-export class StepTimeoutError extends Error {
+/** Thrown into a handler's signal when its attempt exceeds `timeoutMs`; the next attempt may be quicker. */
+export class StepTimeoutError extends DeployBotError {
   constructor(ms: number) {
-    super(`step timed out after ${formatMs(ms)}`);
+    super('unavailable', `step timed out after ${formatMs(ms)}`, { retryable: true });
   }
 }
 
 /**
- * The abort reason when a run is cancelled: the step's result, if any, is discarded. It carries who cancelled and
- * why, so a step that started something outside (a job) can stop it in their name.
+ * The abort reason when a run is cancelled: the step's result, if any, is discarded, and it is never retried. It
+ * carries who cancelled and why, so a step that started something outside (a job) can stop it in their name.
  */
-export class RunCancelledError extends Error {
+export class RunCancelledError extends DeployBotError {
   constructor(
     readonly by: string | null = null,
     readonly reason: string | null = null,
   ) {
-    super('run cancelled');
+    super('conflict', 'run cancelled', { retryable: false });
   }
 }
 

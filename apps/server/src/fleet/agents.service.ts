@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentDto, AgentStatus, ConfigureResult, EnrollmentDto } from '@deploybot/shared';
+import type { AgentDto, AgentStatus, ConfigureResult, EnrollmentDto, ErrorCode } from '@deploybot/shared';
 import type { AuditLog } from '../auth/audit-log';
 import type { Db } from '../db/db';
 import type { Clock } from '../engine/ports';
+import { DeployBotError } from '../errors/deploybot-error';
 import { type AgentGateway, AgentUnavailableError, type Enrollment } from './agent-gateway';
 import type { AgentRow, AgentsStore } from './agents.store';
 import type { FleetEvents } from './fleet-events';
@@ -21,12 +22,10 @@ export interface AgentsServiceOptions {
 
 const DEFAULT_RECONNECT_GRACE_MS = 60_000;
 
-export class FleetError extends Error {
-  constructor(
-    readonly code: 'not_found' | 'conflict' | 'validation_failed',
-    message: string,
-  ) {
-    super(message);
+/** A fleet request refused (unknown agent, one already registered…); the code says how, as for every error. */
+export class FleetError extends DeployBotError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   type RepositoryCredentials,
   redactCredentials,
 } from '@deploybot/shared';
+import { DeployBotError } from '../errors/deploybot-error';
 
 /**
  * Environment for every git child: no prompts, and only the transports agents fetch over (never `ext::`, which
@@ -18,12 +19,16 @@ export const GIT_ENV = {
   GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o ConnectTimeout=10',
 };
 
-export class GitRemoteError extends Error {
+/**
+ * A remote that cannot be reached may answer later (`unavailable`, retryable); a ref it does not have is a bad
+ * value in the request (`validation_failed`), which asking again does not change.
+ */
+export class GitRemoteError extends DeployBotError {
   constructor(
     readonly kind: 'unreachable' | 'ref_not_found',
     message: string,
   ) {
-    super(message);
+    super(kind === 'unreachable' ? 'unavailable' : 'validation_failed', message);
   }
 }
 

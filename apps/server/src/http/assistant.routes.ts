@@ -9,13 +9,12 @@ import {
   startWorkflowQuerySchema,
   updateSessionBodySchema,
 } from '@deploybot/shared';
-import type { ErrorRequestHandler, Router } from 'express';
+import type { Router } from 'express';
 import type { Assistant } from '../assistant/assistant';
-import { AssistantError } from '../assistant/errors';
 import type { AuthService } from '../auth/auth.service';
 import { apiRouter } from './access';
 import type { ActorResolver } from './actor';
-import { HttpError, parseOr400 } from './http-error';
+import { parseOr400 } from './http-error';
 
 /**
  * The assistant's REST API under /v1/ai: provider status, conversations (each visible only to the user who
@@ -83,9 +82,5 @@ export function assistantRouter(auth: AuthService, assistant: Assistant, actorOf
     res.json(await chat.chat(actorOf(req), body));
   });
 
-  const toHttp: ErrorRequestHandler = (err, _req, _res, next) => {
-    next(err instanceof AssistantError ? new HttpError(err.status, err.code, err.message) : err);
-  };
-  api.router.use(toHttp);
   return api.router;
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import { apiRouter, signedIn } from './access';
-import { parseOr400 } from './http-error';
+import { HttpError, parseOr400 } from './http-error';
 
 const idSchema = z.string().min(1).max(64);
 
@@ -42,10 +42,8 @@ export function authRouter(
     limit: opts.loginLimitPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, res) => {
-      res
-        .status(429)
-        .json({ error: { code: 'rate_limited', message: 'too many login attempts; wait a minute' } });
+    handler: (_req, _res, next) => {
+      next(new HttpError(429, 'rate_limited', 'too many login attempts; wait a minute'));
     },
   });
 

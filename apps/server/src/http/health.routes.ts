@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
 import type { Db } from '../db/db';
+import { DeployBotError } from '../errors/deploybot-error';
 import { apiRouter } from './access';
 
 /** Liveness plus a real database round-trip, so a load balancer sees a controller that cannot persist. */
@@ -16,8 +17,9 @@ export function healthRouter(auth: AuthService, db: Db, version: string): Router
         database: { kind: db.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 },
       });
     } catch (err) {
-      res.status(503).json({
-        error: { code: 'unavailable', message: `database unreachable: ${(err as Error).message}` },
+      // The driver's message (refused connection, authentication) is what an operator needs to act on.
+      throw new DeployBotError('unavailable', `database unreachable: ${(err as Error).message}`, {
+        cause: err,
       });
     }
   });

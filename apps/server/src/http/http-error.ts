@@ -1,27 +1,15 @@
-import type { ErrorCode, FieldIssue } from '@deploybot/shared';
+import type { ErrorCode } from '@deploybot/shared';
 import type { z } from 'zod';
+import { DeployBotError } from '../errors/deploybot-error';
+import { issuesOf } from '../errors/field-issues';
 
-/** An error that becomes an API answer with the one error shape. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
+export { issuesOf };
+
+/** An error raised by the HTTP layer itself, with its status given (415 is still a `bad_request`). */
+export class HttpError extends DeployBotError {
+  constructor(status: number, code: ErrorCode, message: string, details?: unknown) {
+    super(code, message, { status, details });
   }
-}
-
-export function issuesOf(error: z.ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    // Say which fields were unexpected instead of a generic "unrecognized keys".
-    if (issue.code === 'unrecognized_keys') {
-      return { path: path || '(body)', message: `unknown field(s): ${issue.keys.join(', ')}` };
-    }
-    return { path: path || '(body)', message: issue.message };
-  });
 }
 
 /** Parses `value` with `schema` or throws 400 `validation_failed` naming each field at fault. */

@@ -1,3 +1,5 @@
+import { DeployBotError } from '../errors/deploybot-error';
+
 /**
  * NUL bytes and unpaired UTF-16 surrogates cannot be stored in PostgreSQL text (NUL) or encoded as UTF-8
  * (surrogates): let through, they turn into 500s or into silently altered data. They are refused at the door,
@@ -56,10 +58,11 @@ export function findUnsafeText(value: unknown, root = ''): UnsafeText | null {
   return null;
 }
 
-export class UnsafeTextError extends Error {
+/** A payload refused for unsafe text: a `validation_failed` naming the field. */
+export class UnsafeTextError extends DeployBotError {
   readonly path: string;
   constructor(found: UnsafeText) {
-    super(found.message);
+    super('validation_failed', found.message, { details: [{ path: found.path, message: found.message }] });
     this.path = found.path;
   }
 }

@@ -4,6 +4,7 @@ import {
   chatStopPayloadSchema,
   roleAtLeast,
 } from '@deploybot/shared';
+import type { Logger } from 'pino';
 import type { Assistant } from '../assistant/assistant';
 import { AuthError } from '../auth/auth.service';
 import { onRequest } from './socket-ack';
@@ -16,7 +17,7 @@ const ownerRoom = (owner: string) => `chat-owner:${owner}`;
  * Chat over Socket.IO. A socket joins a session's room only after the session is found to be its user's; it
  * then gets that session's deltas and messages. Session changes go to every socket of the owner.
  */
-export function registerChatHandlers(nsp: WorkflowNamespace, assistant: Assistant): void {
+export function registerChatHandlers(nsp: WorkflowNamespace, assistant: Assistant, logger: Logger): void {
   const { chat, events } = assistant;
 
   nsp.on('connection', (socket) => {
@@ -25,7 +26,7 @@ export function registerChatHandlers(nsp: WorkflowNamespace, assistant: Assistan
 
     // The chat needs the operator role, like /v1/ai/sessions and /v1/ai/chat.
     const on = (event: string, work: (payload: unknown) => Promise<unknown>) =>
-      onRequest(socket, event, async (payload) => {
+      onRequest(socket, event, logger, async (payload) => {
         const role = socketRole(socket);
         if (!roleAtLeast(role, 'operator'))
           throw new AuthError('forbidden', `the chat needs the operator role; you are ${role}`);

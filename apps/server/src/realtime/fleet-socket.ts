@@ -1,4 +1,5 @@
 import { jobLogsPagePayloadSchema, LOG_PAGE_MAX_LINES, subscribeJobPayloadSchema } from '@deploybot/shared';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Fleet } from '../fleet/fleet';
 import { FreshRead } from './fresh-read';
@@ -18,6 +19,7 @@ export function registerFleetHandlers(
   nsp: WorkflowNamespace,
   fleet: Fleet,
   limits: Pick<SocketLimits, 'logPageBytes'>,
+  logger: Logger,
 ): void {
   const fleetSnapshot = new FreshRead(async () => {
     const [agents, jobs] = await Promise.all([fleet.agents.list(), fleet.jobs.list({ limit: 100 })]);
@@ -25,12 +27,12 @@ export function registerFleetHandlers(
   });
 
   nsp.on('connection', (socket) => {
-    onRequest(socket, 'fleet:subscribe', async (payload) => {
+    onRequest(socket, 'fleet:subscribe', logger, async (payload) => {
       emptyPayloadSchema.parse(payload ?? {});
       await socket.join(FLEET_ROOM);
       return fleetSnapshot.get();
     });
-    onRequest(socket, 'job:subscribe', async (payload) => {
+    onRequest(socket, 'job:subscribe', logger, async (payload) => {
       const { jobId } = subscribeJobPayloadSchema.parse(payload);
       const job = await fleet.jobs.get(jobId);
       await socket.join(jobRoom(jobId));
@@ -38,11 +40,11 @@ export function registerFleetHandlers(
       const page = await fleet.jobs.logPage(jobId, null, LOG_PAGE_MAX_LINES, limits.logPageBytes);
       return { job, ...page };
     });
-    onRequest(socket, 'job:logs', async (payload) => {
+    onRequest(socket, 'job:logs', logger, async (payload) => {
       const { jobId, before, limit } = jobLogsPagePayloadSchema.parse(payload);
       return fleet.jobs.logPage(jobId, before, limit ?? LOG_PAGE_MAX_LINES, limits.logPageBytes);
     });
-    onRequest(socket, 'job:unsubscribe', async (payload) => {
+    onRequest(socket, 'job:unsubscribe', logger, async (payload) => {
       const { jobId } = subscribeJobPayloadSchema.parse(payload);
       await socket.leave(jobRoom(jobId));
       return { ok: true as const };

@@ -1,45 +1,26 @@
 import type { Ack } from '@deploybot/shared';
-import { z } from 'zod';
-import { AssistantError } from '../assistant/errors';
-import { AuthError } from '../auth/auth.service';
-import { EngineError } from '../engine/errors';
-import { FleetError } from '../fleet/agents.service';
-import { issuesOf } from '../http/http-error';
+import type { Logger } from 'pino';
+import { toErrorBody } from '../errors/to-error-body';
 import { findUnsafeText, UnsafeTextError } from '../http/safe-text';
 
-/** Answers a socket request with the same envelope REST uses, whatever the handler throws. */
-export async function answer<T>(ack: unknown, work: () => Promise<T>): Promise<void> {
+/**
+ * Answers a socket request with the same envelope REST uses, whatever the handler throws: the one mapper decides
+ * the code and whether the message may be shown; a fault of ours is logged, with the request's name.
+ */
+export async function answer<T>(
+  ack: unknown,
+  work: () => Promise<T>,
+  logger: Logger,
+  event: string,
+): Promise<void> {
   // A client that sends no ack callback gets nothing back; it must not crash the handler.
   const reply = typeof ack === 'function' ? (ack as (res: Ack<T>) => void) : () => {};
   try {
     reply({ data: await work() });
   } catch (err) {
-    if (err instanceof UnsafeTextError) {
-      reply({
-        error: {
-          code: 'validation_failed',
-          message: err.message,
-          details: [{ path: err.path, message: err.message }],
-        },
-      });
-    } else if (err instanceof z.ZodError) {
-      reply({ error: { code: 'validation_failed', message: 'invalid payload', details: issuesOf(err) } });
-    } else if (
-      err instanceof EngineError ||
-      err instanceof FleetError ||
-      err instanceof AuthError ||
-      err instanceof AssistantError
-    ) {
-      reply({
-        error: {
-          code: err.code,
-          message: err.message,
-          ...(err instanceof EngineError && err.details !== undefined && { details: err.details }),
-        },
-      });
-    } else {
-      reply({ error: { code: 'internal', message: 'internal error' } });
-    }
+    const { body, log } = toErrorBody(err);
+    if (log) logger.error({ err, event }, 'socket request failed');
+    reply(body);
   }
 }
 
@@ -51,14 +32,24 @@ interface Listener {
  * Registers a request handler: the ack is the last argument whatever came before it (a client may send only
  * the callback), the payload is refused if it holds unsafe text, and the answer uses the one envelope.
  */
-export function onRequest<T>(socket: Listener, event: string, work: (payload: unknown) => Promise<T>): void {
+export function onRequest<T>(
+  socket: Listener,
+  event: string,
+  logger: Logger,
+  work: (payload: unknown) => Promise<T>,
+): void {
   socket.on(event, (...args: unknown[]) => {
     const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
     const payload = args[0];
-    void answer(ack, async () => {
-      const unsafe = findUnsafeText(payload ?? null);
-      if (unsafe) throw new UnsafeTextError(unsafe);
-      return work(payload);
-    });
+    void answer(
+      ack,
+      async () => {
+        const unsafe = findUnsafeText(payload ?? null);
+        if (unsafe) throw new UnsafeTextError(unsafe);
+        return work(payload);
+      },
+      logger,
+      event,
+    );
   });
 }

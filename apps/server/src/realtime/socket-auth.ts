@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
-import type { AuthService } from '../auth/auth.service';
+import { AuthError, type AuthService } from '../auth/auth.service';
 import { principalOf } from '../http/principal';
+import { handshakeRefusal } from './handshake-refusal';
 
 export const userRoom = (userId: string) => `user:${userId}`;
 /** Sockets opened with one web session, cut together when that session logs out. */
@@ -11,7 +13,7 @@ export const sessionRoom = (sessionHash: string) => `session:${sessionHash}`;
  * Web client sockets authenticate like REST: the session cookie the browser sends with the handshake, or an
  * API token in `auth.token`. Who they are is kept on the socket for `socketActor` and role checks.
  */
-export function authenticateSockets(nsp: Namespace, auth: AuthService): void {
+export function authenticateSockets(nsp: Namespace, auth: AuthService, logger: Logger): void {
   nsp.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
     const headers = {
@@ -20,7 +22,7 @@ export function authenticateSockets(nsp: Namespace, auth: AuthService): void {
     };
     principalOf(auth, headers).then(
       (principal) => {
-        if (!principal) return next(new Error('unauthorized'));
+        if (!principal) return next(refuse(new AuthError('unauthorized', 'sign in, or send an API token')));
         Object.assign(socket.data, {
           username: principal.user.username,
           role: principal.user.role,
@@ -30,9 +32,16 @@ export function authenticateSockets(nsp: Namespace, auth: AuthService): void {
         if (principal.sessionHash) void socket.join(sessionRoom(principal.sessionHash));
         next();
       },
-      () => next(new Error('unauthorized')),
+      // A failure to check (the database is down) is not the user's: the web app must not sign them out for it.
+      (err) => next(refuse(err)),
     );
   });
+
+  const refuse = (err: unknown): Error => {
+    const { refusal, log } = handshakeRefusal(err, 'code');
+    if (log) logger.error({ err }, 'socket handshake failed');
+    return refusal;
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
-import type { ErrorBody } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
+import { DeployBotError } from '../errors/deploybot-error';
+import { toErrorBody } from '../errors/to-error-body';
+import { handshakeRefusal } from './handshake-refusal';
 import { TokenBucket } from './token-bucket';
 
 /** What web client sockets may ask of the controller: at once, per second, and per user. */
@@ -34,7 +36,6 @@ export const DEFAULT_SOCKET_LIMITS: SocketLimits = {
   logPageBytes: 256 * 1024,
 };
 
-type Refusal = ErrorBody['error'];
 type AckFn = (res: unknown) => void;
 
 interface UserState {
@@ -93,23 +94,20 @@ export function guardSockets(nsp: Namespace, limits: SocketLimits, logger: Logge
     const refusals = new TokenBucket(limits.refusalsPerMinute / 60, limits.refusalsPerMinute, now);
     let inFlight = 0;
 
-    const refusal = (event: string): Refusal | null => {
+    const refusal = (event: string): DeployBotError | null => {
       if (inFlight >= limits.inFlightPerSocket)
-        return {
-          code: 'rate_limited',
-          message: `${inFlight} requests of this connection are still unanswered; wait for their answers`,
-        };
+        return new DeployBotError(
+          'rate_limited',
+          `${inFlight} requests of this connection are still unanswered; wait for their answers`,
+        );
       if (!requests.ready() || !user.requests.ready()) {
         const retryAfterMs = Math.max(requests.waitMs(), user.requests.waitMs());
-        return {
-          code: 'rate_limited',
-          message: `too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
-          details: { retryAfterMs },
-        };
+        const message = `too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`;
+        return new DeployBotError('rate_limited', message, { details: { retryAfterMs } });
       }
       requests.take();
       user.requests.take();
-      if (socket.listeners(event).length === 0) return { code: 'not_found', message: 'no such request' };
+      if (socket.listeners(event).length === 0) return new DeployBotError('not_found', 'no such request');
       return null;
     };
 
@@ -118,7 +116,7 @@ export function guardSockets(nsp: Namespace, limits: SocketLimits, logger: Logge
       const ack = typeof last === 'function' ? (last as AckFn) : null;
       const refused = refusal(String(packet[0]));
       if (refused) {
-        ack?.({ error: refused });
+        ack?.(toErrorBody(refused).body);
         if (!refusals.take()) {
           logger.warn({ userId: userIdOf(socket) }, 'socket disconnected: it kept sending refused requests');
           socket.disconnect(true);
@@ -143,7 +141,6 @@ export function guardSockets(nsp: Namespace, limits: SocketLimits, logger: Logge
   });
 }
 
-function refusedHandshake(code: Refusal['code'], message: string): Error {
-  // The client's connect_error carries `message` as its message and the one error shape as its `data`.
-  return Object.assign(new Error(code), { data: { error: { code, message } } });
+function refusedHandshake(code: 'unauthorized' | 'rate_limited', message: string): Error {
+  return handshakeRefusal(new DeployBotError(code, message), 'code').refusal;
 }

@@ -4,6 +4,7 @@ import {
   subscribeRunPayloadSchema,
   type WorkflowEvent,
 } from '@deploybot/shared';
+import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { WorkflowEngine } from '../engine/engine';
@@ -24,13 +25,14 @@ const emptyPayloadSchema = z.strictObject({});
 export function registerWorkflowHandlers(
   nsp: WorkflowNamespace,
   engine: WorkflowEngine,
+  logger: Logger,
 ): (event: WorkflowEvent) => void {
   const activeRuns = new FreshRead(async () => ({
     runs: await engine.list({ state: 'active', limit: 500 }),
   }));
 
   nsp.on('connection', (socket: WorkflowSocket) => {
-    onRequest(socket, 'workflow:subscribe', async (payload) => {
+    onRequest(socket, 'workflow:subscribe', logger, async (payload) => {
       const { runId } = subscribeRunPayloadSchema.parse(payload);
       await socket.join(runRoom(runId));
       try {
@@ -40,12 +42,12 @@ export function registerWorkflowHandlers(
         throw err;
       }
     });
-    onRequest(socket, 'workflow:unsubscribe', async (payload) => {
+    onRequest(socket, 'workflow:unsubscribe', logger, async (payload) => {
       const { runId } = subscribeRunPayloadSchema.parse(payload);
       await socket.leave(runRoom(runId));
       return { ok: true as const };
     });
-    onRequest(socket, 'workflows:subscribe', async (payload) => {
+    onRequest(socket, 'workflows:subscribe', logger, async (payload) => {
       emptyPayloadSchema.parse(payload ?? {});
       await socket.join(ALL_RUNS_ROOM);
       return activeRuns.get();

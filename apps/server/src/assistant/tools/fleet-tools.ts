@@ -155,7 +155,7 @@ export function fleetTools(fleet: Fleet): ToolDef[] {
         const one = all.find((a) => a.hostname === agent.toLowerCase());
         if (!one) {
           const known = all.map((a) => a.hostname).join(', ');
-          throw new ToolError(`no agent ${agent}${known ? ` (registered: ${known})` : ''}`);
+          throw new ToolError(`no agent ${agent}${known ? ` (registered: ${known})` : ''}`, 'not_found');
         }
         return one;
       },

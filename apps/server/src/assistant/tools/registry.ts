@@ -1,7 +1,7 @@
-import type { QuickAction, WorkflowCard } from '@deploybot/shared';
+import type { ErrorBody, ErrorCode, QuickAction, WorkflowCard } from '@deploybot/shared';
 import { z } from 'zod';
-import { EngineError } from '../../engine/errors';
-import { FleetError } from '../../fleet/agents.service';
+import { DeployBotError } from '../../errors/deploybot-error';
+import { toErrorBody } from '../../errors/to-error-body';
 import type { ToolOutcome, ToolSpec } from '../provider';
 import { safeForModel } from '../redact';
 
@@ -101,21 +101,22 @@ export class ToolRegistry {
       const run = tool.run as (args: unknown, ctx: ToolContext) => Promise<unknown>;
       return { ok: true, result: safeForModel(await run(parsed.data, ctx)) };
     } catch (err) {
-      if (err instanceof EngineError || err instanceof FleetError || err instanceof ToolError) {
-        return { ok: false, error: String(safeForModel(withDetails(err), 2000)) };
-      }
-      this.onError(err, name);
-      return { ok: false, error: `${name} failed with an internal error` };
+      // The one mapper decides what may be shown, as for REST and sockets; a fault of ours is reported.
+      const { body, log } = toErrorBody(err);
+      if (log) this.onError(err, name);
+      if (body.error.code === 'internal')
+        return { ok: false, error: `${name} failed with an internal error` };
+      return { ok: false, error: String(safeForModel(withDetails(body.error), 2000)) };
     }
   }
 }
 
 /**
- * The message with the field issues an engine error carries ("invalid context for workflow deploy_application:
+ * The message with the field issues an error carries ("invalid context for workflow deploy_application:
  * ref: …"), so a model can correct exactly the value that was refused.
  */
-function withDetails(err: Error): string {
-  const details = err instanceof EngineError ? err.details : undefined;
+function withDetails(err: ErrorBody['error']): string {
+  const { details } = err;
   if (!Array.isArray(details) || details.length === 0) return err.message;
   const issues = details
     .map((d) =>
@@ -127,5 +128,9 @@ function withDetails(err: Error): string {
   return `${err.message}: ${issues}`;
 }
 
-/** A tool's refusal with a message meant for the person (and the model). */
-export class ToolError extends Error {}
+/** A tool's refusal with a message meant for the person (and the model); the code says how, as for every error. */
+export class ToolError extends DeployBotError {
+  constructor(message: string, code: ErrorCode = 'bad_request') {
+    super(code, message);
+  }
+}

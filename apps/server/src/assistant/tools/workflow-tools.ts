@@ -207,10 +207,13 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
         const run: WorkflowRun = await workflows.get(await runOrLatest(ctx, run_id));
         const step = run.steps.find((s) => s.status === 'awaiting_approval');
         if (run.status !== 'waiting' || !step) {
-          throw new ToolError(`run ${run.id} has no step waiting for approval (it is ${run.status})`);
+          throw new ToolError(
+            `run ${run.id} has no step waiting for approval (it is ${run.status})`,
+            'conflict',
+          );
         }
         if (step_id && step_id !== step.id) {
-          throw new ToolError(`step "${step_id}" is not waiting; "${step.id}" is`);
+          throw new ToolError(`step "${step_id}" is not waiting; "${step.id}" is`, 'conflict');
         }
         ctx.effects.quickActions.push(
           { kind: 'approve', label: 'Approve', runId: run.id, stepId: step.id },
