@@ -1,4 +1,5 @@
 import type { StepRecord, WorkflowRun } from '@deploybot/shared';
+import { isRetryable } from '../errors/deploybot-error';
 import { backoffMs, messageOf, runAttempt, sleep } from './attempt';
 import type { Clock } from './ports';
 import type { RunJournal } from './run-journal';
@@ -13,9 +14,6 @@ import {
   type StepWait,
   type WorkflowDefinition,
 } from './types';
-
-// A failure that says it is not retryable (bad params, a definite answer) is not retried.
-const isRetryable = (err: unknown) => (err as { retryable?: unknown } | null)?.retryable !== false;
 
 /** What the driver needs from the engine besides the journal. */
 export interface DriverDeps {

@@ -39,7 +39,11 @@ function isFatal(step: StepRecord): boolean {
  * Conditions are evaluated once: the value is recorded with the skip or start, and a step that already left
  * `pending` is never re-decided.
  */
-export function nextActions(def: WorkflowDefinition, run: WorkflowRun, scope: () => ExpressionScope): Action[] {
+export function nextActions(
+  def: WorkflowDefinition,
+  run: WorkflowRun,
+  scope: () => ExpressionScope,
+): Action[] {
   if (run.status !== 'running' && run.status !== 'waiting') return [];
   const records = new Map(run.steps.map((s) => [s.id, s]));
   const fatal = run.steps.find(isFatal);

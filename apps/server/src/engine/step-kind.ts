@@ -20,6 +20,8 @@ export interface StepKind<P = Record<string, unknown>> {
   params: z.ZodType<P>;
   /** An object schema: its keys are the outputs later steps may reference. */
   outputs: z.ZodObject;
+  /** Its outputs are exactly what the step's `with` names (`set`): references are checked against those keys. */
+  outputsFromParams?: boolean;
   /** `always`: the step is a gate whatever the document says (the `approval` kind). */
   gate?: 'always';
   /** What a gate shows before anyone decides. Nothing irreversible happens here. */

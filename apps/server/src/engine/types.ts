@@ -125,7 +125,11 @@ interface StepBase {
    * The run was cancelled while this step was parked on a durable wait: stop what it waits for (cancel the job)
    * in the canceller's name. Best effort, after the cancel is committed.
    */
-  cancelWait?: (ctx: StepContext, key: string, cancelled: { by: string; reason: string | null }) => Promise<void>;
+  cancelWait?: (
+    ctx: StepContext,
+    key: string,
+    cancelled: { by: string; reason: string | null },
+  ) => Promise<void>;
   /** A precondition: return a message to fail the step with it, or nothing to proceed. */
   validate?: (ctx: StepContext) => string | undefined | Promise<string | undefined>;
   /** Limit for one attempt of each handler call. */
@@ -193,7 +197,11 @@ export interface WorkflowDefinition {
   /** `rollback`: when the run fails, a rollback run undoes what it completed, without a gate. Default `stop`. */
   onFailure?: 'stop' | 'rollback';
   /** One active run per key (an evaluated expression over the inputs); the next is refused or queued. */
-  concurrency?: { expression: string; key: (inputs: Readonly<Record<string, unknown>>) => string; onConflict: 'refuse' | 'queue' };
+  concurrency?: {
+    expression: string;
+    key: (inputs: Readonly<Record<string, unknown>>) => string;
+    onConflict: 'refuse' | 'queue';
+  };
   /** The content hash of the document it was compiled from (TypeScript definitions: absent). */
   hash?: string;
   /** Whether it is one of the controller's own (shipped with it) or an operator's. */

@@ -91,9 +91,10 @@ export function workflowsRouter(
     const name = definitionName(req.params.name);
     const { format, version } = parseOr400(exportDefinitionQuerySchema, req.query, 'query');
     const exported = await catalog.export(name, format, version);
+    // attachment() sets a type from the file name (text/yaml): the media type is set after it.
     res
-      .type(format === 'yaml' ? 'application/yaml' : 'application/json')
       .attachment(`${name}.v${exported.version}.${format}`)
+      .type(format === 'yaml' ? 'application/yaml' : 'application/json')
       .send(exported.text);
   });
 

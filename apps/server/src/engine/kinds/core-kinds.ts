@@ -103,6 +103,7 @@ const setKind: StepKind<Record<string, unknown>> = {
   params: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.unknown()),
   // Its outputs are whatever its `with` names: the compiler checks references against those keys.
   outputs: z.object({}).catchall(z.unknown()),
+  outputsFromParams: true,
   run: async (_ctx, values) => ({
     summary: `Set ${Object.keys(values).join(', ') || 'nothing'}.`,
     outputs: values,

@@ -4,6 +4,7 @@ import {
   type WorkflowDocument,
   workflowDocumentSchema,
 } from '@deploybot/shared';
+import { z } from 'zod';
 import type { AnyStepKind, StepKindRegistry } from '../step-kind';
 import type { WorkflowDefinition } from '../types';
 import { buildDefinition, type CompiledStep } from './definition';
@@ -46,6 +47,13 @@ export interface CompileOptions {
 export type CompileResult =
   | { ok: true; definition: WorkflowDefinition; document: WorkflowDocument }
   | { ok: false; issues: CompileIssue[] };
+
+/** A step's outputs: its kind's, or, for kinds whose outputs are what `with` names (`set`), those names. */
+function outputsOf(kind: AnyStepKind, step: StepDoc): z.ZodObject {
+  return kind.outputsFromParams
+    ? z.object(Object.fromEntries(Object.keys(step.with).map((k) => [k, z.unknown()])))
+    : kind.outputs;
+}
 
 export function compileWorkflow(
   raw: unknown,
@@ -334,7 +342,7 @@ class Compilation {
     this.doc.steps.forEach((step, i) => {
       if (step.id in steps) return;
       const kind = this.kinds[i];
-      steps[step.id] = kind ? objectCelFields(kind.outputs) : null;
+      steps[step.id] = kind ? objectCelFields(outputsOf(kind, step)) : null;
     });
     return { inputs, steps };
   }
@@ -540,8 +548,9 @@ class Compilation {
       }
       const output = ref.path[2];
       const kind = this.kinds[at];
-      if (member === 'outputs' && output !== undefined && kind && !(output in kind.outputs.shape)) {
-        const names = Object.keys(kind.outputs.shape);
+      const outputs = kind ? outputsOf(kind, this.doc.steps[at]!) : undefined;
+      if (member === 'outputs' && output !== undefined && kind && outputs && !(output in outputs.shape)) {
+        const names = Object.keys(outputs.shape);
         bad(
           `step "${id}" (${kind.name}@${kind.version}) has no output "${output}"; ${
             names.length ? `its outputs: ${names.join(', ')}` : 'it has no outputs'

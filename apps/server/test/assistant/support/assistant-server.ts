@@ -39,8 +39,7 @@ export async function startAssistantServer(
   const app = createApp({
     db,
     logger: pino({ level: 'silent' }),
-    workflows: (fleet, { explain }) => [
-      ...testWorkflows(),
+    workflows: (fleet, { explain }) => ({
       ...builtInWorkflows({
         fleet,
         enrollCommand: (hostname, token) =>
@@ -49,7 +48,8 @@ export async function startAssistantServer(
         agentReturnTimeoutMs: 60_000,
         explain,
       }),
-    ],
+      definitions: [...testWorkflows()],
+    }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: url },
     version: '0.0.0-test',
     deadlineSweepMs: 50,

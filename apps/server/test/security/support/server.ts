@@ -51,9 +51,7 @@ export async function startSecurityServer(opts: SecurityServerOptions = {}): Pro
   const app = createApp({
     db,
     logger,
-    workflows: (fleet) => [
-      ...testWorkflows(),
-      ...(opts.workflows ?? []),
+    workflows: (fleet) => ({
       ...builtInWorkflows({
         fleet,
         enrollCommand: (hostname, token) =>
@@ -61,7 +59,8 @@ export async function startSecurityServer(opts: SecurityServerOptions = {}): Pro
         connectTimeoutMs: 60_000,
         agentReturnTimeoutMs: 60_000,
       }),
-    ],
+      definitions: [...testWorkflows(), ...(opts.workflows ?? [])],
+    }),
     fleet: fleetOptions,
     version: '0.0.0-security-test',
     deadlineSweepMs: 100,
