@@ -208,7 +208,7 @@ steps:
     expect((await api.get(`${DEFINITIONS}/broken_one`)).status).toBe(404);
     // Fixed one problem at a time, the compiler's other checks speak.
     const next = await saveYaml(broken.replace('    colour: blue\n', ''));
-    const messages = (next.body as typeof body).error.details
+    const messages = (next.body as unknown as typeof body).error.details
       .map((d) => `${d.path}: ${d.message}`)
       .join('\n');
     expect(messages).toMatch(/steps\[1\]\.with\.duration/);

@@ -45,7 +45,7 @@ beforeAll(async () => {
   app = createApp({
     db,
     logger: pino({ level: 'silent' }),
-    workflows: () => [...testWorkflows(), sealedCheck],
+    workflows: () => ({ kinds: [], documents: [], definitions: [...testWorkflows(), sealedCheck] }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: 'http://127.0.0.1:0' },
     version: '0.0.0-test',
     deadlineSweepMs: 50,
