@@ -338,8 +338,19 @@ export class RunDriver {
     if (received) {
       // The wait ended (durably recorded): turn its payload into the result. Re-run after a crash: same payload.
       const payload = received.payload;
+      // A gate's step that waited after its approval resumes in the approver's name.
+      const approved = [...step.decisions].reverse().find((d) => d.decision === 'approved');
+      const approval =
+        approved && step.plan
+          ? {
+              by: approved.by,
+              note: approved.note,
+              input: this.deps.openSecrets(approved.input),
+              plan: step.plan,
+            }
+          : null;
       const result = def.resume
-        ? await this.attempts(run, step, def, signal, (ctx) => def.resume!(ctx, payload))
+        ? await this.attempts(run, step, def, signal, (ctx) => def.resume!(ctx, payload, approval))
         : { summary: step.summary ?? 'Done' };
       await this.complete(run.id, step.id, result, run);
       return;

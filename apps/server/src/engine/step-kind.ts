@@ -39,8 +39,13 @@ export interface StepKind<P = Record<string, unknown>> {
     params: P,
     approval: (GateDecision & { plan: StepOutcome }) | null,
   ) => Promise<StepResult | StepWait>;
-  /** Turns the payload that ended a durable wait into the result. */
-  resume?: (ctx: StepContext, params: P, payload: unknown) => Promise<StepResult>;
+  /** Turns the payload that ended a durable wait into the result (`approval`: the gate's, if the step has one). */
+  resume?: (
+    ctx: StepContext,
+    params: P,
+    payload: unknown,
+    approval?: (GateDecision & { plan: StepOutcome }) | null,
+  ) => Promise<StepResult>;
   /** Whether the wait under `key` already ended (called after parking and after a restart). */
   recheck?: (ctx: StepContext, params: P, key: string) => Promise<{ payload: unknown } | null>;
   /** The run was cancelled while the step waited under `key`: stop what it waits for, in the canceller's name. */

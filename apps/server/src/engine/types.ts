@@ -115,7 +115,11 @@ interface StepBase {
    * A durable wait this step returned has ended with `payload`: turn it into the step's result (or throw to fail
    * the step). Required for steps that return a `StepWait`.
    */
-  resume?: (ctx: StepContext, payload: unknown) => Promise<StepResult>;
+  resume?: (
+    ctx: StepContext,
+    payload: unknown,
+    approval?: (GateDecision & { plan: StepOutcome }) | null,
+  ) => Promise<StepResult>;
   /**
    * Called once after the step parked and again after a restart: the wait may have ended while nobody listened
    * (a job finished before the wait was committed). Returns the payload if it has ended.

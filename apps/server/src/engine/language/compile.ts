@@ -597,7 +597,8 @@ function exactInput(template: CompiledTemplate): string | undefined {
     | { expression: CompiledExpression }
     | undefined;
   const ast = part?.expression.ast;
-  if (!ast || (ast.op !== '.' && ast.op !== '[]')) return undefined;
+  // `inputs.x`, `inputs['x']` and `inputs.?x` (an optional input) all name input x.
+  if (!ast || (ast.op !== '.' && ast.op !== '[]' && ast.op !== '.?')) return undefined;
   const [target, member] = ast.args;
   if (target.op !== 'id' || target.args !== 'inputs') return undefined;
   if (typeof member === 'string') return member;

@@ -201,7 +201,11 @@ function buildStep(s: CompiledStep, complete: (scope: ExpressionScope) => Expres
     ...(doc.retry ? { retry: retryOf(doc.retry) } : {}),
     ...(kind.resume
       ? {
-          resume: async (ctx: StepContext, payload: unknown) => kind.resume!(ctx, params(ctx.scope), payload),
+          resume: async (
+            ctx: StepContext,
+            payload: unknown,
+            approval: Parameters<NonNullable<StepDef['resume']>>[2],
+          ) => kind.resume!(ctx, params(ctx.scope), payload, approval),
         }
       : {}),
     ...(kind.recheck

@@ -227,7 +227,11 @@ describe('fleet.deploy_job and fleet.wait_job', () => {
     const job = await deployJob();
     const runId = job.runId!;
     const wait = waitJobKind(f.fleet);
-    await wait.abandonWait!(`job:${job.id}`, { runId, by: 'admin', reason: 'wrong ref' });
+    const ctx = { runId } as Parameters<NonNullable<typeof wait.cancelWait>>[0];
+    await wait.cancelWait!(ctx, { job_id: job.id, purpose: 'deploy' }, `job:${job.id}`, {
+      by: 'admin',
+      reason: 'wrong ref',
+    });
     expect(await f.fleet.jobs.get(job.id)).toMatchObject({
       status: 'cancelled',
       cause: 'cancelled',

@@ -3,17 +3,8 @@ import { z } from 'zod';
 import type { StepKind } from '../../engine/step-kind';
 import type { GateDecision } from '../../engine/types';
 
-/**
- * A fleet step kind: a {@link StepKind} that may also say how to let go of what it waits for when its run is
- * cancelled while it is parked (a deploy job is cancelled with the run, so nothing deploys behind a person's back).
- */
-export interface FleetStepKind<P = Record<string, unknown>> extends StepKind<P> {
-  /**
-   * The run was cancelled while this step was parked under `key` (`cancel` says by whom and why). Called by the
-   * engine's cancel, after the cancel is committed; errors are logged, never thrown at the person cancelling.
-   */
-  abandonWait?: (key: string, cancel: WaitCancel) => Promise<void>;
-}
+/** A fleet step kind (a {@link StepKind}; `cancelWait` lets go of an awaited job when its run is cancelled). */
+export type FleetStepKind<P = Record<string, unknown>> = StepKind<P>;
 
 export interface WaitCancel {
   runId: string;

@@ -115,7 +115,7 @@ export function waitJobKind(fleet: Fleet) {
       return isFinished(job) ? { payload: job } : null;
     },
     resume: (_ctx, { job_id, purpose }) => finish(job_id, purpose),
-    abandonWait: (key, cancel) => cancelAwaitedJob(fleet, key, cancel),
+    cancelWait: (ctx, _params, key, cancel) => cancelAwaitedJob(fleet, key, { runId: ctx.runId, ...cancel }),
   });
 }
 
@@ -233,6 +233,6 @@ export function switchReleaseKind(fleet: Fleet) {
       if (!parsed.success) throw new Error('the switch ended without naming its job');
       return switched(parsed.data.id);
     },
-    abandonWait: (key, cancel) => cancelAwaitedJob(fleet, key, cancel),
+    cancelWait: (ctx, _params, key, cancel) => cancelAwaitedJob(fleet, key, { runId: ctx.runId, ...cancel }),
   });
 }
