@@ -352,6 +352,11 @@ export class RunDriver {
       const result = def.resume
         ? await this.attempts(run, step, def, signal, (ctx) => def.resume!(ctx, payload, approval))
         : { summary: step.summary ?? 'Done' };
+      if (def.kind === 'gate' && !approval) {
+        // The plan waited for something to review; now it is there, the gate asks a person.
+        await this.parkAtGate(run, step, def, result, signal);
+        return;
+      }
       await this.complete(run.id, step.id, result, run);
       return;
     }
@@ -376,15 +381,11 @@ export class RunDriver {
           return;
         }
         const planned = await this.attempts(run, step, def, signal, (ctx) => def.plan(ctx));
-        const plan = { summary: planned.summary, data: planned.data ?? null };
-        const input = def.input
-          ? await def.input(this.deps.contextFor(run, step, step.attempt, signal), plan)
-          : null;
-        await this.park(run.id, step.id, 'awaiting_approval', def.deadlineMs, {
-          plan,
-          input,
-          summary: plan.summary,
-        });
+        if (isStepWait(planned)) {
+          await this.settle(run, step.id, planned, def);
+          return;
+        }
+        await this.parkAtGate(run, step, def, planned, signal);
         return;
       }
       case 'input': {
@@ -395,6 +396,26 @@ export class RunDriver {
         });
       }
     }
+  }
+
+  /** Shows the plan and waits for a person (with the value the approver may give, if the gate takes one). */
+  private async parkAtGate(
+    run: WorkflowRun,
+    step: StepRecord,
+    def: StepDef & { kind: 'gate' },
+    planned: StepResult,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const plan = { summary: planned.summary, data: planned.data ?? null };
+    const input = def.input
+      ? await def.input(this.deps.contextFor(run, step, step.attempt, signal), plan)
+      : null;
+    await this.park(run.id, step.id, 'awaiting_approval', def.deadlineMs, {
+      plan,
+      input,
+      summary: plan.summary,
+      wait: null,
+    });
   }
 
   /** A handler's answer: a result completes the step, a wait parks it. */

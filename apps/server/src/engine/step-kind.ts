@@ -24,8 +24,11 @@ export interface StepKind<P = Record<string, unknown>> {
   outputsFromParams?: boolean;
   /** `always`: the step is a gate whatever the document says (the `approval` kind). */
   gate?: 'always';
-  /** What a gate shows before anyone decides. Nothing irreversible happens here. */
-  plan?: (ctx: StepContext, params: P) => Promise<StepResult>;
+  /**
+   * What a gate shows before anyone decides. Nothing irreversible happens here. It may return a durable wait for
+   * something to review (an agent to connect); `resume`, called without an approval, then makes the plan.
+   */
+  plan?: (ctx: StepContext, params: P) => Promise<StepResult | StepWait>;
   /** A value the approver may give with the approval. */
   approvalInput?: (ctx: StepContext, params: P, plan: StepOutcome) => InputSpec | null;
   /** A kind that asks a person for a typed value instead of running (the `input` kind). */

@@ -149,7 +149,11 @@ export interface AutomaticStepDef extends StepBase {
 /** Plan → a person approves → apply. Nothing irreversible happens in `plan`. */
 export interface GateStepDef extends StepBase {
   kind: 'gate';
-  plan: (ctx: StepContext) => Promise<StepResult>;
+  /**
+   * What the person is shown. It may first wait durably for something to review (an agent to connect): then the
+   * step parks as `awaiting_event`, and `resume` turns the event into the plan.
+   */
+  plan: (ctx: StepContext) => Promise<StepResult | StepWait>;
   apply: (ctx: StepContext, plan: StepOutcome, decision: GateDecision) => Promise<StepResult | StepWait>;
   /** An optional value the approver may give with the approval (e.g. another agent). */
   input?: (ctx: StepContext, plan: StepOutcome) => InputSpec | Promise<InputSpec>;

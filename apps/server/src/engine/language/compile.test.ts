@@ -10,6 +10,7 @@ import {
   isStepWait,
   type StepContext,
   type StepDef,
+  type StepResult,
   type WorkflowDefinition,
 } from '../types';
 import { type CompileIssue, compileWorkflow, documentHash, StepParamsError } from './compile';
@@ -1021,7 +1022,7 @@ describe('the compiled definition', () => {
     );
     const gate = stepOf(def, 'deploy', 'gate') as GateStepDef;
     const ctx = ctxOf(scopeOf({ resolve: { outputs: { sha: 'abc', ref: 'main' } } }), 'deploy');
-    const plan = await gate.plan(ctx);
+    const plan = (await gate.plan(ctx)) as StepResult;
     expect(plan).toEqual({ summary: 'Deploy abc to web-1', data: { agent: 'web-1' } });
     expect(await gate.input!(ctx, { summary: plan.summary, data: plan.data })).toMatchObject({
       label: 'Instead of web-1',

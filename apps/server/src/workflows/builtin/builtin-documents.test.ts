@@ -93,7 +93,7 @@ describe('the built-in workflows as documents', () => {
     expect(doc.concurrency?.on_conflict).toBe('queue');
   });
 
-  it('register_agent: the agent is awaited durably before its connection is reviewed; one run per host name', () => {
+  it('register_agent: check connectivity waits durably for the agent, then its connection is reviewed; one run per host name', () => {
     const doc = documentOf('register_agent');
     expect(doc.inputs.map((i) => [i.key, i.type, i.required, i.pattern ?? null])).toEqual([
       ['hostname', 'hostname', true, null],
@@ -102,7 +102,6 @@ describe('the built-in workflows as documents', () => {
     ]);
     expect(stepsOf(doc)).toEqual([
       ['validate_hostname', 'Validate hostname', 'fleet.issue_join_token@1', null, false],
-      ['await_agent', 'Wait for the agent', 'fleet.await_enrollment@1', null, false],
       ['check_connectivity', 'Check connectivity', 'fleet.check_connectivity@1', null, true],
       ['register', 'Register agent', 'fleet.register_agent@1', null, true],
       ['configure', 'Configure agent', 'fleet.configure_agent@1', null, false],

@@ -5,7 +5,7 @@ import { deployJobKind, type SelectPlan, selectAgentKind } from './deploy.kinds'
 import { cancelAwaitedJob, switchReleaseKind, waitJobKind } from './jobs.kinds';
 import { resolveRefKind } from './repository.kinds';
 import type { FakeAgent, FleetFixture } from './testing/fleet-fixture';
-import { startFleetFixture } from './testing/fleet-fixture';
+import { planOf, startFleetFixture } from './testing/fleet-fixture';
 
 const REPO = 'demo/app';
 let f: FleetFixture;
@@ -89,7 +89,7 @@ describe('fleet.select_agent', () => {
   it('scores the online agents; a person may pick another candidate; without a gate the best is taken', async () => {
     const kind = selectAgentKind(f.fleet);
     const params = kind.params.parse({ environment: 'staging' });
-    const plan = await kind.plan!(f.ctx(), params);
+    const plan = planOf(await kind.plan!(f.ctx(), params));
     const data = plan.data as SelectPlan;
     expect(data.chosen).toMatchObject({ hostname: 'stage-1', agentId: stage.agentId });
     expect(data.candidates.map((c) => c.hostname)).toEqual(['stage-1', 'web-1']);
@@ -125,7 +125,7 @@ describe('fleet.deploy_job and fleet.wait_job', () => {
   it('plans, creates the job once per step, and waits durably for its end', async () => {
     const kind = deployJobKind(f.fleet);
     const params = kind.params.parse({ repository: REPO, ref: 'main', sha, agent: web.agentId });
-    const plan = await kind.plan!(f.ctx(), params);
+    const plan = planOf(await kind.plan!(f.ctx(), params));
     expect(plan).toEqual({
       summary: `Deploy ${REPO}@main (${sha.slice(0, 7)}) → web-1: the agent fetches the commit and runs its deploybot.yml.`,
       data: { repository: REPO, ref: 'main', sha, agent: 'web-1' },
@@ -280,7 +280,7 @@ describe('undoing a deploy: fleet.switch_release and fleet.deploy_job’s compen
 
     const kind = switchReleaseKind(f.fleet);
     const params = kind.params.parse({ job_id: second.id });
-    const plan = await kind.plan!(f.ctx(), params);
+    const plan = planOf(await kind.plan!(f.ctx(), params));
     expect(plan.summary).toBe(`Will switch stage-1's ${REPO} back to release ${first.id}.`);
     const wait = parked(await kind.run(f.ctx({ startedBy: 'dave' }), params, null));
     const activation = stage.agent.assigned.at(-1)!;

@@ -8,7 +8,7 @@ import {
   issueJoinTokenKind,
   JOIN_TOKEN_PLACEHOLDER,
 } from './enroll.kinds';
-import { AGENT_INFO, FakeAgent, type FleetFixture, startFleetFixture } from './testing/fleet-fixture';
+import { AGENT_INFO, FakeAgent, type FleetFixture, planOf, startFleetFixture } from './testing/fleet-fixture';
 
 let f: FleetFixture;
 const agents: FakeAgent[] = [];
@@ -97,9 +97,10 @@ describe('enrolling an agent, step by step: wait, check, register, configure', (
     const token = issued.secrets!.join_token!;
     const joinTokenId = (await f.fleet.agents.joinTokenId(token))!;
 
-    const waitKind = awaitEnrollmentKind(f.fleet, 120_000);
-    const waitParams = waitKind.params.parse({ hostname: 'web-02', join_token: token });
-    const parked = await waitKind.run(f.ctx({ runId }), waitParams, null);
+    // Check connectivity's plan waits durably for the agent, then the check is what the gate shows.
+    const check = checkConnectivityKind(f.fleet, 120_000);
+    const checkParams = check.params.parse({ hostname: 'web-02', join_token: token });
+    const parked = await check.plan!(f.ctx({ runId }), checkParams);
     expect(parked).toEqual({
       wait: {
         key: `enrollment:${joinTokenId}`,
@@ -109,28 +110,20 @@ describe('enrolling an agent, step by step: wait, check, register, configure', (
         deadlineError: 'no agent connected as web-02 with the join token within 2 min',
       },
     });
-    expect(await waitKind.recheck!(f.ctx({ runId }), waitParams, `enrollment:${joinTokenId}`)).toBeNull();
+    expect(await check.recheck!(f.ctx({ runId }), checkParams, `enrollment:${joinTokenId}`)).toBeNull();
 
     const agent = await FakeAgent.connect(f.url, token, 'web-02');
     agents.push(agent);
     expect(await agent.hello()).toMatchObject({ data: { agentId: 'enrolling' } });
-    const found = await waitKind.recheck!(f.ctx({ runId }), waitParams, `enrollment:${joinTokenId}`);
+    const found = await check.recheck!(f.ctx({ runId }), checkParams, `enrollment:${joinTokenId}`);
     expect(found).toEqual({ payload: { enrollmentId: expect.any(String) } });
-    const enrolled = await waitKind.resume!(f.ctx({ runId }), waitParams, found!.payload);
-    expect(enrolled.summary).toBe('web-02 connected with its join token from 127.0.0.1.');
-    expect(enrolled.outputs).toEqual({
-      join_token_id: joinTokenId,
-      enrollment_id: expect.any(String),
-      address: '127.0.0.1',
-    });
-
-    const check = checkConnectivityKind(f.fleet);
-    const checkParams = check.params.parse({ hostname: 'web-02', join_token_id: joinTokenId });
-    const plan = await check.plan!(f.ctx({ runId }), checkParams);
+    const plan = await check.resume!(f.ctx({ runId }), checkParams, found!.payload, null);
+    expect(plan.summary).toMatch(/^Connected from 127\.0\.0\.1: ping [\d.]+ ms;/);
+    expect(plan.outputs).toEqual({ enrollment_id: expect.any(String), address: '127.0.0.1' });
     const conn = plan.data as ConnectivityData;
     expect(conn).toEqual({
       joinTokenId,
-      enrollmentId: enrolled.outputs!.enrollment_id,
+      enrollmentId: plan.outputs!.enrollment_id,
       hostname: 'web-02',
       address: '127.0.0.1',
       rttMs: expect.any(Number),
@@ -155,7 +148,7 @@ describe('enrolling an agent, step by step: wait, check, register, configure', (
       enrollment_id: conn.enrollmentId,
       address: '127.0.0.1',
     });
-    const registerPlan = await register.plan!(f.ctx({ runId }), registerParams);
+    const registerPlan = planOf(await register.plan!(f.ctx({ runId }), registerParams));
     expect(registerPlan).toEqual({
       summary:
         'Will store agent web-02 (environment staging, labels region=eu, tier=web, address 127.0.0.1), use up its join token and issue a long-lived credential (stored hashed).',
@@ -207,7 +200,7 @@ describe('enrolling an agent, step by step: wait, check, register, configure', (
   it('registers only the connection reviewed: once it is gone, nothing is registered', async () => {
     const register = registerAgentKind(f.fleet);
     const params = register.params.parse({ hostname: 'web-03', enrollment_id: 'gone', address: null });
-    const plan = await register.plan!(f.ctx(), params);
+    const plan = planOf(await register.plan!(f.ctx(), params));
     expect(plan.data).toEqual({ hostname: 'web-03', environment: 'production', labels: {}, address: null });
     await expect(register.run(f.ctx(), params, approved(plan))).rejects.toThrow(
       /^the connection of web-03 reviewed at check_connectivity \(from an unknown address\) is gone; nothing was registered/,
@@ -215,13 +208,13 @@ describe('enrolling an agent, step by step: wait, check, register, configure', (
   });
 
   it('a used or expired join token is refused before waiting; a connection gone before the check fails it', async () => {
+    const check = checkConnectivityKind(f.fleet, 60_000);
+    await expect(check.plan!(f.ctx(), { hostname: 'web-04', join_token: 'dbj_nope' })).rejects.toThrow(
+      'the join token has expired or was used; start register_agent again',
+    );
     const waitKind = awaitEnrollmentKind(f.fleet, 60_000);
     await expect(waitKind.run(f.ctx(), { hostname: 'web-04', join_token: 'dbj_nope' }, null)).rejects.toThrow(
       'the join token has expired or was used; start register_agent again',
     );
-    const check = checkConnectivityKind(f.fleet);
-    await expect(
-      check.plan!(f.ctx(), { hostname: 'web-04', join_token_id: crypto.randomUUID() }),
-    ).rejects.toThrow(/^no agent of web-04 is connected with the join token any more/);
   });
 });

@@ -148,7 +148,7 @@ export interface ConnectivityData {
  * `fleet.check_connectivity`: ping the connection holding the join token and report what the agent says of
  * itself. At a gate a person reviews it; approving binds the registration to that very connection.
  */
-export function checkConnectivityKind(fleet: Fleet) {
+export function checkConnectivityKind(fleet: Fleet, connectTimeoutMs: number) {
   const check = async (hostname: string, joinTokenId: string) => {
     const enrollment = fleet.gateway.enrollment(joinTokenId);
     if (!enrollment) {
@@ -173,6 +173,26 @@ export function checkConnectivityKind(fleet: Fleet) {
     return {
       summary: `Connected from ${ping.address ?? 'unknown address'}: ping ${ping.rttMs} ms; agent ${info.version}, ${info.gitVersion ?? 'git NOT found'}, work dir ${info.workdir} ${info.workdirWritable ? 'writable' : 'NOT writable'}.`,
       data,
+      outputs: { enrollment_id: enrollment.id, address: ping.address },
+    };
+  };
+  const usableTokenId = async (token: string) => {
+    const id = await fleet.agents.joinTokenId(token);
+    if (!id) throw new Error('the join token has expired or was used; start register_agent again');
+    return id;
+  };
+  /** The check, or, while no agent has connected with the token yet, a durable wait for it. */
+  const checkOrWait = async (hostname: string, token: string) => {
+    const joinTokenId = await usableTokenId(token);
+    if (fleet.gateway.enrollment(joinTokenId)) return check(hostname, joinTokenId);
+    return {
+      wait: {
+        key: enrollmentWaitKey(joinTokenId),
+        summary: `Waiting for the agent of ${hostname} to connect with its join token.`,
+        deadlineMs: connectTimeoutMs,
+        atDeadline: 'fail' as const,
+        deadlineError: `no agent connected as ${hostname} with the join token within ${formatMs(connectTimeoutMs)}`,
+      },
     };
   };
 
@@ -180,22 +200,22 @@ export function checkConnectivityKind(fleet: Fleet) {
     name: 'fleet.check_connectivity',
     version: 1,
     title: 'Check an enrolling agent’s connectivity',
-    description:
-      'Measure a ping round-trip to the agent connected with the join token, with its version, git and work dir.',
-    params: z.object({ hostname: hostnameSchema, join_token_id: z.string().min(1) }),
+    description: `Wait, without holding anything in memory, until the agent connects with its join token (at most ${formatMs(connectTimeoutMs)}), then measure a ping round-trip with its version, git and work dir. At a gate a person reviews it, and approving binds the registration to that very connection.`,
+    params: z.object({ hostname: hostnameSchema, join_token: z.string().min(1) }),
     outputs: z.object({
       enrollment_id: z.string().describe('The connection checked (and reviewed, at a gate).'),
       address: z.string().nullable().describe('Where it connected from.'),
     }),
-    plan: (_ctx, { hostname, join_token_id }) => check(hostname, join_token_id),
-    run: async (_ctx, { hostname, join_token_id }, approval) => {
-      if (!approval) {
-        const checked = await check(hostname, join_token_id);
-        return {
-          ...checked,
-          outputs: { enrollment_id: checked.data.enrollmentId, address: checked.data.address },
-        };
-      }
+    plan: (_ctx, { hostname, join_token }) => checkOrWait(hostname, join_token),
+    recheck: async (_ctx, { join_token }) => {
+      const joinTokenId = await fleet.agents.joinTokenId(join_token);
+      const enrollment = joinTokenId ? fleet.gateway.enrollment(joinTokenId) : null;
+      return enrollment ? { payload: { enrollmentId: enrollment.id } } : null;
+    },
+    // The agent connected: the check is the plan (at a gate) or the result (without one).
+    resume: async (_ctx, { hostname, join_token }) => check(hostname, await usableTokenId(join_token)),
+    run: async (_ctx, { hostname, join_token }, approval) => {
+      if (!approval) return checkOrWait(hostname, join_token);
       const data = approval.plan.data as ConnectivityData;
       if (!fleet.gateway.enrollmentById(data.enrollmentId)) {
         throw new Error(

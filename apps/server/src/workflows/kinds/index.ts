@@ -27,7 +27,7 @@ export function fleetStepKinds(deps: WorkflowDeps): FleetStepKind<any>[] {
     // enrolling
     issueJoinTokenKind(fleet, deps.enrollCommand),
     awaitEnrollmentKind(fleet, deps.connectTimeoutMs),
-    checkConnectivityKind(fleet),
+    checkConnectivityKind(fleet, deps.connectTimeoutMs),
     registerAgentKind(fleet),
     configureAgentKind(fleet),
     // troubleshooting

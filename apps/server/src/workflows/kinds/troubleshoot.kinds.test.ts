@@ -1,7 +1,7 @@
 import type { JobDto } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStepWait, type StepResult, type StepWait } from '../../engine/types';
-import { FakeAgent, type FleetFixture, startFleetFixture } from './testing/fleet-fixture';
+import { FakeAgent, type FleetFixture, planOf, startFleetFixture } from './testing/fleet-fixture';
 import { gatherLogsKind, identifyIssueKind, suggestFixKind } from './troubleshoot.kinds';
 
 const REPO = 'demo/app';
@@ -117,7 +117,7 @@ describe('troubleshoot kinds', () => {
     const fix = suggestFixKind(f.fleet, 300_000);
     expect(fix.rejectSummary).toBe('left for manual resolution');
     const params = fix.params.parse({ job_id: failed.id });
-    const plan = await fix.plan!(f.ctx(), params);
+    const plan = planOf(await fix.plan!(f.ctx(), params));
     const reason =
       'step "smoke-test" exited 1; retry on tr-1 in case it was transient (if it fails again, fix the code or manifest)';
     expect(plan).toEqual({
@@ -153,7 +153,7 @@ describe('troubleshoot kinds', () => {
     });
     const fix = suggestFixKind(f.fleet, 300_000);
     const params = fix.params.parse({ job_id: broken.id });
-    const plan = await fix.plan!(f.ctx(), params);
+    const plan = planOf(await fix.plan!(f.ctx(), params));
     const reason = `deploybot.yml in ${REPO}@main is invalid; fix it in the repository and deploy again`;
     expect(plan.summary).toBe(`Manual remedy needed: ${reason}.`);
     expect(result(await fix.run(f.ctx(), params, approved(plan)))).toEqual({
@@ -181,7 +181,7 @@ describe('troubleshoot kinds', () => {
 
     const fix = suggestFixKind(f.fleet, 300_000);
     const params = fix.params.parse({ job_id: lost.id });
-    const plan = await fix.plan!(f.ctx(), params);
+    const plan = planOf(await fix.plan!(f.ctx(), params));
     const reason =
       'tr-2 went away mid-job and no other agent is online; wait for tr-2 to come back, then retry';
     expect(plan).toEqual({

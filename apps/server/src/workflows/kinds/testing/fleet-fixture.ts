@@ -15,6 +15,7 @@ import type { Db } from '../../../db/db';
 import type { Clock } from '../../../engine/ports';
 import { SecretBox } from '../../../engine/secrets';
 import type { StepContext } from '../../../engine/types';
+import { isStepWait, type StepResult, type StepWait } from '../../../engine/types';
 import type { AgentNamespace } from '../../../fleet/agent-gateway';
 import { DEFAULT_FLEET_OPTIONS, Fleet } from '../../../fleet/fleet';
 import { createPgliteTestDb } from '../../../testing/test-db';
@@ -153,3 +154,9 @@ export async function startFleetFixture(
 }
 
 export { AGENT_INFO, FakeAgent } from '../../../../test/security/support/fake-agent';
+
+/** A gate's plan that did not wait (tests of plans that show at once). */
+export function planOf(result: StepResult | StepWait): StepResult {
+  if (isStepWait(result)) throw new Error(`expected a plan, got a wait under ${result.wait.key}`);
+  return result;
+}
