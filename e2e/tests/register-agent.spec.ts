@@ -21,9 +21,12 @@ test('register_agent: form, join token, a real agent connects, two approvals, 10
 
   await sidebar.expectStep('validate_hostname', 'completed');
   await expect(sidebar.stepIcon('validate_hostname')).toHaveText('✓');
-  // Waiting for the agent to dial in: the connectivity step is in progress (◐).
-  await sidebar.expectStep('check_connectivity', 'in_progress');
-  await expect(sidebar.stepIcon('check_connectivity')).toHaveText('◐');
+  // Waiting for the agent to dial in: the connectivity step waits durably (⧖), with what it waits for.
+  await sidebar.expectStep('check_connectivity', 'awaiting_event');
+  await expect(sidebar.stepIcon('check_connectivity')).toHaveText('⧖');
+  await expect(sidebar.step('check_connectivity').getByTestId('step-summary')).toContainText(
+    'Waiting for the agent of',
+  );
   const command = await sidebar.enrollCommand();
   const parsed = parseAgentCommand(command);
   expect(parsed.hostname).toBe(hostname);

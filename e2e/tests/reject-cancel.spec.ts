@@ -62,11 +62,11 @@ test('rejecting from the chat asks why too; the narration shows who rejected and
   );
 });
 
-test('cancelling mid-run stops the step in flight', async ({ app }) => {
+test('cancelling mid-run ends the step that waits', async ({ app }) => {
   const { sidebar, page } = app;
-  // No agent will ever dial in for this host: the connectivity step keeps waiting until we cancel.
+  // No agent will ever dial in for this host: the connectivity step keeps waiting (durably) until we cancel.
   await sidebar.startWorkflow('register_agent', { hostname: `never-${Date.now().toString(36)}` });
-  await sidebar.expectStep('check_connectivity', 'in_progress');
+  await sidebar.expectStep('check_connectivity', 'awaiting_event');
   await sidebar.runView.getByTestId('cancel-workflow').click();
   await expect(sidebar.runView.getByTestId('cancel-confirm')).toBeVisible();
   // The dialog says what really happens: the steps not yet finished end cancelled (not "skipped").

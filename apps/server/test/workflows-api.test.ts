@@ -577,10 +577,12 @@ describe('built-in workflows on an empty fleet report what is really there, noth
     const started = await api.start('register_agent', { hostname: 'web-07', environment: 'staging' });
     const waiting = await api.waitForRun(
       started.id,
-      (r) => stepOf(r, 'check_connectivity').status === 'in_progress' || finished(r),
+      (r) => stepOf(r, 'check_connectivity').status === 'awaiting_event' || finished(r),
       'the connectivity check',
     );
-    expect(waiting.status).toBe('running');
+    // Waiting for the agent is a durable wait: the run is parked, nothing is held in memory.
+    expect(waiting.status).toBe('waiting');
+    expect(stepOf(waiting, 'check_connectivity').wait?.key).toMatch(/^enrollment:/);
     const validated = stepOf(waiting, 'validate_hostname');
     expect(validated.status).toBe('completed');
     expect(validated.summary).toMatch(/^web-07 is a valid host name and not registered yet\./);

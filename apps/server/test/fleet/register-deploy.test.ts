@@ -70,7 +70,7 @@ describe('register_agent end to end', () => {
       started.id,
       (r) =>
         stepOf(r, 'validate_hostname').status === 'completed' &&
-        stepOf(r, 'check_connectivity').status === 'in_progress',
+        stepOf(r, 'check_connectivity').status === 'awaiting_event',
       'connectivity check waiting for the agent',
     );
     // The run shows the token sealed; its starter reveals it.

@@ -116,6 +116,8 @@ export function runReply(run: Json): string {
     in_progress: '◐',
     awaiting_approval: '⏸',
     awaiting_input: '⏸',
+    awaiting_event: '⧖',
+    compensated: '↺',
     pending: '○',
   };
   const lines = [

@@ -52,7 +52,8 @@ export function compactRun(run: WorkflowRun) {
 }
 
 export function waitingOf(run: WorkflowRun): ConversationRun['waiting'] {
-  if (run.status !== 'waiting') return null;
+  // A gate may wait while another branch still runs: the step's status says it, not the run's.
+  if (run.status !== 'waiting' && run.status !== 'running') return null;
   const step = run.steps.find((s) => s.status === 'awaiting_approval' || s.status === 'awaiting_input');
   if (!step) return null;
   return {

@@ -1,4 +1,5 @@
 import {
+  RUN_STATUSES,
   repositoryNameSchema,
   TERMINAL_RUN_STATUSES,
   type WorkflowDefinitionDto,
@@ -155,7 +156,7 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
         'Deploy runs (deploy_application), newest first, optionally for one repository: repository, ref, target agent, status, who started it and when, and every decision at its gates (approved or rejected, by whom, when, note). Use it for "who approved / who deployed / when was X last deployed".',
       schema: z.object({
         repository: repositoryNameSchema.optional(),
-        status: z.enum(['running', 'waiting', 'completed', 'failed', 'cancelled']).optional(),
+        status: z.enum(RUN_STATUSES).optional(),
         limit: z.number().int().min(1).max(20).default(5),
       }),
       run: async ({ repository, status, limit }) => {
@@ -205,15 +206,20 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
       schema: z.object({ run_id: runId.optional(), step_id: z.string().max(64).optional() }),
       run: async ({ run_id, step_id }, ctx) => {
         const run: WorkflowRun = await workflows.get(await runOrLatest(ctx, run_id));
-        const step = run.steps.find((s) => s.status === 'awaiting_approval');
-        if (run.status !== 'waiting' || !step) {
+        // Several gates may wait at once (parallel steps): step_id picks one, otherwise the first is offered.
+        const gates = run.steps.filter((s) => s.status === 'awaiting_approval');
+        if (gates.length === 0) {
           throw new ToolError(
             `run ${run.id} has no step waiting for approval (it is ${run.status})`,
             'conflict',
           );
         }
-        if (step_id && step_id !== step.id) {
-          throw new ToolError(`step "${step_id}" is not waiting; "${step.id}" is`, 'conflict');
+        const step = step_id ? gates.find((s) => s.id === step_id) : gates[0]!;
+        if (!step) {
+          throw new ToolError(
+            `step "${step_id}" is not waiting; ${gates.map((s) => `"${s.id}"`).join(', ')} ${gates.length > 1 ? 'are' : 'is'}`,
+            'conflict',
+          );
         }
         ctx.effects.quickActions.push(
           { kind: 'approve', label: 'Approve', runId: run.id, stepId: step.id },
