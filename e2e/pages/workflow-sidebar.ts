@@ -5,10 +5,12 @@ export type StepStatus =
   | 'in_progress'
   | 'awaiting_input'
   | 'awaiting_approval'
+  | 'awaiting_event'
   | 'completed'
   | 'failed'
   | 'skipped'
-  | 'cancelled';
+  | 'cancelled'
+  | 'compensated';
 
 /** The workflow sidebar: selector and start form, the selected run, its steps, gates and Cancel. */
 export class WorkflowSidebar {
