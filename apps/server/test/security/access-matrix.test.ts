@@ -113,6 +113,34 @@ const ROWS: Row[] = [
     body: () => ({ who: 'matrix' }),
     need: 'operator',
   },
+  { route: 'GET /v1/ai/workflows/schema', path: at(`${WORKFLOWS}/schema`), need: 'viewer' },
+  { route: 'GET /v1/ai/workflows/step-kinds', path: at(`${WORKFLOWS}/step-kinds`), need: 'viewer' },
+  // Authoring workflows is an admin's: a stored template runs real steps for every operator afterwards.
+  {
+    route: 'POST /v1/ai/workflows/definitions',
+    path: at(`${WORKFLOWS}/definitions`),
+    body: () => ({
+      name: 'matrix_doc',
+      title: 'Matrix',
+      steps: [{ id: 'a', title: 'A', uses: 'set', with: { x: 1 } }],
+    }),
+    need: 'admin',
+  },
+  {
+    route: 'GET /v1/ai/workflows/definitions/:name',
+    path: at(`${WORKFLOWS}/definitions/health_check`),
+    need: 'viewer',
+  },
+  {
+    route: 'GET /v1/ai/workflows/definitions/:name/export',
+    path: at(`${WORKFLOWS}/definitions/health_check/export?format=json`),
+    need: 'viewer',
+  },
+  {
+    route: 'DELETE /v1/ai/workflows/definitions/:name',
+    path: at(`${WORKFLOWS}/definitions/matrix_gone`),
+    need: 'admin',
+  },
   { route: 'GET /v1/ai/workflows', path: at(`${WORKFLOWS}?state=all`), need: 'viewer' },
   { route: 'GET /v1/ai/workflows/:id', path: (fx) => `${WORKFLOWS}/${fx.doneRun}`, need: 'viewer' },
   {
@@ -144,6 +172,11 @@ const ROWS: Row[] = [
   {
     route: 'POST /v1/ai/workflows/:id/rerun',
     path: (fx) => `${WORKFLOWS}/${fx.doneRun}/rerun`,
+    need: 'operator',
+  },
+  {
+    route: 'POST /v1/ai/workflows/:id/rollback',
+    path: (fx) => `${WORKFLOWS}/${fx.doneRun}/rollback`,
     need: 'operator',
   },
   {
