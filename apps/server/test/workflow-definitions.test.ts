@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DefinitionVersionDto, StepKindDto, WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, apiClient, isStatus, stepOf, WORKFLOWS } from './helpers/http-client';
@@ -335,5 +337,13 @@ steps:
     expect(JSON.stringify(wait.params)).toContain('duration');
     expect(kinds.body.kinds.find((k) => k.name === 'approval')?.gate).toBe('always');
     expect(kinds.body.kinds.find((k) => k.name === 'fleet.deploy_job')?.compensable).toBe(true);
+  });
+
+  it('the README’s example document compiles as written', async () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const example = /## The workflow model[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('name: release_app');
+    const res = await api.post(`${DEFINITIONS}?dry_run=true`, undefined, yaml(example!));
+    expect(res.status, res.text).toBe(200);
   });
 });
