@@ -63,36 +63,47 @@ describe('health and definitions', () => {
       'health_check',
     ]);
     const gated = defs.find((d) => d.name === 'gated_change')!;
+    // Each step says what it uses, what it needs and whether it can be undone (a TypeScript test definition:
+    // no kind, the previous step as its need, no condition, nothing to undo).
+    const step = (id: string, title: string, description: string, kind: string, needs: string[]) => ({
+      id,
+      title,
+      description,
+      kind,
+      needsApproval: kind === 'gate',
+      uses: null,
+      needs,
+      condition: null,
+      compensable: false,
+    });
     expect(gated).toEqual({
       name: 'gated_change',
       title: 'Gated change',
       description: 'Plans a restart, waits for approval with a colour, applies it.',
       version: 1,
+      hash: null,
+      builtIn: false,
       inputs: [{ key: 'service', label: 'Service', type: 'text', required: true, pattern: '^[a-z-]+$' }],
       steps: [
-        {
-          id: 'prepare',
-          title: 'Prepare',
-          description: 'Looks at the service.',
-          kind: 'automatic',
-          needsApproval: false,
-        },
-        {
-          id: 'review',
-          title: 'Review restart',
-          description: 'Restart the service on its hosts once approved.',
-          kind: 'gate',
-          needsApproval: true,
-        },
-        {
-          id: 'finish',
-          title: 'Finish',
-          description: 'Reports the colour.',
-          kind: 'automatic',
-          needsApproval: false,
-        },
+        step('prepare', 'Prepare', 'Looks at the service.', 'automatic', []),
+        step('review', 'Review restart', 'Restart the service on its hosts once approved.', 'gate', [
+          'prepare',
+        ]),
+        step('finish', 'Finish', 'Reports the colour.', 'automatic', ['review']),
       ],
     });
+    const deploy = defs.find((d) => d.name === 'deploy_application')!;
+    expect(deploy).toMatchObject({
+      version: 1,
+      builtIn: true,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(deploy.steps.map((s) => [s.id, s.uses, s.needs, s.compensable])).toEqual([
+      ['validate_repository', 'fleet.resolve_ref@1', [], false],
+      ['select_agent', 'fleet.select_agent@1', ['validate_repository'], false],
+      ['create_job', 'fleet.deploy_job@1', ['select_agent'], true],
+      ['monitor_job', 'fleet.wait_job@1', ['create_job'], false],
+    ]);
     expect(defs.find((d) => d.name === 'register_agent')!.inputs[0]).toMatchObject({
       key: 'hostname',
       type: 'hostname',
@@ -615,7 +626,8 @@ describe('bad input is refused with the one error shape and changes nothing', ()
   beforeAll(async () => {
     runs.gate = (await api.start('gated_change', { service: 'billing' })).id;
     runs.input = (await api.start('ask_host')).id;
-    runs.busy = (await api.start('slow_step', { ms: 60_000 })).id;
+    // Busy for longer than this whole block can take on a loaded machine: it is cancelled at the end.
+    runs.busy = (await api.start('slow_step', { ms: 600_000 })).id;
     runs.done = (await api.start('auto_chain', { who: 'done' })).id;
     await api.waitForRun(runs.gate, isWaitingAt('review'), 'the review gate');
     await api.waitForRun(runs.input, isWaitingAt('pick_host'), 'the input step');

@@ -103,7 +103,8 @@ export class WorkflowEngine {
       rollbackWorkflow({
         load: (id) => this.journal.load(id),
         plan: (run) => this.rollbackPlan(run),
-        compensate: (runId, stepId, by, signal) => this.compensate(runId, stepId, by, signal),
+        compensate: (runId, stepId, by, signal, undoing) =>
+          this.compensate(runId, stepId, by, signal, undoing),
       }),
       { latest: true },
     );
@@ -300,8 +301,18 @@ export class WorkflowEngine {
     });
   }
 
-  /** Runs the compensation of one completed step of `runId` and marks it `compensated` (idempotent). */
-  async compensate(runId: string, stepId: string, by: string, signal: AbortSignal): Promise<string | null> {
+  /**
+   * Runs the compensation of one completed step of `runId` and marks it `compensated` (idempotent). `undoing`, the
+   * rollback run's attempt, is in the compensation's idempotency key and attempt: a compensation whose key answers
+   * with the same result even when it failed (an activation) starts afresh when a later rollback asks again.
+   */
+  async compensate(
+    runId: string,
+    stepId: string,
+    by: string,
+    signal: AbortSignal,
+    undoing: { runId: string; attempt: number },
+  ): Promise<string | null> {
     const run = await this.journal.load(runId);
     const step = run.steps.find((s) => s.id === stepId);
     if (!step || step.status === 'compensated') return null;
@@ -309,9 +320,9 @@ export class WorkflowEngine {
     if (!compensation || step.status !== 'completed') return null;
     const record = { outputs: this.open(step.outputs ?? {}), data: this.open(step.data) };
     const ctx = {
-      ...this.ctx(run, step, 1, signal),
+      ...this.ctx(run, step, undoing.attempt, signal),
       startedBy: by,
-      idempotencyKey: `${run.id}:${stepId}:undo`,
+      idempotencyKey: `${run.id}:${stepId}:undo:${undoing.runId}`,
     };
     const result = await compensation.run(ctx, record);
     await this.journal.withLock(runId, async () => {
@@ -618,7 +629,10 @@ export class WorkflowEngine {
   /** After a commit: the event goes out, and a run that just ended lets others move. */
   private announced(event: EventRecord, run: WorkflowRun): void {
     this.onEvent({ ...event, run: this.redact(run) });
-    if (!TERMINAL_RUN_STATUSES.includes(run.status) || event.seq === 1) return;
+    // A compensation is committed to a run that already ended: only the transition that ended it lets others
+    // move (else each undone step of a failed `on_failure: rollback` run would start yet another rollback).
+    if (!TERMINAL_RUN_STATUSES.includes(run.status) || event.seq === 1 || event.type === 'step.compensated')
+      return;
     const after = async () => {
       if (run.concurrencyKey) await this.dequeue(run.concurrencyKey);
       if (run.parent) {
@@ -742,7 +756,7 @@ function definitionDto(d: WorkflowDefinition): WorkflowDefinitionDto {
     version: d.version,
     inputs: d.inputs,
     hash: d.hash ?? null,
-    builtIn: d.builtIn ?? true,
+    builtIn: d.builtIn ?? false,
     steps: d.steps.map((s, i) => ({
       id: s.id,
       title: s.title,
