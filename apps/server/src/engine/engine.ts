@@ -286,9 +286,13 @@ export class WorkflowEngine {
   /** What a rollback of `run` would undo, most recent first: each completed step and its compensation. */
   rollbackPlan(run: WorkflowRun): RollbackItem[] {
     const def = this.definitionOf(run);
+    // Steps that finished within the same millisecond: the later in the document goes first (a step never
+    // finishes before one it needs, so for those this is the order they finished in).
     const done = run.steps
-      .filter((s) => s.status === 'completed')
-      .sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
+      .map((step, index) => ({ step, index }))
+      .filter(({ step }) => step.status === 'completed')
+      .sort((a, b) => (b.step.finishedAt ?? '').localeCompare(a.step.finishedAt ?? '') || b.index - a.index)
+      .map(({ step }) => step);
     return done.map((step) => {
       const compensation = def.steps.find((d) => d.id === step.id)?.compensation;
       const record = { outputs: this.open(step.outputs ?? {}), data: this.open(step.data) };

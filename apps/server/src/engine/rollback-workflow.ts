@@ -6,8 +6,18 @@ import type { WorkflowDefinition } from './types';
 export interface RollbackPort {
   load(runId: string): Promise<WorkflowRun>;
   plan(run: WorkflowRun): RollbackItem[];
-  /** Undoes one step of `runId` and marks it compensated; null when there was nothing to do. */
-  compensate(runId: string, stepId: string, by: string, signal: AbortSignal): Promise<string | null>;
+  /**
+   * Undoes one step of `runId` and marks it compensated; null when there was nothing to do. `undoing` is the
+   * rollback run's attempt at it: the same attempt (after a restart) finds what it started, another one (a
+   * second rollback after a failed one) starts afresh.
+   */
+  compensate(
+    runId: string,
+    stepId: string,
+    by: string,
+    signal: AbortSignal,
+    undoing: { runId: string; attempt: number },
+  ): Promise<string | null>;
 }
 
 function describePlan(run: WorkflowRun, items: RollbackItem[]): string {
@@ -75,7 +85,10 @@ export function rollbackWorkflow(port: RollbackPort): WorkflowDefinition {
           const done: Array<{ stepId: string; result: string | null }> = [];
           for (const item of items) {
             if (item.undo === null) continue;
-            const result = await port.compensate(target.id, item.stepId, ctx.startedBy, ctx.signal);
+            const result = await port.compensate(target.id, item.stepId, ctx.startedBy, ctx.signal, {
+              runId: ctx.runId,
+              attempt: ctx.attempt,
+            });
             done.push({ stepId: item.stepId, result });
           }
           const undone = done.filter((d) => d.result !== null);
