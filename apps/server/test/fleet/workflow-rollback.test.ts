@@ -279,8 +279,11 @@ describe('asking again after a rollback failed on the agent', () => {
     await approve(c, second.body.id, 'review_plan');
     const done = await waitForRun(c, second.body.id, finished, 'the second rollback', 60_000);
     expect(done.status, done.error ?? '').toBe('completed');
-    const switched = (await listJobs(c)).filter((j) => j.action === 'activate' && j.status === 'success');
-    expect(switched[0]).toMatchObject({ release: a.job.id, previousRelease: c3.job.id });
+    const switched = (await listJobs(c)).filter(
+      (j) => j.action === 'activate' && j.previousRelease === c3.job.id,
+    );
+    expect(switched).toHaveLength(1);
+    expect(switched[0]).toMatchObject({ status: 'success', release: a.job.id });
     expect(switched[0]!.id).not.toBe(failedSwitch!.id);
     expect(await currentLink()).toBe(`releases/${a.job.id}`);
     expect(await hostRelease()).toMatchObject({ jobId: switched[0]!.id, sha });
