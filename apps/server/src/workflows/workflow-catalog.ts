@@ -65,20 +65,32 @@ export class WorkflowCatalog {
       }
       this.builtInNames.add(compiled.document.name);
       const latest = await this.store.get(compiled.document.name);
-      const stored =
-        latest && latest.hash === compiled.definition.hash && !latest.deletedAt
-          ? latest
-          : await this.store.append(
-              {
-                ...compiled.document,
-                hash: compiled.definition.hash!,
-                document: compiled.document,
-                builtIn: true,
-              },
-              BUILT_IN_AUTHOR,
-              this.now(),
-            );
-      const def = this.compileStored(stored);
+      let stored = latest;
+      if (!latest || latest.hash !== compiled.definition.hash || latest.deletedAt) {
+        stored = await this.store.append(
+          {
+            ...compiled.document,
+            hash: compiled.definition.hash!,
+            document: compiled.document,
+            builtIn: true,
+          },
+          BUILT_IN_AUTHOR,
+          this.now(),
+        );
+        // A controller upgrade changed a built-in: audited like any other new version.
+        await this.audit.record(
+          BUILT_IN_AUTHOR,
+          'workflow.definition.save',
+          `${stored.name}@${stored.version}`,
+          {
+            name: stored.name,
+            version: stored.version,
+            hash: stored.hash,
+            builtIn: true,
+          },
+        );
+      }
+      const def = this.compileStored(stored!);
       if (def) this.engine.register(def, { latest: false });
     }
     // New runs take each name's latest version, unless the name was deleted: the built-ins first, in the order
