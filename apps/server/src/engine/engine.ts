@@ -323,8 +323,10 @@ export class WorkflowEngine {
     const compensation = this.definitionOf(run).steps.find((d) => d.id === stepId)?.compensation;
     if (!compensation || step.status !== 'completed') return null;
     const record = { outputs: this.open(step.outputs ?? {}), data: this.open(step.data) };
+    // It reads the original run's scope, but acts for the rollback run: a job it starts belongs to that run.
     const ctx = {
       ...this.ctx(run, step, undoing.attempt, signal),
+      runId: undoing.runId,
       startedBy: by,
       idempotencyKey: `${run.id}:${stepId}:undo:${undoing.runId}`,
     };
