@@ -3,7 +3,7 @@
 export const DB_KINDS = ['pglite', 'postgres'] as const;
 export type DbKind = (typeof DB_KINDS)[number];
 
-export const SCENARIOS = ['throughput', 'parked', 'realtime', 'coldstart'] as const;
+export const SCENARIOS = ['throughput', 'fanout', 'parked', 'realtime', 'coldstart'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -17,6 +17,12 @@ export interface BenchConfig {
   inFlight: number;
   /** Runs completed before measuring, so JIT compilation and cold caches are not billed to the engine. */
   warmupRuns: number;
+  /** Runs of the fan-out workflow measured per load level. */
+  fanoutRuns: number;
+  /** Parallel steps between the fan-out step and the join. */
+  fanoutWidth: number;
+  /** Fan-out runs in flight: one measured pass per level, light load first. */
+  fanoutInFlight: number[];
   /** Runs parked at a gate in the memory scenario. */
   parked: number;
   /** Runs observed through Socket.IO in the realtime scenario. */
@@ -38,6 +44,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     steps: positiveInt(env, 'BENCH_STEPS', 10),
     inFlight: positiveInt(env, 'BENCH_IN_FLIGHT', 100),
     warmupRuns: positiveInt(env, 'BENCH_WARMUP', 50, { allowZero: true }),
+    fanoutRuns: positiveInt(env, 'BENCH_FANOUT_RUNS', 100),
+    fanoutWidth: positiveInt(env, 'BENCH_FANOUT_WIDTH', 50),
+    fanoutInFlight: positiveInts(env, 'BENCH_FANOUT_IN_FLIGHT', [10, 100]),
     parked: positiveInt(env, 'BENCH_PARKED', 10_000),
     realtimeRuns: positiveInt(env, 'BENCH_RT_RUNS', 200),
     realtimeInFlight: positiveInts(env, 'BENCH_RT_IN_FLIGHT', [10, 100]),

@@ -20,6 +20,43 @@ export interface ThroughputResult {
   cpuPercent: number;
 }
 
+export interface FanoutResult {
+  scenario: 'fanout';
+  /** Runs measured per pass. */
+  runs: number;
+  /** Parallel steps between the fan-out step and the join. */
+  width: number;
+  /** One measured pass per load level. */
+  passes: FanoutPass[];
+}
+
+export interface FanoutPass {
+  inFlight: number;
+  transitions: number;
+  /** run.started, step.started + step.completed per step (width + 2 of them), run.completed. */
+  expectedTransitions: number;
+  /** Steps that reached `completed`. */
+  stepsCompleted: number;
+  seconds: number;
+  transitionsPerSec: number;
+  stepsPerSec: number;
+  commitMs: Percentiles;
+  statuses: Record<string, number>;
+  /**
+   * Per run, from the store resolving the fan-out step's `step.completed` commit to it resolving the commit that
+   * put the last branch `in_progress`. All from the timed store's commit times.
+   */
+  fanOutAllMs: Percentiles;
+  /** The same, to the first branch's `step.started` commit. */
+  fanOutFirstMs: Percentiles;
+  /** From the last branch's `step.completed` commit to the join's `step.started` commit. */
+  fanInMs: Percentiles;
+  /** Runs whose branches were all `in_progress` at once in the state the last `step.started` committed. */
+  allInProgressAtOnce: number;
+  longestStallMs: number;
+  cpuPercent: number;
+}
+
 export interface ParkedResult {
   scenario: 'parked';
   runs: number;
@@ -70,7 +107,12 @@ export interface ColdStartPhase {
   peakMb: number;
 }
 
-export type ScenarioResult = ThroughputResult | ParkedResult | RealtimeResult | ColdStartResult;
+export type ScenarioResult =
+  | ThroughputResult
+  | FanoutResult
+  | ParkedResult
+  | RealtimeResult
+  | ColdStartResult;
 
 /** What a scenario process reports back: its figures, or why it could not produce them. */
 export type Outcome = { db: DbKind; scenario: ScenarioName } & (

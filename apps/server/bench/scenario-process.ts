@@ -15,6 +15,7 @@ type Runner = (db: Db, cfg: BenchConfig) => Promise<ScenarioResult>;
 // The cold start is not here: it spawns controllers of its own from engine.bench.ts.
 const RUNNERS: Record<Exclude<ScenarioName, 'coldstart'>, () => Promise<Runner>> = {
   throughput: async () => (await import('./scenarios/throughput')).throughput,
+  fanout: async () => (await import('./scenarios/fanout')).fanout,
   parked: async () => (await import('./scenarios/parked')).parked,
   realtime: async () => (await import('./scenarios/realtime')).realtime,
 };

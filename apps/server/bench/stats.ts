@@ -2,6 +2,7 @@
 export interface Percentiles {
   count: number;
   p50: number;
+  p95: number;
   p99: number;
   max: number;
   mean: number;
@@ -10,13 +11,21 @@ export interface Percentiles {
 /** Nearest-rank percentiles: every reported figure is a latency that was actually observed. */
 export function percentiles(samples: readonly number[]): Percentiles {
   if (samples.length === 0)
-    return { count: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+    return {
+      count: 0,
+      p50: Number.NaN,
+      p95: Number.NaN,
+      p99: Number.NaN,
+      max: Number.NaN,
+      mean: Number.NaN,
+    };
   const sorted = Float64Array.from(samples).sort();
   const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
   const sum = sorted.reduce((a, b) => a + b, 0);
   return {
     count: sorted.length,
     p50: at(50),
+    p95: at(95),
     p99: at(99),
     max: sorted[sorted.length - 1]!,
     mean: sum / sorted.length,

@@ -2,6 +2,10 @@ import type { WorkflowDefinition } from '../src/engine/types';
 
 export const CHAIN_WORKFLOW = 'bench_chain';
 export const PARK_WORKFLOW = 'bench_park';
+export const FANOUT_WORKFLOW = 'bench_fanout';
+export const FANOUT_ROOT = 'root';
+export const FANOUT_JOIN = 'join';
+export const fanoutBranchId = (i: number) => `branch_${i + 1}`;
 
 /** `steps` automatic steps whose handlers return at once: what is measured is the engine and the store. */
 export function chainWorkflow(steps: number): WorkflowDefinition {
@@ -19,6 +23,49 @@ export function chainWorkflow(steps: number): WorkflowDefinition {
       // A small but realistic result: a summary line and some data that lands in the run's context.
       run: async () => ({ summary: `step ${i + 1} done`, data: { index: i + 1, ok: true, note: 'bench' } }),
     })),
+  };
+}
+
+/**
+ * One step, then `width` steps that each need only it (so all of them may start the moment it completes), then
+ * one step that needs them all. `maxParallel` is the width: the engine's default bound (10) would otherwise
+ * start them ten at a time, and what is measured is how quickly a whole fan-out gets under way.
+ */
+export function fanoutWorkflow(width: number): WorkflowDefinition {
+  const branches = Array.from({ length: width }, (_, i) => fanoutBranchId(i));
+  const instant = (summary: string, data: unknown) => async () => ({ summary, data });
+  return {
+    name: FANOUT_WORKFLOW,
+    title: 'Benchmark fan-out',
+    description: `1 step → ${width} parallel steps → 1 join, all returning immediately`,
+    version: 1,
+    inputs: [],
+    maxParallel: width,
+    steps: [
+      {
+        id: FANOUT_ROOT,
+        title: 'Fan out',
+        description: 'returns at once; every branch needs it',
+        kind: 'automatic' as const,
+        run: instant('fanned out', { branches: width }),
+      },
+      ...branches.map((id, i) => ({
+        id,
+        title: `Branch ${i + 1}`,
+        description: 'returns a small result immediately',
+        kind: 'automatic' as const,
+        needs: [FANOUT_ROOT],
+        run: instant(`branch ${i + 1} done`, { index: i + 1, ok: true, note: 'bench' }),
+      })),
+      {
+        id: FANOUT_JOIN,
+        title: 'Join',
+        description: 'needs every branch',
+        kind: 'automatic' as const,
+        needs: branches,
+        run: instant('joined', { branches: width }),
+      },
+    ],
   };
 }
 
