@@ -34,6 +34,7 @@ import { registerFleetHandlers } from './realtime/fleet-socket';
 import { authenticateSockets, originAllowed, sessionRoom, userRoom } from './realtime/socket-auth';
 import { DEFAULT_SOCKET_LIMITS, guardSockets, type SocketLimits } from './realtime/socket-guard';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
+import { TriggerService } from './triggers/trigger-service';
 import { agentWaitKey, enrollmentWaitKey, jobWaitKey } from './workflows/kinds';
 import { type BuiltInDocument, WorkflowCatalog } from './workflows/workflow-catalog';
 
@@ -60,6 +61,8 @@ export interface AppDeps {
   fleetSweepMs?: number;
   /** Chat provider configuration. Default: the built-in `local` assistant. */
   assistant?: AssistantConfig;
+  /** How often a controller looks for triggers changed by another controller. Default 5 s. */
+  triggerPollMs?: number;
 }
 
 /** What a controller's workflows are made of. */
@@ -104,6 +107,8 @@ export interface App {
   assistant: Assistant;
   /** Stored workflow definitions and the step kinds they use. */
   catalog: WorkflowCatalog;
+  /** Schedules, event triggers and signed webhooks that start workflows. */
+  triggers: TriggerService;
   /** Recovers unfinished runs, starts timers, listens. */
   listen(port: number, host?: string): Promise<number>;
   /** Stops taking requests and driving runs; the database stays open (the caller owns it). */
@@ -138,6 +143,7 @@ export function createApp(deps: AppDeps): App {
   );
   let forward: (event: WorkflowEvent) => void = () => {};
   let narrate: (event: WorkflowEvent) => void = () => {};
+  let fireTriggers: (event: WorkflowEvent) => void = () => {};
   const assistantConfig = deps.assistant ?? DEFAULT_ASSISTANT_CONFIG;
   const setup = deps.workflows(fleet, { explain: buildExplainer(assistantConfig) });
   // The `workflow` kind starts child runs on the engine built just below.
@@ -158,6 +164,7 @@ export function createApp(deps: AppDeps): App {
     onEvent: (event) => {
       forward(event);
       narrate(event);
+      fireTriggers(event);
     },
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
   });
@@ -181,6 +188,19 @@ export function createApp(deps: AppDeps): App {
     if (agent.status === 'online') wake(agentWaitKey(agent.hostname), agent);
   });
   fleet.events.on('enrollment', (e) => wake(enrollmentWaitKey(e.joinTokenId), e));
+  // Triggers start runs on schedules, on these fleet and workflow events, and on signed webhooks.
+  const triggers = new TriggerService({
+    db: deps.db,
+    engine,
+    audit,
+    secrets,
+    clock,
+    logger: deps.logger.child({ component: 'triggers' }),
+    pollMs: deps.triggerPollMs,
+  });
+  fleet.events.on('job', (job) => triggers.onJob(job));
+  fleet.events.on('agent', (agent) => triggers.onAgent(agent));
+  fireTriggers = (event) => triggers.onWorkflowEvent(event);
   // REST and chat go through the same guard: decision policy and audit for every command a person gives.
   const guarded = new GuardedWorkflows(engine, decisions, audit, users);
   const assistant = createAssistant({
@@ -211,6 +231,7 @@ export function createApp(deps: AppDeps): App {
     version: deps.version,
     webDist: deps.webDist,
     assistant,
+    triggers,
   });
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);
@@ -233,6 +254,7 @@ export function createApp(deps: AppDeps): App {
     decisions,
     assistant,
     catalog,
+    triggers,
     async listen(port, host = '0.0.0.0') {
       // Every stored version is known before a request, a recovered run or a socket can ask for one.
       await catalog.load(setup.documents);
@@ -249,10 +271,13 @@ export function createApp(deps: AppDeps): App {
       if (recovered > 0) deps.logger.info({ recovered }, 'resumed unfinished workflow runs');
       engine.startDeadlineSweeper(deps.deadlineSweepMs);
       fleet.startSweeper(deps.fleetSweepMs);
+      // Once runs are recovered: a schedule's first firing may start one at once.
+      await triggers.start();
       const address = http.address();
       return typeof address === 'object' && address ? address.port : port;
     },
     async close() {
+      await triggers.stop();
       await assistant.close();
       await engine.stop();
       await fleet.close();

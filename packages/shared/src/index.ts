@@ -7,5 +7,6 @@ export * from './fleet';
 export * from './inputs';
 export * from './job-log-pages';
 export * from './repository-url';
+export * from './triggers';
 export * from './workflow';
 export * from './workflow-language';

@@ -126,8 +126,22 @@ export const workflowRunSchema = z.object({
   rollbackOf: z.string().nullable().optional(),
   /** For a child run (`workflow` step): the run and step that started it. */
   parent: z.object({ runId: z.string(), stepId: z.string() }).nullable().optional(),
+  /** For a run a trigger started: which trigger, the firing's key, and how deep in a chain of event triggers. */
+  trigger: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      key: z.string(),
+      /** 0 for a schedule or a webhook; an event trigger's run is one deeper than the run its event came from. */
+      depth: z.number().int(),
+      /** Who last created or changed the trigger: for four-eyes, the person who set the run going. */
+      configuredBy: z.string(),
+    })
+    .nullable()
+    .optional(),
 });
 export type WorkflowRun = z.infer<typeof workflowRunSchema>;
+export type RunTrigger = NonNullable<WorkflowRun['trigger']>;
 
 export const workflowStepDefDtoSchema = z.object({
   id: z.string(),

@@ -32,7 +32,11 @@ export type AuditAction =
   | 'repository.delete'
   | 'job.create'
   | 'job.cancel'
-  | 'job.retry';
+  | 'job.retry'
+  | 'trigger.create'
+  | 'trigger.update'
+  | 'trigger.delete'
+  | 'trigger.pause';
 
 /** Append-only record of who did what; never holds secrets (callers pass ids and names, not values). */
 export class AuditLog {

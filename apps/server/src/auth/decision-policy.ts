@@ -26,6 +26,13 @@ export class DecisionPolicy {
         'four-eyes rule: you started this run, so another person must approve it',
       );
     }
+    // A trigger starts runs in its own name; the person who set the trigger up set the run going.
+    if (approved && this.opts.fourEyes && run.trigger?.configuredBy === user.username) {
+      throw new AuthError(
+        'forbidden',
+        `four-eyes rule: you set up trigger ${run.trigger.name}, which started this run, so another person must approve it`,
+      );
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   checkInput,
   type Decision,
+  type RunTrigger,
   type StepRecord,
   TERMINAL_RUN_STATUSES,
   type WorkflowDefinitionDto,
@@ -45,6 +46,8 @@ export interface StartOptions {
   rollbackOf?: string;
   /** The run's id (a child's follows from its parent step, so a re-run finds it). Default: a new UUID. */
   id?: string;
+  /** For a run a trigger starts: recorded on the run (loop guard, four-eyes, where it came from). */
+  trigger?: RunTrigger;
 }
 
 export interface EngineOptions {
@@ -238,6 +241,7 @@ export class WorkflowEngine {
       concurrencyKey: def.concurrency ? this.concurrencyKeyOf(def, inputs) : null,
       rollbackOf: opts.rollbackOf ?? null,
       parent: opts.parent ?? null,
+      ...(opts.trigger && { trigger: opts.trigger }),
     };
     const event = { runId: run.id, seq: 1, type: 'run.started' as const, stepId: null, at, detail: null };
     try {

@@ -11,6 +11,7 @@ import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { Db } from '../db/db';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
+import type { TriggerService } from '../triggers/trigger-service';
 import type { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { refuseNonCanonicalApiPaths } from './access';
 import type { ActorResolver } from './actor';
@@ -25,6 +26,7 @@ import {
 } from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
+import { hookBodyParser, hooksRouter, triggersRouter } from './triggers.routes';
 import { workflowsRouter } from './workflows.routes';
 
 export interface HttpDeps {
@@ -51,6 +53,8 @@ export interface HttpDeps {
   webDist?: string;
   /** Chat sessions, provider status and the chat itself, under /v1/ai. */
   assistant: Assistant;
+  /** Triggers (/v1/triggers) and their signed webhooks (/v1/hooks). */
+  triggers: TriggerService;
 }
 
 /** Express with every router mounted; no listening, no globals, so tests build it as they like. */
@@ -77,6 +81,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     express.json({ limit: '256kb', strict: true }),
     express.text({ type: YAML_MEDIA_TYPES, limit: '256kb' }),
   );
+  // Webhook deliveries are signed over their raw bytes, which this parser keeps (up to 1 MiB).
+  app.use('/v1/hooks', ...hookBodyParser());
   app.use(express.json({ limit: '100kb', strict: true }));
   app.use(requireJsonBody);
   app.use(refuseUnsafeText);
@@ -98,6 +104,8 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/v1/jobs', jobsRouter(auth, deps.fleet, actorOf));
   app.use('/v1/hosts', hostsRouter(auth, deps.fleet));
   app.use('/v1/ai', assistantRouter(auth, deps.assistant, actorOf));
+  app.use('/v1/triggers', triggersRouter(auth, deps.triggers, actorOf));
+  app.use('/v1/hooks', hooksRouter(auth, deps.triggers));
   app.use('/v1', notFoundHandler);
 
   if (deps.webDist && existsSync(join(deps.webDist, 'index.html'))) {

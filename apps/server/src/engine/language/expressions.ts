@@ -113,6 +113,16 @@ export class ExpressionEnvironment {
   }
 
   /**
+   * Only the given variables, each a map of anything: for expressions that live outside a workflow (a trigger's
+   * filter and inputs see `event`).
+   */
+  static withVariables(names: readonly string[]): ExpressionEnvironment {
+    const cel = base().clone();
+    for (const name of names) cel.registerVariable(name, 'map<string, dyn>');
+    return new ExpressionEnvironment(cel);
+  }
+
+  /**
    * Every input, step and output a declared field, so wrong names and types fail when checked. Steps with the
    * same outputs (steps of one kind) share one CEL type: registering a type costs the library time that grows
    * with the number already registered, and a 200-step workflow uses a handful of kinds.
