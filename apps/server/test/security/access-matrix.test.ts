@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AuditEntryDto, ROLES, type Role, roleAtLeast, type WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signatureOf } from '../../src/triggers/webhook-signature';
 import type { FakeAgent } from './support/fake-agent';
 import { createGitRepo, createJob, enrollAgent, registerRepository } from './support/fleet';
 import { type Credentials, call, client, expectError, type Res } from './support/http';
@@ -37,6 +38,10 @@ interface Fixtures {
   spare: TestUser;
   target: TestUser;
   doomed: TestUser;
+  /** A disabled webhook trigger (read, changed, signed deliveries) and another one that the admin deletes. */
+  trigger: string;
+  doomedTrigger: string;
+  hookSecret: string;
   /** Each caller's own chat session (the operator's for no credentials); the viewer's was made before a demotion. */
   sessions: Record<Caller, string>;
   /** A second session per caller, for DELETE. */
@@ -48,6 +53,8 @@ interface Row {
   route: string;
   path: (fx: Fixtures, caller: Caller) => string;
   body?: (fx: Fixtures) => unknown;
+  /** Headers of its own (a webhook's signature). */
+  headers?: (fx: Fixtures) => Record<string, string>;
   /** The access table's rule. */
   need: 'public' | Role;
   /** When the route decides further (gates): the roles it admits. */
@@ -57,6 +64,7 @@ interface Row {
 }
 
 const at = (path: string) => () => path;
+const HOOK_BODY = { ref: 'refs/heads/main' };
 
 /** Every REST route, with real ids. A route the controller serves that is missing here fails the coverage test. */
 const ROWS: Row[] = [
@@ -254,6 +262,44 @@ const ROWS: Row[] = [
   },
   { route: 'GET /v1/hosts', path: at('/v1/hosts'), need: 'viewer' },
 
+  { route: 'GET /v1/triggers', path: at('/v1/triggers'), need: 'viewer' },
+  {
+    route: 'POST /v1/triggers',
+    path: at('/v1/triggers'),
+    body: () => ({
+      name: 'mx-created',
+      workflow: 'auto_chain',
+      inputs: { who: 'matrix' },
+      enabled: false,
+      source: { type: 'cron', expression: '0 8 * * 1-5', timezone: 'Europe/Berlin' },
+    }),
+    need: 'admin',
+  },
+  { route: 'GET /v1/triggers/:id', path: (fx) => `/v1/triggers/${fx.trigger}`, need: 'viewer' },
+  {
+    route: 'PATCH /v1/triggers/:id',
+    path: (fx) => `/v1/triggers/${fx.trigger}`,
+    body: () => ({ rate_limit: 20 }),
+    need: 'admin',
+  },
+  { route: 'DELETE /v1/triggers/:id', path: (fx) => `/v1/triggers/${fx.doomedTrigger}`, need: 'admin' },
+  {
+    route: 'GET /v1/triggers/:id/firings',
+    path: (fx) => `/v1/triggers/${fx.trigger}/firings`,
+    need: 'viewer',
+  },
+  // No user signs a delivery in: its HMAC signature with the trigger's secret does (refused with 401 without it).
+  {
+    route: 'POST /v1/hooks/:id',
+    path: (fx) => `/v1/hooks/${fx.trigger}`,
+    body: () => HOOK_BODY,
+    headers: (fx) => ({
+      'x-hub-signature-256': signatureOf(fx.hookSecret, JSON.stringify(HOOK_BODY)),
+      'x-github-delivery': 'matrix-delivery',
+    }),
+    need: 'public',
+  },
+
   { route: 'GET /v1/ai/status', path: at('/v1/ai/status'), need: 'viewer', assistant: true },
   { route: 'GET /v1/ai/sessions', path: at('/v1/ai/sessions'), need: 'operator', assistant: true },
   {
@@ -426,6 +472,22 @@ beforeAll(async () => {
   const victim = await enrollAgent(s, 'matrix-victim');
   agents.push(main.agent, victim.agent);
   const job = await createJob(s, 'matrix/app', 'matrix-agent');
+  const trigger = await admin().post<{ id: string; secret: string }>('/v1/triggers', {
+    name: 'mx-hook',
+    workflow: 'auto_chain',
+    inputs: { who: 'matrix' },
+    enabled: false,
+    source: { type: 'webhook' },
+  });
+  const doomedTrigger = await admin().post<{ id: string }>('/v1/triggers', {
+    name: 'mx-doomed',
+    workflow: 'auto_chain',
+    inputs: { who: 'matrix' },
+    enabled: false,
+    source: { type: 'webhook' },
+  });
+  if (trigger.status !== 201 || doomedTrigger.status !== 201)
+    throw new Error(`create triggers: ${trigger.text} ${doomedTrigger.text}`);
 
   const op = users.operator.api;
   const [gate, input, busy, done] = await Promise.all([
@@ -449,6 +511,9 @@ beforeAll(async () => {
     victimAgentId: victim.agentId,
     repoDir: repo.dir,
     jobId: job.id,
+    trigger: trigger.body.id,
+    doomedTrigger: doomedTrigger.body.id,
+    hookSecret: trigger.body.secret,
     spare,
     target,
     doomed,
@@ -576,6 +641,7 @@ describe('REST access matrix (personal API tokens)', () => {
       const res = await call(s.url, method!, row.path(fx, caller), {
         creds: credsOf(caller),
         body: row.body?.(fx),
+        headers: row.headers?.(fx),
       });
       outcomes[caller] = outcomeOf(res);
       expected[caller] = expectedOutcome(row, caller);
