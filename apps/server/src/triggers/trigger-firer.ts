@@ -178,7 +178,7 @@ export class TriggerFirer {
         trigger: runTrigger,
       });
     } catch (err) {
-      // Whatever the error says, a run with this key's id means another start of the key won.
+      // Whatever the error says, a run with this key’s id means another start of the key won.
       if ((await store.runStatus(runId)) !== null) return duplicate();
       if (err instanceof DeployBotError && err.code === 'conflict') return decide('conflict', err.message);
       if (err instanceof DeployBotError && err.expose) return decide('failed', err.message);
