@@ -51,8 +51,8 @@ async function startController(db: Db): Promise<Controller> {
 
 beforeAll(async () => {
   first = await createPostgresTestDb();
-  const [{ schema }] = await first.query<{ schema: string }>('SELECT current_schema() AS schema');
-  const second = await PostgresDb.open(TEST_DATABASE_URL, { schema, max: 4 });
+  const [row] = await first.query<{ schema: string }>('SELECT current_schema() AS schema');
+  const second = await PostgresDb.open(TEST_DATABASE_URL, { schema: row!.schema, max: 4 });
   controllers = [await startController(first), await startController(second)];
 }, 60_000);
 
@@ -111,11 +111,11 @@ describe('two controllers on one PostgreSQL', () => {
       expect(runs.map((r) => r.id).sort()).toEqual(started.map((f) => runIdForKey(f.key)).sort());
       for (const run of runs) expect(run.context.who).toBe(run.trigger!.key.split(':').slice(2).join(':'));
     }
-    const [{ n }] = await first.query<{ n: string }>(
+    const [count] = await first.query<{ n: string }>(
       `SELECT count(*) AS n FROM workflow_runs WHERE doc->'trigger'->>'id' = $1`,
       [trigger.id],
     );
-    expect(Number(n)).toBe(started.length);
+    expect(Number(count!.n)).toBe(started.length);
   }, 90_000);
 
   it('the same webhook delivery sent to both controllers at once starts one run', async () => {
