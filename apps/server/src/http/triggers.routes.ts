@@ -98,6 +98,10 @@ export function hooksRouter(auth: AuthService, triggers: TriggerService): Router
       deliveryId: header(DELIVERY_HEADER),
       githubEvent: header(EVENT_HEADER),
     });
+    if (!firing) {
+      res.json({ ping: 'pong' });
+      return;
+    }
     res.status(202).json({ firing });
   });
   return api.router;

@@ -241,8 +241,11 @@ export class TriggerService {
 
   // ---------------------------------------------------------------- webhooks
 
-  /** A signed delivery: 401 unless the signature is right, then one firing (202 with what became of it). */
-  async receiveHook(id: string, delivery: HookDelivery): Promise<FiringDto> {
+  /**
+   * A signed delivery: 401 unless the signature is right, then one firing (202 with what became of it); null for
+   * GitHub's `ping`, which fires nothing.
+   */
+  async receiveHook(id: string, delivery: HookDelivery): Promise<FiringDto | null> {
     const trigger = await this.store.get(id);
     if (trigger?.source.type !== 'webhook' || !trigger.secret)
       throw new DeployBotError('not_found', `no webhook trigger ${id}`);
@@ -255,6 +258,8 @@ export class TriggerService {
           : 'X-Hub-Signature-256 does not match the body signed with this webhook’s secret',
       );
     }
+    // GitHub's `ping` (sent when a webhook is set up) checks the connection; it is no delivery to act on.
+    if (delivery.githubEvent === 'ping') return null;
     const parsed = webhookDeliveryIdSchema.safeParse(delivery.deliveryId);
     if (!parsed.success) {
       const message = parsed.error.issues[0]!.message;
@@ -295,7 +300,7 @@ export class TriggerService {
 
   async create(body: CreateTriggerBody, by: string): Promise<TriggerWithSecretDto> {
     const now = this.opts.clock.now().toISOString();
-    const def = this.check(body.workflow, body.version ?? null, body.inputs, body.source);
+    const def = this.check(body.workflow, body.version ?? null, body.inputs, body.source, body.rate_limit);
     const secret = body.source.type === 'webhook' ? newSecret() : null;
     const trigger: StoredTrigger = {
       id: randomUUID(),
@@ -339,7 +344,7 @@ export class TriggerService {
     const version = body.version === undefined ? before.version : body.version;
     const source = body.source ?? before.source;
     const rawInputs = body.inputs ?? mapSecrets(before.inputs, () => REDACTED);
-    const def = this.check(workflow, version, rawInputs, source);
+    const def = this.check(workflow, version, rawInputs, source, body.rate_limit ?? before.rateLimit);
     const wasWebhook = before.source.type === 'webhook';
     if (body.rotate_secret && source.type !== 'webhook') {
       throw invalid([{ path: 'rotate_secret', message: 'only a webhook trigger has a secret' }]);
@@ -407,6 +412,7 @@ export class TriggerService {
     version: number | null,
     inputs: Record<string, unknown>,
     source: TriggerSource,
+    rateLimit: number,
   ): WorkflowDefinition {
     const issues: FieldIssue[] = [];
     const def =
@@ -442,6 +448,21 @@ export class TriggerService {
     if (source.type === 'cron') {
       const problem = CronSchedule.problemOf(source);
       if (problem) issues.push({ path: 'source.expression', message: problem });
+      else {
+        // A schedule that fires more often than its rate limit would only pause itself.
+        const now = this.opts.clock.now();
+        const perMinute = CronSchedule.of(source).countBetween(
+          new Date(now.getTime() - 1),
+          new Date(now.getTime() + 60_000),
+          rateLimit + 1,
+        );
+        if (perMinute > rateLimit) {
+          issues.push({
+            path: 'rate_limit',
+            message: `the schedule fires more than ${rateLimit} time(s) a minute, its rate limit; raise rate_limit (at most 600) or fire less often`,
+          });
+        }
+      }
     }
     if (source.type === 'event' && source.filter) {
       const filter = compileFilter(source.filter);

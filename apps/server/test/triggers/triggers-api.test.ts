@@ -155,6 +155,10 @@ describe('stored triggers', () => {
       await post({ ...ok, source: { type: 'event', on: 'job.failed', filter: '"not a boolean"' } }),
       'source.filter',
     );
+    // A schedule firing more often than its rate limit would only pause itself.
+    const everySecond = { type: 'cron', expression: '* * * * * *', timezone: 'UTC' };
+    expectFieldError(await post({ ...ok, source: everySecond }), 'rate_limit');
+    expectFieldError(await post({ ...ok, source: everySecond, rate_limit: 59 }), 'rate_limit');
     expectFieldError(await api.request('PATCH', `/v1/triggers/${runIdForKey('x')}`, {}), '(body)');
     expectError(await api.get('/v1/triggers/not-a-uuid'), 400, 'validation_failed');
     // Nothing of the refused bodies was stored.
@@ -254,6 +258,21 @@ describe('webhooks', () => {
     });
     const started = (await audit('workflow.start')).find((e) => e.target === run.id);
     expect(started).toMatchObject({ actor: 'trigger:ci-push', detail: { trigger: hook.id, key } });
+  });
+
+  it("GitHub's ping, signed, is answered and fires nothing", async () => {
+    const before = (await firingsOf(api, hook.id)).length;
+    const res = await sendHook(s.url, hook.id, {
+      body: { zen: 'Keep it logically awesome.', hook_id: 1 },
+      secret: hook.secret,
+      delivery: 'ping-1',
+      event: 'ping',
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ ping: 'pong' });
+    expect((await firingsOf(api, hook.id)).length).toBe(before);
+    const unsigned = await sendHook(s.url, hook.id, { body: {}, delivery: 'ping-2', event: 'ping' });
+    expectError(unsigned, 401, 'unauthorized');
   });
 
   it('a bad or missing signature is 401 and starts nothing, records nothing', async () => {
