@@ -2,15 +2,18 @@ import { join } from 'node:path';
 import type { FiringDto, WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  agentStatus,
   approve,
   awaitingApproval,
   type Controller,
   deploy,
+  type EnrolledAgent,
   enrollAgent,
   finished,
   getJob,
   registerRepository,
   startController,
+  waitFor,
   waitForRun,
 } from '../fleet/support/fleet-harness';
 import { createDeployRepo, SMOKE_FAILURE } from '../fleet/support/git-repo';
@@ -27,12 +30,13 @@ const REPO = 'fleet/hello';
 const AGENT = 'trig-a';
 
 let c: Controller;
+let agent: EnrolledAgent;
 
 beforeAll(async () => {
   c = await startController('triggers');
   const repo = await createDeployRepo(join(c.tmp, 'repos', 'hello'));
   await registerRepository(c, REPO, repo.url);
-  await enrollAgent(c, AGENT, { env: { FLEET_TEST_FAST: '1' } });
+  agent = await enrollAgent(c, AGENT, { env: { FLEET_TEST_FAST: '1' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -192,4 +196,41 @@ describe('an event trigger on job.failed', () => {
     await c.app.triggers.idle();
     expect((await firingsOf(c.api, trigger.id)).filter((f) => f.outcome === 'started')).toHaveLength(1);
   }, 120_000);
+});
+
+describe('an event trigger on agent.offline', () => {
+  it('an agent that really goes silent starts a health check, once', async () => {
+    const trigger = await createTrigger(c.api, {
+      name: 'agent-down',
+      workflow: 'health_check',
+      source: { type: 'event', on: 'agent.offline', filter: `event.agent == "${AGENT}"` },
+    });
+    await agent.agent.kill('SIGKILL');
+    await waitFor(
+      `${AGENT} offline`,
+      () => agentStatus(c, AGENT),
+      (st) => st === 'offline',
+      30_000,
+    );
+    const firings = await waitForFirings(
+      c.api,
+      trigger.id,
+      (f) => f.some((x) => x.outcome === 'started'),
+      'the agent.offline firing',
+      30_000,
+    );
+    const firing = firings.find((f) => f.outcome === 'started')!;
+    expect(firing.eventType).toBe('agent.offline');
+    expect(firing.eventId).toMatch(new RegExp(`^agent\\.offline:${agent.agentId}:`));
+    const report = await waitForRun(c, firing.runId!, finished, 'the health check', 30_000);
+    expect(report).toMatchObject({
+      name: 'health_check',
+      status: 'completed',
+      startedBy: 'trigger:agent-down',
+    });
+    expect(stepOf(report, 'check_agents').summary).toMatch(/offline/);
+    // The fleet announces the agent again as time passes; the trigger fired once for this silence.
+    await c.app.triggers.idle();
+    expect((await firingsOf(c.api, trigger.id)).filter((f) => f.outcome === 'started')).toHaveLength(1);
+  }, 90_000);
 });
