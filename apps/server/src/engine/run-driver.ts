@@ -60,6 +60,12 @@ interface Drive {
   woken: Promise<void>;
 }
 
+/** Cancels a run's driver and every step it has in flight, with the same reason. */
+function abortDrive(drive: Drive, reason: Error): void {
+  drive.controller.abort(reason);
+  for (const step of drive.steps.values()) step.controller.abort(reason);
+}
+
 /**
  * Drives runs forward, one driver per run. Each turn asks the scheduler what to do (start, skip, finish),
  * commits it, and launches the started steps, each with its own abort signal, timeout and retries, so steps
@@ -99,7 +105,8 @@ export class RunDriver {
 
   /** Aborts every step in flight of a run (their results are dropped). */
   abort(runId: string, reason: Error): void {
-    this.drives.get(runId)?.controller.abort(reason);
+    const drive = this.drives.get(runId);
+    if (drive) abortDrive(drive, reason);
   }
 
   async idle(): Promise<void> {
@@ -109,7 +116,7 @@ export class RunDriver {
   /** Stops every driver without changing any run. */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const d of this.drives.values()) d.controller.abort(new ShutdownError());
+    for (const d of this.drives.values()) abortDrive(d, new ShutdownError());
     await this.idle();
   }
 
@@ -132,10 +139,11 @@ export class RunDriver {
         if (current.status === 'running' || current.status === 'waiting') {
           const def = this.deps.definitionOf(current);
           // A skip or a failure can make other steps ready (or end the run): ask again until nothing changes.
+          // Starts and a finish cannot (a started step meets no need), so a turn that only started steps asks once.
           for (;;) {
             const actions = nextActions(def, current, () => this.deps.scopeFor(current));
-            if (actions.length === 0) break;
             for (const action of actions) current = (await this.apply(current, action)) ?? current;
+            if (!actions.some((a) => a.type === 'skip' || a.type === 'fail')) break;
           }
           for (const step of current.steps) {
             if (step.status === 'in_progress' && !drive.steps.has(step.id)) launch.push(step.id);
@@ -259,10 +267,11 @@ export class RunDriver {
   private launch(run: WorkflowRun, stepId: string, def: WorkflowDefinition, drive: Drive): void {
     const stepDef = def.steps.find((s) => s.id === stepId);
     const step = run.steps.find((s) => s.id === stepId)!;
+    // Aborted with the run's signal by abortDrive, not by a listener on it: a run may have up to 100 steps in
+    // flight, and more than 10 listeners on one signal make Node warn of a leak.
     const controller = new AbortController();
     const parent = drive.controller.signal;
-    const onParent = () => controller.abort(parent.reason);
-    parent.addEventListener('abort', onParent, { once: true });
+    if (parent.aborted) controller.abort(parent.reason);
     const entry = { controller, done: Promise.resolve() };
     drive.steps.set(stepId, entry);
     entry.done = (async () => {
@@ -275,7 +284,6 @@ export class RunDriver {
     })()
       .catch((err) => this.deps.onError(err, run.id))
       .finally(() => {
-        parent.removeEventListener('abort', onParent);
         drive.steps.delete(stepId);
         drive.wake();
       });
