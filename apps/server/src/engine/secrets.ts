@@ -61,6 +61,23 @@ export function isSealed(value: unknown): value is SealedSecret {
  * are returned as they are (same reference), so a run without secrets costs one walk and no copy.
  */
 export function mapSecrets<T>(value: T, replace: (sealed: SealedSecret) => unknown): T {
+  // Most runs hold no secret at all: find that out without allocating, since this runs on every transition.
+  return hasSealed(value) ? mapSealed(value, replace) : value;
+}
+
+/** Whether a sealed secret is anywhere in `value`. */
+function hasSealed(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isSealed(value)) return true;
+  if (Array.isArray(value)) {
+    for (const v of value) if (hasSealed(v)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (hasSealed((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+function mapSealed<T>(value: T, replace: (sealed: SealedSecret) => unknown): T {
   if (isSealed(value)) return replace(value) as T;
   if (Array.isArray(value)) {
     const mapped = value.map((v) => mapSecrets(v, replace));
