@@ -180,6 +180,7 @@ function throughputRows(): RowSpec[] {
     },
     { label: 'longest event-loop stall (ms)', cell: t((r) => ms(r.longestStallMs)) },
     { label: 'controller process CPU (% of a core)', cell: t((r) => `${Math.round(r.cpuPercent)} %`) },
+    { label: '  CPU per transition (µs)', cell: t((r) => int(cpuPerTransitionUs(r))) },
   ];
 }
 
@@ -192,7 +193,7 @@ function fanoutRows(inFlight: number, index: number, width: number): RowSpec[] {
     });
   const spread = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.max)}`;
   return [
-    { label: `${inFlight} in flight: transitions/s`, cell: pass((p) => int(p.transitionsPerSec)) },
+    { label: `${inFlight} in flight: transitions (commits)/s`, cell: pass((p) => int(p.transitionsPerSec)) },
     { label: '  steps completed/s', cell: pass((p) => int(p.stepsPerSec)) },
     { label: `  fan-out → all ${width} started p50/p95/max ms`, cell: pass((p) => spread(p.fanOutAllMs)) },
     { label: '  fan-out → first started p50/p95/max ms', cell: pass((p) => spread(p.fanOutFirstMs)) },
@@ -212,6 +213,7 @@ function fanoutRows(inFlight: number, index: number, width: number): RowSpec[] {
     },
     { label: '  wall time', cell: pass((p) => `${p.seconds.toFixed(2)} s`) },
     { label: '  controller process CPU', cell: pass((p) => `${Math.round(p.cpuPercent)} %`) },
+    { label: '  CPU per transition (µs)', cell: pass((p) => int(cpuPerTransitionUs(p))) },
     { label: '  longest event-loop stall (ms)', cell: pass((p) => ms(p.longestStallMs)) },
   ];
 }
@@ -288,6 +290,13 @@ function cellOf<R extends ScenarioResult>(format: (r: R) => string): Cell {
     return outcome.ok ? format(outcome.result as R) : 'error (below)';
   };
 }
+
+/**
+ * The controller's CPU time per committed transition: on a shared machine the rate drops when the benchmark
+ * waits for a core, this much less (compare runs by it; on PGlite it includes the database's work).
+ */
+const cpuPerTransitionUs = (r: { cpuPercent: number; seconds: number; transitions: number }) =>
+  ((r.cpuPercent / 100) * r.seconds * 1e6) / r.transitions;
 
 const loadAverage = () =>
   loadavg()
