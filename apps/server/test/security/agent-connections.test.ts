@@ -21,8 +21,9 @@ let viewer: TestUser;
 const agents: FakeAgent[] = [];
 
 beforeAll(async () => {
-  // A short ping deadline: the half-dead cases wait for it once each.
-  s = await startSecurityServer({ fleet: { probeTimeoutMs: 300 } });
+  // A short ping deadline: the half-dead cases wait for it once each. Long enough that a live connection in
+  // this same busy process always answers in time (300 ms was not, with both cores kept busy).
+  s = await startSecurityServer({ fleet: { probeTimeoutMs: 2_000 } });
   admin = client(s.url, { token: TEST_ADMIN_TOKEN });
   [operator, viewer] = await Promise.all([
     createUser(s.url, 'ac-operator', 'operator'),
