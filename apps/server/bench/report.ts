@@ -92,18 +92,6 @@ function buildSections(cfg: BenchConfig): Section[] {
       ],
     },
     {
-      scenario: 'fanout',
-      title: `6. Fan-out: ${int(cfg.fanoutRuns)} runs of 1 step → ${cfg.fanoutWidth} parallel steps → 1 join (max_parallel ${cfg.fanoutWidth}), per load level`,
-      rows: cfg.fanoutInFlight.flatMap((inFlight, i) => fanoutRows(inFlight, i, cfg.fanoutWidth)),
-      notes: [
-        `fan-out = the fan-out step's step.completed commit → the commit that put the last of the ${cfg.fanoutWidth}`,
-        "branches in_progress; first = → the first branch; fan-in = the last branch's step.completed → the",
-        "join's step.started. All are the timed store's commit times (when the write resolved), per run;",
-        `"at once" counts runs whose ${cfg.fanoutWidth} branches were all in_progress in one committed state.`,
-        `${Math.min(cfg.warmupRuns, 10)} warm-up runs before the first level, not counted`,
-      ],
-    },
-    {
       scenario: 'parked',
       title: `3. Memory with ${int(cfg.parked)} runs parked at a gate (started ${cfg.inFlight} at a time)`,
       rows: parkedRows(),
@@ -134,6 +122,18 @@ function buildSections(cfg: BenchConfig): Section[] {
         `resident = VmRSS of the controller process, from /health's first 200 to ${cfg.coldSettleS} s later`,
         '(BENCH_COLD_SETTLE_S); peak = VmHWM, start-up included (initdb runs in a process of its own).',
         'PGlite only: on PostgreSQL the database is not in the controller process.',
+      ],
+    },
+    {
+      scenario: 'fanout',
+      title: `6. Fan-out: ${int(cfg.fanoutRuns)} runs of 1 step → ${cfg.fanoutWidth} parallel steps → 1 join (max_parallel ${cfg.fanoutWidth}), per load level`,
+      rows: cfg.fanoutInFlight.flatMap((inFlight, i) => fanoutRows(inFlight, i, cfg.fanoutWidth)),
+      notes: [
+        `fan-out = the fan-out step's step.completed commit → the commit that put the last of the ${cfg.fanoutWidth}`,
+        "branches in_progress; first = → the first branch; fan-in = the last branch's step.completed → the",
+        "join's step.started. All are the timed store's commit times (when the write resolved), per run;",
+        `"at once" counts runs whose ${cfg.fanoutWidth} branches were all in_progress in one committed state.`,
+        `${Math.min(cfg.warmupRuns, 10)} warm-up runs before the first level, not counted`,
       ],
     },
   ];
