@@ -7,6 +7,7 @@ export * from './fleet';
 export * from './inputs';
 export * from './job-log-pages';
 export * from './repository-url';
+export * from './run-history';
 export * from './triggers';
 export * from './workflow';
 export * from './workflow-language';

@@ -9,6 +9,7 @@ import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { Db } from '../db/db';
+import { RunHistoryStore } from '../db/run-history.store';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
 import type { TriggerService } from '../triggers/trigger-service';
@@ -97,7 +98,15 @@ export function createHttpApp(deps: HttpDeps): Express {
   );
   app.use(
     '/v1/ai/workflows',
-    workflowsRouter(auth, deps.engine, deps.workflows, actorOf, deps.audit, deps.catalog),
+    workflowsRouter(
+      auth,
+      deps.engine,
+      deps.workflows,
+      actorOf,
+      deps.audit,
+      deps.catalog,
+      new RunHistoryStore(deps.db),
+    ),
   );
   app.use('/v1/agents', agentsRouter(auth, deps.fleet, actorOf));
   app.use('/v1/repositories', repositoriesRouter(auth, deps.fleet, actorOf));

@@ -6,8 +6,10 @@ import {
   eventsQuerySchema,
   exportDefinitionQuerySchema,
   listWorkflowsQuerySchema,
+  type RunExport,
   rerunBodySchema,
   rollbackBodySchema,
+  runHistoryQuerySchema,
   runIdSchema,
   saveDefinitionQuerySchema,
   startWorkflowBodySchema,
@@ -19,11 +21,13 @@ import type { Router } from 'express';
 import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
+import { BadCursorError, type RunHistoryStore } from '../db/run-history.store';
 import type { WorkflowEngine } from '../engine/engine';
 import { invalid, type WorkflowCatalog } from '../workflows/workflow-catalog';
 import { apiRouter, signedIn } from './access';
 import type { ActorResolver } from './actor';
 import { HttpError, parseOr400 } from './http-error';
+import { buildTimeline } from './run-timeline';
 
 /** The workflow API, with the paths and fields documented for users. */
 export function workflowsRouter(
@@ -33,6 +37,7 @@ export function workflowsRouter(
   actorOf: ActorResolver,
   audit: AuditLog,
   catalog: WorkflowCatalog,
+  history: RunHistoryStore,
 ): Router {
   const api = apiRouter(auth);
   const runId = (raw: unknown) => parseOr400(runIdSchema, raw, 'params');
@@ -112,6 +117,19 @@ export function workflowsRouter(
   api.get('/', 'viewer', async (req, res) => {
     const filter = parseOr400(listWorkflowsQuerySchema, req.query, 'query');
     res.json({ runs: await engine.list(filter) });
+  });
+
+  /** Every run, newest first, filtered, one cursor page at a time (see migration 013 for the indexes). */
+  api.get('/history', 'viewer', async (req, res) => {
+    const query = parseOr400(runHistoryQuerySchema, req.query, 'query');
+    try {
+      res.json(await history.page(query));
+    } catch (err) {
+      if (!(err instanceof BadCursorError)) throw err;
+      throw new HttpError(400, 'validation_failed', `invalid query: cursor: ${err.message}`, [
+        { path: 'query.cursor', message: err.message },
+      ]);
+    }
   });
 
   api.get('/:id', 'viewer', async (req, res) => {
@@ -199,6 +217,56 @@ export function workflowsRouter(
     const after = parseOr400(eventsQuerySchema, req.query, 'query').after;
     res.json({ events: await engine.events(id, after) });
   });
+
+  /** The run's timeline, replayed from its event log: who did what when, what each step got and gave, the bars. */
+  api.get('/:id/timeline', 'viewer', async (req, res) => {
+    res.json(await timelineOf(runId(req.params.id)));
+  });
+
+  /** The run, its whole event log and its timeline, as a JSON file. */
+  api.get('/:id/export', 'viewer', async (req, res) => {
+    const id = runId(req.params.id);
+    const timeline = await timelineOf(id);
+    const body: RunExport = {
+      format: 'deploybot.run/v1',
+      exportedAt: new Date().toISOString(),
+      exportedBy: signedIn(req).user.username,
+      run: timeline.run,
+      events: (await engine.events(id)).map(({ seq, type, at, stepId, detail }) => ({
+        seq,
+        type,
+        at,
+        stepId,
+        detail,
+      })),
+      timeline: timeline.entries,
+    };
+    res
+      .attachment(`run-${id}.json`)
+      .type('application/json')
+      .send(JSON.stringify(body, null, 2));
+  });
+
+  async function timelineOf(id: string) {
+    const run = await engine.get(id);
+    const [events, audit, document] = await Promise.all([
+      engine.events(id),
+      history.auditOf(id),
+      // A run of a TypeScript definition has no stored document: its steps' `with` is unknown, not an error.
+      catalog.get(run.name, run.version).then(
+        (d) => d.document,
+        () => null,
+      ),
+    ]);
+    const withs = new Map((document?.steps ?? []).map((s) => [s.id, s.with]));
+    return buildTimeline({
+      run,
+      events,
+      audit,
+      withOf: (stepId) => withs.get(stepId) ?? null,
+      now: new Date().toISOString(),
+    });
+  }
 
   return api.router;
 }
