@@ -193,36 +193,38 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   private async commitMany(batch: PendingCommit[]): Promise<Set<string>> {
+    // The batch goes as one JSON document, not as arrays: node-postgres writes a jsonb[] as an array literal,
+    // escaping every quote of every run document character by character, which was the largest cost of a
+    // busy controller. One JSON.stringify of the batch, parsed once by the database, costs a fraction of it.
+    const input = batch.map((c) => ({
+      id: c.run.id,
+      status: c.run.status,
+      current_step: c.run.currentStep,
+      at: c.event.at,
+      deadline_at: deadlineOf(c.run),
+      seq: c.event.seq,
+      doc: c.run,
+      type: c.event.type,
+      step_id: c.event.stepId,
+      detail: c.event.detail,
+      wait_keys: waitKeysOf(c.run),
+    }));
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-                              $6::int[], $7::jsonb[], $8::text[], $9::text[], $10::jsonb[], $11::text[])
-           AS t(id, status, current_step, at, deadline_at, seq, doc, type, step_id, detail, wait_keys)),
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS t(id uuid, status text, current_step text, at timestamptz, deadline_at timestamptz, seq int,
+                doc jsonb, type text, step_id text, detail jsonb, wait_keys text[])),
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.at, deadline_at = i.deadline_at,
-                seq = i.seq, doc = i.doc,
-                wait_keys = CASE WHEN i.wait_keys = '' THEN NULL ELSE string_to_array(i.wait_keys, chr(31)) END
+                seq = i.seq, doc = i.doc, wait_keys = i.wait_keys
            FROM input i
           WHERE r.id = i.id AND r.seq = i.seq - 1
          RETURNING r.id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
        SELECT i.id, i.seq, i.type, i.step_id, i.at, i.detail FROM input i JOIN upd ON upd.id = i.id
        RETURNING run_id`,
-      [
-        batch.map((c) => c.run.id),
-        batch.map((c) => c.run.status),
-        batch.map((c) => c.run.currentStep),
-        batch.map((c) => c.event.at),
-        batch.map((c) => deadlineOf(c.run)),
-        batch.map((c) => c.event.seq),
-        batch.map((c) => JSON.stringify(c.run)),
-        batch.map((c) => c.event.type),
-        batch.map((c) => c.event.stepId),
-        batch.map((c) => (c.event.detail === null ? null : JSON.stringify(c.event.detail))),
-        // One text per run (keys joined by the unit separator): a text[] of arrays would need equal lengths.
-        batch.map((c) => (waitKeysOf(c.run) ?? []).join('\u001f')),
-      ],
+      [JSON.stringify(input)],
     );
     return new Set(rows.map((r) => r.run_id));
   }
