@@ -73,7 +73,8 @@ function hasSealed(value: unknown): boolean {
     for (const v of value) if (hasSealed(v)) return true;
     return false;
   }
-  for (const key of Object.keys(value)) if (hasSealed((value as Record<string, unknown>)[key])) return true;
+  // for…in, not Object.keys: no array per object visited (run documents are plain JSON objects).
+  for (const key in value) if (hasSealed((value as Record<string, unknown>)[key])) return true;
   return false;
 }
 
