@@ -3,7 +3,7 @@
 export const DB_KINDS = ['pglite', 'postgres'] as const;
 export type DbKind = (typeof DB_KINDS)[number];
 
-export const SCENARIOS = ['throughput', 'fanout', 'parked', 'realtime', 'coldstart'] as const;
+export const SCENARIOS = ['throughput', 'fanout', 'parked', 'realtime', 'coldstart', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -34,6 +34,10 @@ export interface BenchConfig {
   realtimeInFlight: number[];
   /** Seconds the cold-start scenario keeps sampling the controller's memory after /health answers. */
   coldSettleS: number;
+  /** Finished runs written before the history pages are read. */
+  historyRuns: number;
+  /** Times each history page is read (after one warm-up read). */
+  historySamples: number;
   databaseUrl: string;
   /** A scenario process still running after this long is killed and reported as an error. */
   timeoutMs: number;
@@ -54,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     realtimeRuns: positiveInt(env, 'BENCH_RT_RUNS', 200),
     realtimeInFlight: positiveInts(env, 'BENCH_RT_IN_FLIGHT', [10, 100]),
     coldSettleS: positiveInt(env, 'BENCH_COLD_SETTLE_S', 10, { allowZero: true }),
+    historyRuns: positiveInt(env, 'BENCH_HISTORY_RUNS', 100_000),
+    historySamples: positiveInt(env, 'BENCH_HISTORY_SAMPLES', 30),
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
   };

@@ -4,9 +4,10 @@
  *   BENCH_DB=pglite|postgres|both  BENCH_SCENARIOS=throughput,fanout,parked,realtime  BENCH_RUNS=1000
  *   BENCH_STEPS=10  BENCH_IN_FLIGHT=100  BENCH_WARMUP=50  BENCH_FANOUT_RUNS=100  BENCH_FANOUT_WIDTH=50
  *   BENCH_FANOUT_IN_FLIGHT=10 (10,100: then also all 100 at once)  BENCH_PARKED=10000  BENCH_RT_RUNS=200
- *   BENCH_RT_IN_FLIGHT=10,100
+ *   BENCH_RT_IN_FLIGHT=10,100  BENCH_HISTORY_RUNS=100000  BENCH_HISTORY_SAMPLES=30
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test  BENCH_TIMEOUT_S=150  BENCH_COLD_SETTLE_S=10
  * BENCH_SCENARIOS=coldstart BENCH_DB=pglite measures only the controller's first start and restart.
+ * BENCH_SCENARIOS=history reads run history pages (first and deep, filtered) at 100,000 runs.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -5,6 +5,7 @@ import type {
   ColdStartResult,
   FanoutPass,
   FanoutResult,
+  HistoryResult,
   Outcome,
   ParkedResult,
   RealtimeResult,
@@ -136,6 +137,42 @@ function buildSections(cfg: BenchConfig): Section[] {
         `${Math.min(cfg.warmupRuns, 10)} warm-up runs before the first level, not counted`,
       ],
     },
+    {
+      scenario: 'history',
+      title: `7. Run history: pages of 50 at ${int(cfg.historyRuns)} finished runs, each read ${cfg.historySamples} times through RunHistoryStore`,
+      rows: historyRows(cfg),
+      notes: [
+        'runs written by batched SQL (5 workflows, 20 starters, 50 repositories, 30 agents, 90 days), then ANALYZE;',
+        'page 101 = a cursor 5,000 rows deep; one warm-up read per page before the timed reads',
+      ],
+    },
+  ];
+}
+
+function historyRows(cfg: BenchConfig): RowSpec[] {
+  const h = (f: (r: HistoryResult) => string): Cell => cellOf<HistoryResult>(f);
+  const labels = [
+    'first page, no filter',
+    'first page: workflow + status',
+    'first page: repository + agent',
+    'first page: started by + date range',
+    'first page: search a title word',
+    'search with no match (whole scan)',
+    'page 101, no filter',
+    'page 101: workflow + 2 statuses',
+  ];
+  return [
+    {
+      label: `writing ${int(cfg.historyRuns)} runs + ANALYZE`,
+      cell: h((r) => `${r.insertSeconds.toFixed(1)} s`),
+    },
+    ...labels.map((label) => ({
+      label: `${label}: p50 / p95 ms (rows)`,
+      cell: h((r) => {
+        const q = r.queries.find((x) => x.label === label);
+        return q ? `${ms(q.ms.p50)} / ${ms(q.ms.p95)} (${q.rows})` : '–';
+      }),
+    })),
   ];
 }
 

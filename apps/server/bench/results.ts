@@ -107,7 +107,25 @@ export interface ColdStartPhase {
   peakMb: number;
 }
 
+export interface HistoryResult {
+  scenario: 'history';
+  /** Finished runs in the table. */
+  runs: number;
+  /** Writing them (batched SQL) and ANALYZE. */
+  insertSeconds: number;
+  queries: HistoryQueryResult[];
+}
+
+export interface HistoryQueryResult {
+  label: string;
+  /** Rows the page held (50 unless the filter matches fewer). */
+  rows: number;
+  /** Time to read one page through RunHistoryStore, as the API does. */
+  ms: Percentiles;
+}
+
 export type ScenarioResult =
+  | HistoryResult
   | ThroughputResult
   | FanoutResult
   | ParkedResult

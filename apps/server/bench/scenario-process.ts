@@ -18,6 +18,7 @@ const RUNNERS: Record<Exclude<ScenarioName, 'coldstart'>, () => Promise<Runner>>
   fanout: async () => (await import('./scenarios/fanout')).fanout,
   parked: async () => (await import('./scenarios/parked')).parked,
   realtime: async () => (await import('./scenarios/realtime')).realtime,
+  history: async () => (await import('./scenarios/history')).history,
 };
 
 async function runScenario(scenario: ScenarioName, kind: DbKind): Promise<ScenarioResult> {

@@ -192,6 +192,21 @@ const ROWS: Row[] = [
     path: (fx) => `${WORKFLOWS}/${fx.doneRun}/events`,
     need: 'viewer',
   },
+  {
+    route: 'GET /v1/ai/workflows/history',
+    path: at(`${WORKFLOWS}/history?status=completed&limit=5`),
+    need: 'viewer',
+  },
+  {
+    route: 'GET /v1/ai/workflows/:id/timeline',
+    path: (fx) => `${WORKFLOWS}/${fx.doneRun}/timeline`,
+    need: 'viewer',
+  },
+  {
+    route: 'GET /v1/ai/workflows/:id/export',
+    path: (fx) => `${WORKFLOWS}/${fx.doneRun}/export`,
+    need: 'viewer',
+  },
 
   { route: 'GET /v1/agents', path: at('/v1/agents'), need: 'viewer' },
   {
