@@ -162,7 +162,9 @@ describe('GET /v1/ai/workflows/{id}/export', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="?run-${gated.id}\\.json"?$`));
+    expect(res.headers.get('content-disposition')).toMatch(
+      new RegExp(`^attachment; filename="?run-${gated.id}\\.json"?$`),
+    );
     const file = (await res.json()) as RunExport;
     expect(file.format).toBe('deploybot.run/v1');
     expect(file.exportedBy).toBe(me);
