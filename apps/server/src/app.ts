@@ -207,6 +207,7 @@ export function createApp(deps: AppDeps): App {
     db: deps.db,
     fleet,
     workflows: guarded,
+    triggers,
     // A person's own chat message recognised by the server as an approval or rejection (never a model's).
     decide: (runId, cmd) => guarded.decide(runId, cmd),
     config: assistantConfig,

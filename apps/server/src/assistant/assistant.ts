@@ -13,12 +13,15 @@ import { buildProviders } from './providers';
 import { ChatStore } from './session-store';
 import { buildToolRegistry } from './tools';
 import type { ToolRegistry } from './tools/registry';
+import type { AssistantTriggers } from './triggers-port';
 import type { AssistantWorkflows, DecideFn } from './workflows-port';
 
 export interface AssistantDeps {
   db: Db;
   fleet: Fleet;
   workflows: AssistantWorkflows;
+  /** Triggers to list and proposals to check (never to create: a person's click does). */
+  triggers: AssistantTriggers;
   /** Decides a gate for a person who wrote an unambiguous approval or rejection (see approval-intent.ts). */
   decide: DecideFn;
   config: AssistantConfig;
@@ -46,7 +49,7 @@ export function createAssistant(deps: AssistantDeps): Assistant {
   const logger = deps.logger.child({ component: 'assistant' });
   const store = new ChatStore(deps.db);
   const events = new ChatEvents();
-  const tools = buildToolRegistry(deps.fleet, deps.workflows, (err, tool) =>
+  const tools = buildToolRegistry(deps.fleet, deps.workflows, deps.triggers, (err, tool) =>
     logger.error({ err, tool }, 'assistant tool failed'),
   );
   const providers = buildProviders(deps.config, () => loadFleetSnapshot(deps.fleet), logger);

@@ -396,6 +396,23 @@ export class TriggerService {
     await this.refresh();
   }
 
+  /**
+   * Checks `body` exactly as `create` would (workflow, version, inputs, source, rate limit, a free name) without
+   * storing anything: what the assistant shows when it proposes a trigger. Throws the same 400 / 409.
+   */
+  async preview(body: CreateTriggerBody): Promise<{ workflowTitle: string; nextFireTimes: string[] }> {
+    const def = this.check(body.workflow, body.version ?? null, body.inputs, body.source, body.rate_limit);
+    if ((await this.store.list()).some((t) => t.name === body.name))
+      throw new DeployBotError('conflict', `a trigger named ${body.name} exists already`);
+    const nextFireTimes =
+      body.enabled && body.source.type === 'cron'
+        ? CronSchedule.of(body.source)
+            .nextTimes(5, this.opts.clock.now())
+            .map((d) => d.toISOString())
+        : [];
+    return { workflowTitle: def.title, nextFireTimes };
+  }
+
   private async load(id: string): Promise<StoredTrigger> {
     const trigger = await this.store.get(id);
     if (!trigger) throw notFound(id);

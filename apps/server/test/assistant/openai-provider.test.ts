@@ -502,3 +502,44 @@ describe('tool arguments are taken exactly as the model wrote them (issue 12)', 
       expect(t.function.parameters, t.function.name).toMatchObject({ additionalProperties: false });
   });
 });
+
+describe('triggers through the model (issue 14)', () => {
+  it('offers list_triggers and propose_trigger from the one registry; a proposal is a card, nothing is created', async () => {
+    const session = await newSession();
+    const before = fake.requests.length;
+    const args = JSON.stringify({
+      workflow: 'health_check',
+      source: { type: 'cron', expression: '0 8 * * 1-5', timezone: 'Europe/Berlin' },
+    });
+    fake.enqueue(
+      { kind: 'stream', chunks: toolCall(0, 'call_t', 'propose_trigger', args, 3) },
+      { kind: 'stream', chunks: text('Here it is; click Create trigger to create it.') },
+    );
+    const reply = await say(session.id, 'run a health check every weekday at 8:00 Berlin time');
+    const tools = fake.requests[before]!.body.tools!;
+    const propose = tools.find((t) => t.function.name === 'propose_trigger')!.function;
+    expect(tools.map((t) => t.function.name)).toEqual(
+      expect.arrayContaining(['list_triggers', 'propose_trigger']),
+    );
+    expect(propose.parameters).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: expect.arrayContaining(['workflow', 'source']),
+    });
+    expect(fake.requests[before]!.body.messages[0]!.content).toMatch(/only a person's click/i);
+    expect(reply.toolCalls).toHaveLength(1);
+    expect(reply.toolCalls[0]).toMatchObject({
+      name: 'propose_trigger',
+      error: null,
+      result: {
+        kind: 'trigger_proposal',
+        trigger: {
+          workflow: 'health_check',
+          source: { expression: '0 8 * * 1-5', timezone: 'Europe/Berlin' },
+        },
+        source: 'cron 0 8 * * 1-5 (Europe/Berlin)',
+      },
+    });
+    expect((await s.api.get<{ triggers: unknown[] }>('/v1/triggers')).body.triggers).toEqual([]);
+  });
+});

@@ -5,6 +5,8 @@ import { clean } from './slots';
  */
 
 export const INTENTS = [
+  'list_triggers',
+  'propose_trigger',
   'register_agent',
   'deploy_application',
   'troubleshoot_failure',
@@ -33,7 +35,36 @@ const HOSTNAME_LIKE = String.raw`[a-z0-9]+(?:[-.][a-z0-9]+)*-?\d+[a-z0-9.-]*|[a-
 const MACHINE = '(?:agents?|servers?|hosts?|machines?|nodes?|box(?:es)?|runners?|workers?)';
 const FLEET_NOUN = '(?:agents|servers|hosts|machines|nodes|boxes|fleet)';
 
+const DAY_NAME = '(?:mon|tues|wednes|thurs|fri|satur|sun)days?';
+const PERIOD = String.raw`(?:day|weekday|week ?day|working day|business day|weekend|night|morning|evening|hour|minute|second|week|month|${DAY_NAME}|\d{1,3} (?:seconds?|minutes?|mins?|hours?))`;
+
 const RULES: Record<Intent, Rule[]> = {
+  // Triggers: listed, or proposed from a schedule or an event in words ("every weekday at 8:00 Berlin time",
+  // "every failed job of myorg/app"); the proposal is only shown, a person's click creates it.
+  list_triggers: [
+    [
+      /\b(list|show|which|what|any|all|my|our|existing|current|active)\b.{0,30}\b(triggers|schedules|scheduled (workflows|runs|jobs))\b/,
+      12,
+    ],
+    [/^(triggers|schedules)$/, 12],
+    [/\btriggers\b.{0,20}\b(are there|exist|do we have|configured|set up)\b/, 12],
+  ],
+  propose_trigger: [
+    [new RegExp(String.raw`\b(every|each) ${PERIOD}\b`), 10],
+    [/\b(daily|nightly|hourly|weekly|monthly)\b/, 10],
+    [new RegExp(String.raw`\bon (weekdays|weekends|${DAY_NAME})\b`), 10],
+    [/\b(every|each)\b.{0,20}\b(failed|failing|successful)\b.{0,20}\b(jobs?|deploy(ment)?s?)\b/, 10],
+    [/\b(whenever|every time|each time)\b/, 10],
+    [/\b(create|add|set ?up|make|new|propose|schedule)\b.{0,20}\b(trigger|schedule|cron)\b/, 12],
+    [/\bschedule (a |an |the )?(deploy|deployment|health|troubleshoot|run)/, 10],
+    [/\bcron\b/, 8],
+    [/\b(web ?hooks?|on (every |each )?push(es)?)\b/, 10],
+    [/\bwhen(ever)?\b.{0,40}\b(goes|go|went) (offline|down|silent)\b/, 10],
+    [
+      /\bwhen\b.{0,40}\b(agent|server|host|machine|node)s?\b.{0,20}\b(goes|go|went|is|are) (offline|down|silent)\b/,
+      10,
+    ],
+  ],
   register_agent: [
     [/\b(register|registre|enrol+|onboard|provision)\b/, 4],
     [
@@ -196,6 +227,27 @@ export interface IntentScore {
 /** `clean` (straight quotes, single spaces, no trailing punctuation), lower-cased. */
 export function normalize(text: string): string {
   return clean(text).toLowerCase();
+}
+
+/** The workflows a trigger can be proposed for, as the intents that start them. */
+const WORKFLOW_INTENTS = [
+  'deploy_application',
+  'troubleshoot_failure',
+  'health_check',
+  'register_agent',
+] as const;
+export type WorkflowIntent = (typeof WORKFLOW_INTENTS)[number];
+
+/** The workflow a message names ("run a health check every …" → health_check), by the same rules; ties to the first. */
+export function workflowIntentOf(text: string): WorkflowIntent | undefined {
+  const t = normalize(text);
+  let best: WorkflowIntent | undefined;
+  let bestScore = 0;
+  for (const intent of WORKFLOW_INTENTS) {
+    const score = RULES[intent].reduce((sum, [re, w]) => sum + (re.test(t) ? w : 0), 0);
+    if (score > bestScore) [best, bestScore] = [intent, score];
+  }
+  return best;
 }
 
 export function recognizeIntent(text: string): IntentScore {

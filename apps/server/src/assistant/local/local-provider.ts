@@ -17,9 +17,11 @@ import {
   jobsReply,
   lastDeployReply,
   logsReply,
+  proposalReply,
   runReply,
   runsReply,
   statsReply,
+  triggersReply,
   workflowsReply,
 } from './replies';
 import type { FleetSnapshot } from './resolver';
@@ -123,6 +125,20 @@ export class LocalProvider implements ChatProvider {
       case 'health_check': {
         const res = await tool('start_workflow', { workflow: u.intent, context: s });
         say(res.ok ? WORKFLOW_INTRO[u.intent]!(s) : `I couldn’t start it: ${inlineLiteral(res.error)}`);
+        return;
+      }
+      case 'list_triggers': {
+        const res = await tool('list_triggers', {});
+        say(res.ok ? triggersReply(res.result as Json) : failure(res.error));
+        return;
+      }
+      case 'propose_trigger': {
+        const res = await tool('propose_trigger', proposalArgs(s));
+        say(
+          res.ok
+            ? proposalReply(res.result as Json)
+            : `I couldn’t propose that trigger: ${inlineLiteral(res.error)}`,
+        );
         return;
       }
       case 'list_agents': {
@@ -306,6 +322,27 @@ export class LocalProvider implements ChatProvider {
     lines.push('', 'Click **Approve** or **Reject** — or write “approve” or “reject because …” yourself.');
     say(lines.join('\n'));
   }
+}
+
+/**
+ * The `propose_trigger` arguments for what the person said: the source from its words, and the inputs a trigger
+ * of that workflow needs (a deploy's repository and ref; the failed job, for a troubleshoot on `job.failed`).
+ */
+export function proposalArgs(s: SlotValues): Json {
+  const source =
+    s.source === 'cron'
+      ? { type: 'cron', expression: s.expression, timezone: s.timezone }
+      : s.source === 'event'
+        ? { type: 'event', on: s.on, ...(s.filter !== undefined && { filter: s.filter }) }
+        : { type: 'webhook' };
+  const inputs: Json = {};
+  if (s.workflow === 'deploy_application') {
+    inputs.repository = s.repository;
+    inputs.ref = s.ref;
+    if (s.environment !== undefined) inputs.environment = s.environment;
+  }
+  if (s.workflow === 'troubleshoot_failure' && s.on === 'job.failed') inputs.job_id = '${{ event.job_id }}';
+  return { workflow: s.workflow, source, inputs };
 }
 
 /** A tool's error message, which can quote a job's or a person's text: shown literally. */

@@ -208,3 +208,69 @@ export function lastDeployReply(last: Json, lastSuccessful: Json | null): string
   }
   return lines.join('\n');
 }
+
+/** `Mon 7 Dec, 08:00` in `timezone` (a trigger's zone), for its next fire times. */
+export function fireTime(iso: string, timezone: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-GB', {
+      timeZone: timezone,
+      weekday: 'short',
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: iso.slice(17, 19) === '00' ? undefined : '2-digit',
+    }).format(new Date(iso));
+  } catch {
+    return iso;
+  }
+}
+
+const zoneOf = (t: Json): string => (typeof t.timezone === 'string' ? t.timezone : 'UTC');
+
+export function triggersReply(result: Json): string {
+  const triggers = (result.triggers as Json[]) ?? [];
+  if (triggers.length === 0)
+    return 'No triggers yet. Say what should run when, e.g. “run a health check every weekday at 8:00 Berlin time”.';
+  const lines = [`**${triggers.length} trigger(s):**`];
+  for (const t of triggers) {
+    const state = t.enabled
+      ? 'enabled'
+      : `**disabled**${t.pausedReason ? ` (${inlineLiteral(t.pausedReason)})` : ''}`;
+    const next = (t.nextFireTimes as string[]) ?? [];
+    const last = ((t.lastFirings as Json[]) ?? [])[0];
+    lines.push(
+      `- \`${t.name}\` → ${t.workflow} · ${inlineLiteral(t.source)} · ${state}` +
+        (next[0] ? ` · next ${fireTime(next[0], zoneOf(t))}` : '') +
+        (last
+          ? ` · last ${last.outcome}${last.reason && last.outcome !== 'started' ? ` (${inlineLiteral(last.reason, 120)})` : ''} ${ago(last.at)}`
+          : ''),
+    );
+  }
+  lines.push('', 'The Triggers page shows them with their firings.');
+  return lines.join('\n');
+}
+
+export function proposalReply(result: Json): string {
+  const trigger = result.trigger as Json;
+  const next = (result.nextFireTimes as string[]) ?? [];
+  const zone = zoneOf(trigger.source as Json);
+  const inputs = Object.entries((trigger.inputs as Json) ?? {});
+  return [
+    `Here is the trigger I would create: **${trigger.name}** starts **${plainText(result.workflowTitle)}** (\`${trigger.workflow}\`), ${inlineLiteral(result.source)}.`,
+    ...(inputs.length
+      ? ['', `Inputs: ${inputs.map(([k, v]) => `${k} = ${inlineLiteral(v, 120)}`).join(', ')}`]
+      : []),
+    ...(next.length
+      ? [
+          '',
+          `Next: ${next
+            .slice(0, 3)
+            .map((t) => fireTime(t, zone))
+            .join(' · ')} (${zone})`,
+        ]
+      : []),
+    '',
+    'Nothing is created yet: an admin clicks **Create trigger** on the card to create it.',
+  ].join('\n');
+}

@@ -1,7 +1,8 @@
 import { GIT_REF_RE, HOSTNAME_RE } from '@deploybot/shared';
 import { inlineLiteral } from '../literal';
-import { type Intent, normalize, recognizeIntent } from './intents';
+import { type Intent, normalize, recognizeIntent, type WorkflowIntent, workflowIntentOf } from './intents';
 import { type FleetSnapshot, findAgent, resolveEnvironment, resolveRepository } from './resolver';
+import { cronOf, eventOf, saysWebhook } from './schedule';
 import { clean, extractSlots, type Slots } from './slots';
 
 export type SlotValues = Record<string, string | number>;
@@ -183,6 +184,12 @@ function resolve(
     case 'troubleshoot_failure':
       return { intent, slots: defined({ job_id: s.jobId }) };
 
+    case 'list_triggers':
+      return { intent, slots: {} };
+
+    case 'propose_trigger':
+      return proposeTrigger(text, s, fleet, environment);
+
     case 'health_check':
       return { intent, slots: defined({ stuck_after_minutes: s.minutes }) };
 
@@ -280,6 +287,91 @@ function resolve(
     default:
       return { intent, slots: {} };
   }
+}
+
+/** How a proposal's one-click answers start: the workflow in words. */
+const WORKFLOW_VERB: Record<WorkflowIntent, string> = {
+  health_check: 'Run a health check',
+  troubleshoot_failure: 'Troubleshoot',
+  deploy_application: 'Deploy',
+  register_agent: 'Register an agent',
+};
+
+/**
+ * A trigger in words: the workflow (by the same rules that start one), and its source, an event ("every failed
+ * job of myorg/app"), a webhook, or a schedule ("every weekday at 8:00 Berlin time" → cron and IANA zone).
+ * The inputs are made by the provider; the trigger service checks everything before the card is shown.
+ */
+function proposeTrigger(
+  text: string,
+  s: Slots,
+  fleet: FleetSnapshot,
+  environment: string | undefined,
+): Understanding {
+  const named = /\b(deploy_application|troubleshoot_failure|health_check|register_agent)\b/.exec(
+    normalize(text),
+  );
+  const workflow = (named?.[1] as WorkflowIntent | undefined) ?? workflowIntentOf(text);
+  const event = eventOf(
+    text,
+    fleet.agents.map((a) => a.hostname),
+  );
+  const cron = event ? undefined : cronOf(text);
+  const source: SlotValues | undefined = event
+    ? defined({ source: 'event', on: event.on, filter: event.filter })
+    : saysWebhook(text)
+      ? { source: 'webhook' }
+      : cron
+        ? { source: 'cron', expression: cron.expression, timezone: cron.timezone }
+        : undefined;
+  const request = clean(text);
+  if (!workflow) {
+    return clarify({
+      about: 'propose_trigger',
+      ask: 'workflow',
+      question: 'Which workflow should the trigger start?',
+      options: (['health_check', 'troubleshoot_failure'] as const).map((w) => ({
+        label: WORKFLOW_VERB[w],
+        message: `${WORKFLOW_VERB[w]} ${request}`,
+      })),
+      known: source ?? {},
+    });
+  }
+  if (!source) {
+    const verb = WORKFLOW_VERB[workflow];
+    return clarify({
+      about: 'propose_trigger',
+      ask: 'source',
+      question: `When should the trigger start it? Say a schedule (“every weekday at 8:00 Berlin time”, “every day at 02:30 UTC”), an event (“every failed job of myorg/app”, “whenever an agent goes offline”) or “on a webhook”.`,
+      options: [
+        { label: 'Every weekday at 8:00 UTC', message: `${request} every weekday at 8:00 UTC` },
+        { label: 'Every day at 02:00 UTC', message: `${request} every day at 02:00 UTC` },
+      ].map((o) => (workflowIntentOf(request) ? o : { ...o, message: `${verb} ${o.message}` })),
+      known: { workflow },
+    });
+  }
+  if (workflow !== 'deploy_application') return { intent: 'propose_trigger', slots: { workflow, ...source } };
+  const repo = resolveRepository(s.repositories, s.words, fleet);
+  if (repo.kind !== 'found') {
+    return clarify({
+      about: 'propose_trigger',
+      ask: 'repository',
+      question:
+        repo.kind === 'unknown'
+          ? `\`${repo.name}\` is not a registered repository. Which one should the trigger deploy?`
+          : repo.kind === 'ambiguous'
+            ? `Several repositories match: ${repo.candidates.map((c) => `\`${c}\``).join(', ')}. Which one should the trigger deploy?`
+            : 'Which repository should the trigger deploy?',
+      options: repo.candidates.slice(0, 6).map((name) => ({ label: name, message: `${request} (${name})` })),
+      known: { workflow, ...source },
+    });
+  }
+  // "at 02:30" is the time of day here, never a ref: only a ref written as one counts.
+  const ref = s.refSource === 'named' && s.ref ? s.ref : repo.defaultRef;
+  return {
+    intent: 'propose_trigger',
+    slots: defined({ workflow, ...source, repository: repo.name, ref, environment }),
+  };
 }
 
 /** "list production agents" names an environment without a preposition. */
