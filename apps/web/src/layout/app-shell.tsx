@@ -3,6 +3,7 @@ import { loadAiStatus } from '../chat/chat-actions';
 import { ChatPane } from '../chat/chat-pane';
 import { ConversationsList } from '../chat/conversations-list';
 import { FleetView } from '../fleet/fleet-view';
+import { HistoryPage } from '../history/history-page';
 import { JobPage } from '../fleet/job-page';
 import { errorMessage } from '../lib/api';
 import { listenToHistory } from '../lib/router';
@@ -46,6 +47,7 @@ export function AppShell() {
 
   let page: React.ReactNode = null;
   if (view === 'fleet') page = <FleetView />;
+  else if (view === 'history') page = <HistoryPage />;
   else if (view === 'run' && routeId) page = <RunPage runId={routeId} />;
   else if (view === 'job' && routeId) page = <JobPage jobId={routeId} />;
 

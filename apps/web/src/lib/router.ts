@@ -11,6 +11,7 @@ import type { View } from '../stores/ui-slice';
 export type Route =
   | { view: 'chat'; sessionId: string | null }
   | { view: 'fleet' }
+  | { view: 'history' }
   | { view: 'run'; runId: string }
   | { view: 'job'; jobId: string };
 
@@ -24,6 +25,7 @@ const PATTERNS: [RegExp, (id: string) => Route][] = [
 
 export function routeOf(path: string): Route {
   if (path === '/fleet' || path.startsWith('/fleet/')) return { view: 'fleet' };
+  if (path === '/history') return { view: 'history' };
   for (const [re, make] of PATTERNS) {
     const m = re.exec(path);
     if (m?.[1]) return make(m[1]);
@@ -37,6 +39,8 @@ export function pathOf(route: Route): string {
       return route.sessionId ? `/c/${route.sessionId}` : '/';
     case 'fleet':
       return '/fleet';
+    case 'history':
+      return '/history';
     case 'run':
       return `/runs/${route.runId}`;
     case 'job':

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { cleanup, render, screen, within } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { appStore, createAppStore } from '../stores/store';
 import { makeRun, makeStep } from '../testing/fixtures';
 import { RunPage } from './run-page';
@@ -46,8 +46,31 @@ describe('RunPage', () => {
   beforeEach(() => {
     appStore.setState(createAppStore().getState(), true);
     appStore.setState({ session: operator, authStatus: 'signed-in', runs: { [failed.id]: failed } });
+    // The timeline section asks the server; its own tests answer it (run-timeline.test.tsx).
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(JSON.stringify({ error: { code: 'not_found', message: 'not here' } }), {
+            status: 404,
+          }),
+      ),
+    );
   });
-  afterEach(cleanup);
+  afterEach(() => {
+    cleanup();
+    vi.unstubAllGlobals();
+  });
+
+  it('offers the run as a JSON file to everyone who can see it, and a timeline section', async () => {
+    appStore.setState({ session: viewer });
+    render(<RunPage runId={failed.id} />);
+    const link = screen.getByRole('link', { name: 'Export JSON' });
+    expect(link.getAttribute('href')).toBe(`/v1/ai/workflows/${failed.id}/export`);
+    expect(link.getAttribute('download')).toBe(`run-${failed.id}.json`);
+    expect(screen.getByRole('heading', { name: 'Timeline' })).toBeTruthy();
+    expect((await screen.findByRole('alert')).textContent).toContain('Could not load the timeline: not here');
+  });
 
   it('shows the title, who started it, each step’s duration and the run’s', () => {
     render(<RunPage runId={failed.id} />);

@@ -11,9 +11,11 @@ import { CancelRun } from '../workflows/cancel-run';
 import { StatusIcon } from '../workflows/status-icon';
 import { RUN_STATUS_VIEW } from '../workflows/step-status';
 import { Duration } from './duration';
+import { ExportRunButton } from './export-run-button';
 import { RerunButton } from './rerun-button';
 import { loadRun } from './run-actions';
 import { RunSteps } from './run-steps';
+import { RunTimeline } from './run-timeline';
 import { jobsOf, runEnd, runOwnError } from './timing';
 
 function Started({ by, at }: { by: string; at: string }) {
@@ -82,6 +84,7 @@ export function RunPage({ runId }: { runId: string }) {
           </p>
         </div>
         <div className="flex items-center gap-2">
+          <ExportRunButton runId={run.id} />
           {canOperate && finished && <RerunButton runId={run.id} />}
           {canOperate && !finished && <CancelRun runId={run.id} />}
         </div>
@@ -129,6 +132,7 @@ export function RunPage({ runId }: { runId: string }) {
       <section aria-label="Steps" className="rounded-lg border border-slate-200 px-3 dark:border-slate-700">
         <RunSteps run={run} canApprove={canApprove} canOperate={canOperate} logShown={logJob !== undefined} />
       </section>
+      <RunTimeline runId={run.id} seq={run.seq} />
       {logJob && <JobLogPanel key={logJob.jobId} jobId={logJob.jobId} height={480} title={logJob.label} />}
     </article>
   );

@@ -1,7 +1,7 @@
 import type { SliceCreator } from './types';
 
 /** What the main area shows; `run` and `job` are pages of their own (`/runs/{id}`, `/jobs/{id}`). */
-export type View = 'chat' | 'fleet' | 'run' | 'job';
+export type View = 'chat' | 'fleet' | 'run' | 'job' | 'history';
 
 export interface UiSlice {
   view: View;
