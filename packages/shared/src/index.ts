@@ -12,3 +12,4 @@ export * from './trigger-proposals';
 export * from './triggers';
 export * from './workflow';
 export * from './workflow-language';
+export * from './workflow-library';

@@ -36,6 +36,16 @@ const fromRow = (r: Row): StoredDefinition => ({
   deletedAt: iso(r.deleted_at),
 });
 
+/** A name's latest stored version, as the library lists it. */
+export interface LatestVersionRow {
+  name: string;
+  version: number;
+  /** How many versions the name has. */
+  versions: number;
+  createdBy: string;
+  createdAt: string;
+}
+
 const COLUMNS = 'name, version, hash, document, built_in, created_by, created_at, deleted_at';
 
 /** Workflow documents by name and version, in the SQL both PGlite and PostgreSQL speak. */
@@ -89,6 +99,37 @@ export class DefinitionsStore {
       [def.name, def.hash, JSON.stringify(def.document), def.builtIn, createdBy, at],
     );
     return fromRow(rows[0]!);
+  }
+
+  /** Each name's latest version (who stored it, when) and how many versions it has, without the documents. */
+  async latestVersions(): Promise<LatestVersionRow[]> {
+    const rows = await this.db.query<{
+      name: string;
+      version: number;
+      versions: number;
+      created_by: string;
+      created_at: Date | string;
+    }>(
+      `SELECT DISTINCT ON (name) name, version, COUNT(*) OVER (PARTITION BY name)::int AS versions, created_by, created_at
+       FROM workflow_definitions ORDER BY name, version DESC`,
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      version: r.version,
+      versions: r.versions,
+      createdBy: r.created_by,
+      createdAt: iso(r.created_at)!,
+    }));
+  }
+
+  /**
+   * How many runs of each workflow name are in each status, counted by the database (every version; one grouped
+   * scan, nothing loaded). Lives here because the library shows it beside each definition.
+   */
+  async runCountsByName(): Promise<{ name: string; status: string; count: number }[]> {
+    return this.db.query<{ name: string; status: string; count: number }>(
+      'SELECT name, status, COUNT(*)::int AS count FROM workflow_runs GROUP BY name, status',
+    );
   }
 
   /** No new runs of `name`. Returns false when there was nothing to delete. */

@@ -15,6 +15,7 @@ import {
   startWorkflowBodySchema,
   startWorkflowQuerySchema,
   submitInputBodySchema,
+  type WorkflowLibraryResponse,
   workflowDocumentJsonSchema,
 } from '@deploybot/shared';
 import type { Router } from 'express';
@@ -45,6 +46,12 @@ export function workflowsRouter(
 
   api.get('/definitions', 'viewer', (_req, res) => {
     res.json({ definitions: engine.definitions() });
+  });
+
+  /** The library: every workflow with its latest version, who changed it and when, and its runs' success rate. */
+  api.get('/library', 'viewer', async (_req, res) => {
+    const body: WorkflowLibraryResponse = { workflows: await catalog.library() };
+    res.json(body);
   });
 
   /** The workflow language's JSON Schema (for editors and CI linting of documents). */

@@ -1,9 +1,12 @@
-import type {
-  CompileIssueDto,
-  DefinitionVersionDto,
-  StepKindDto,
-  WorkflowDefinitionDto,
-  WorkflowDocument,
+import {
+  type CompileIssueDto,
+  type DefinitionVersionDto,
+  type StepKindDto,
+  successRateOf,
+  type WorkflowDefinitionDto,
+  type WorkflowDocument,
+  type WorkflowRunStats,
+  type WorkflowSummaryDto,
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -190,6 +193,43 @@ export class WorkflowCatalog {
     return { text: exportDocument(stored.document, format), version: stored.version };
   }
 
+  /**
+   * Every workflow new runs may use, in the order the UI lists them, with its latest version's author and time
+   * and how its runs went (counted by the database over every version).
+   */
+  async library(): Promise<WorkflowSummaryDto[]> {
+    const [latest, counts] = await Promise.all([this.store.latestVersions(), this.store.runCountsByName()]);
+    const stored = new Map(latest.map((row) => [row.name, row]));
+    const runs = new Map<string, WorkflowRunStats>();
+    for (const { name, status, count } of counts) {
+      const stats = runs.get(name) ?? emptyStats();
+      stats.total += count;
+      if (status === 'completed' || status === 'failed' || status === 'cancelled') stats[status] += count;
+      else stats.active += count;
+      runs.set(name, stats);
+    }
+    const summaries: WorkflowSummaryDto[] = [];
+    for (const def of this.engine.definitions()) {
+      const row = stored.get(def.name);
+      // Every definition new runs may use was loaded from the store; one that was not has no author to show.
+      if (!row) continue;
+      const stats = runs.get(def.name) ?? emptyStats();
+      summaries.push({
+        name: def.name,
+        title: def.title,
+        description: def.description,
+        builtIn: def.builtIn ?? false,
+        latestVersion: row.version,
+        versions: row.versions,
+        updatedBy: row.createdBy,
+        updatedAt: row.createdAt,
+        steps: def.steps.length,
+        runs: { ...stats, successRate: successRateOf(stats.completed, stats.failed) },
+      });
+    }
+    return summaries;
+  }
+
   /** Every kind a document may use, with its params and outputs as JSON Schema. */
   stepKinds(): StepKindDto[] {
     return this.registry.list().map((kind) => ({
@@ -245,6 +285,10 @@ export class WorkflowCatalog {
   private now(): string {
     return this.clock.now().toISOString();
   }
+}
+
+function emptyStats(): WorkflowRunStats {
+  return { total: 0, completed: 0, failed: 0, cancelled: 0, active: 0, successRate: null };
 }
 
 function versionDto(s: StoredDefinition): DefinitionVersionDto {

@@ -192,6 +192,7 @@ const ROWS: Row[] = [
     path: (fx) => `${WORKFLOWS}/${fx.doneRun}/events`,
     need: 'viewer',
   },
+  { route: 'GET /v1/ai/workflows/library', path: at(`${WORKFLOWS}/library`), need: 'viewer' },
   {
     route: 'GET /v1/ai/workflows/history',
     path: at(`${WORKFLOWS}/history?status=completed&limit=5`),
