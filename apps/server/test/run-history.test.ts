@@ -1,4 +1,4 @@
-import type { RunExport, RunHistoryPage, RunTimeline, WorkflowRun } from '@deploybot/shared';
+import type { RollbackPlan, RunExport, RunHistoryPage, RunTimeline, WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN } from '../src/testing/test-security';
 import { MISSING_RUN } from './helpers/bad-requests';
@@ -185,5 +185,36 @@ describe('GET /v1/ai/workflows/{id}/export', () => {
       'unauthorized',
     );
     expectError(await api.get(`${WORKFLOWS}/${MISSING_RUN}/export`), 404, 'not_found');
+  });
+});
+
+describe('GET /v1/ai/workflows/{id}/rollback-plan', () => {
+  it('lists the completed steps most recent first with what undoing each does, starting nothing', async () => {
+    const before = await api.runCount();
+    const res = await api.get<RollbackPlan>(`${WORKFLOWS}/${chains[0]!.id}/rollback-plan`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({
+      runId: chains[0]!.id,
+      possible: true,
+      reason: null,
+      // A TypeScript test workflow declares no compensations: each step says there is nothing to undo.
+      items: [
+        { stepId: 'count', title: 'Count', undo: null },
+        { stepId: 'greet', title: 'Greet', undo: null },
+      ],
+    });
+    expect(await api.runCount()).toBe(before);
+  });
+
+  it('says why a run cannot be rolled back', async () => {
+    const res = await api.get<RollbackPlan>(`${WORKFLOWS}/${cancelled.id}/rollback-plan`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      runId: cancelled.id,
+      possible: false,
+      reason: 'run is cancelled: only a completed or failed run can be rolled back',
+      items: [],
+    });
+    expectError(await api.get(`${WORKFLOWS}/${MISSING_RUN}/rollback-plan`), 404, 'not_found');
   });
 });

@@ -189,3 +189,17 @@ export const runExportSchema = z.object({
   timeline: z.array(timelineEntrySchema),
 });
 export type RunExport = z.infer<typeof runExportSchema>;
+
+// ---- Before a rollback: `GET /v1/ai/workflows/{id}/rollback-plan` ----
+
+/** What rolling a run back would do, read before anything starts; the rollback run's gate shows it again. */
+export const rollbackPlanSchema = z.object({
+  runId: z.string(),
+  /** Whether this run can be rolled back now (completed or failed, and not itself a rollback). */
+  possible: z.boolean(),
+  /** Why not, when it cannot. */
+  reason: z.string().nullable(),
+  /** Every completed step, most recent first, with what undoing it does (null: nothing to undo). */
+  items: z.array(z.object({ stepId: z.string(), title: z.string(), undo: z.string().nullable() })),
+});
+export type RollbackPlan = z.infer<typeof rollbackPlanSchema>;

@@ -6,6 +6,7 @@ import {
   eventsQuerySchema,
   exportDefinitionQuerySchema,
   listWorkflowsQuerySchema,
+  type RollbackPlan,
   type RunExport,
   rerunBodySchema,
   rollbackBodySchema,
@@ -23,7 +24,7 @@ import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import { BadCursorError, type RunHistoryStore } from '../db/run-history.store';
-import type { WorkflowEngine } from '../engine/engine';
+import { ROLLBACK_WORKFLOW, type WorkflowEngine } from '../engine/engine';
 import { invalid, type WorkflowCatalog } from '../workflows/workflow-catalog';
 import { apiRouter, signedIn } from './access';
 import type { ActorResolver } from './actor';
@@ -196,6 +197,24 @@ export function workflowsRouter(
     const id = runId(req.params.id);
     parseOr400(rollbackBodySchema, req.body ?? {}, 'body');
     res.status(201).json(await workflows.rollback(id, actorOf(req)));
+  });
+
+  /** What a rollback of the run would undo, most recent first, before anything starts (the Roll back button). */
+  api.get('/:id/rollback-plan', 'viewer', async (req, res) => {
+    const run = await engine.get(runId(req.params.id));
+    const reason =
+      run.name === ROLLBACK_WORKFLOW
+        ? 'a rollback run cannot be rolled back'
+        : run.status !== 'completed' && run.status !== 'failed'
+          ? `run is ${run.status}: only a completed or failed run can be rolled back`
+          : null;
+    const plan: RollbackPlan = {
+      runId: run.id,
+      possible: reason === null,
+      reason,
+      items: reason === null ? engine.rollbackPlan(run) : [],
+    };
+    res.json(plan);
   });
 
   /** The run's sealed values in clear (e.g. register_agent's join token), for its starter or an admin; audited. */

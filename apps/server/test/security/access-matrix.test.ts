@@ -208,6 +208,11 @@ const ROWS: Row[] = [
     path: (fx) => `${WORKFLOWS}/${fx.doneRun}/export`,
     need: 'viewer',
   },
+  {
+    route: 'GET /v1/ai/workflows/:id/rollback-plan',
+    path: (fx) => `${WORKFLOWS}/${fx.doneRun}/rollback-plan`,
+    need: 'viewer',
+  },
 
   { route: 'GET /v1/agents', path: at('/v1/agents'), need: 'viewer' },
   {
