@@ -3,12 +3,14 @@ import { loadAiStatus } from '../chat/chat-actions';
 import { ChatPane } from '../chat/chat-pane';
 import { ConversationsList } from '../chat/conversations-list';
 import { FleetView } from '../fleet/fleet-view';
-import { HistoryPage } from '../history/history-page';
 import { JobPage } from '../fleet/job-page';
+import { HistoryPage } from '../history/history-page';
 import { errorMessage } from '../lib/api';
 import { listenToHistory } from '../lib/router';
+import { LibraryView } from '../library/library-view';
 import { RunPage } from '../runs/run-page';
 import { appStore, useAppStore } from '../stores/store';
+import { TriggersPage } from '../triggers/triggers-page';
 import { loadDefinitions, selectRun } from '../workflows/workflow-actions';
 import { WorkflowSidebar } from '../workflows/workflow-sidebar';
 import { Header } from './header';
@@ -47,7 +49,9 @@ export function AppShell() {
 
   let page: React.ReactNode = null;
   if (view === 'fleet') page = <FleetView />;
+  else if (view === 'triggers') page = <TriggersPage />;
   else if (view === 'history') page = <HistoryPage />;
+  else if (view === 'library') page = <LibraryView path={routeId ?? '/workflows'} />;
   else if (view === 'run' && routeId) page = <RunPage runId={routeId} />;
   else if (view === 'job' && routeId) page = <JobPage jobId={routeId} />;
 

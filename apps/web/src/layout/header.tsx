@@ -13,7 +13,11 @@ export function Header() {
   const rightOpen = useAppStore((s) => s.rightOpen);
   // The run and job pages belong to the chat and the fleet tabs respectively.
   const tabOf = view === 'run' ? 'chat' : view === 'job' ? 'fleet' : view;
-  const tab = (target: 'chat' | 'fleet' | 'history', label: string, path: string) => (
+  const tab = (
+    target: 'chat' | 'fleet' | 'triggers' | 'history' | 'library',
+    label: string,
+    path: string,
+  ) => (
     <a
       href={path}
       aria-current={tabOf === target ? (view === target ? 'page' : 'true') : undefined}
@@ -45,7 +49,9 @@ export function Header() {
       <nav aria-label="Views" className="flex gap-1">
         {tab('chat', 'Chat & workflows', chatPath(activeSessionId))}
         {tab('fleet', 'Fleet', '/fleet')}
+        {tab('triggers', 'Triggers', '/triggers')}
         {tab('history', 'History', '/history')}
+        {tab('library', 'Library', '/workflows')}
       </nav>
       <span
         className={`ml-auto text-xs ${connection === 'online' ? 'text-green-700 dark:text-green-400' : 'text-amber-700 dark:text-amber-400'}`}

@@ -38,8 +38,40 @@ export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** JSON request to the controller (same origin, session cookie). Throws ApiError for any non-2xx answer. */
 export async function api<T>(method: Method, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const text = await send(
+    method,
+    path,
+    body === undefined ? undefined : { text: JSON.stringify(body), type: 'application/json' },
+  );
+  return parseJson(text) as T;
+}
+
+/** Sends a text body of its own media type (a YAML document) and reads the JSON answer. */
+export async function apiText<T>(method: Method, path: string, text: string, type: string): Promise<T> {
+  return parseJson(await send(method, path, { text, type })) as T;
+}
+
+/** Reads an answer as text (a file the controller serves, such as an exported document). */
+export function fetchText(path: string): Promise<string> {
+  return send('GET', path, undefined, '*/*');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function send(
+  method: Method,
+  path: string,
+  body: { text: string; type: string } | undefined,
+  accept = 'application/json',
+): Promise<string> {
+  const headers: Record<string, string> = { accept };
+  if (body !== undefined) headers['content-type'] = body.type;
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let res: Response;
   try {
@@ -47,19 +79,14 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body?.text,
     });
   } catch {
     throw new ApiError(0, 'unavailable', 'the controller cannot be reached; check your connection');
   }
   const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
   if (!res.ok) {
+    const json = parseJson(text);
     const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
     if (res.status === 401 && !path.startsWith('/v1/auth/')) onUnauthorized();
     throw new ApiError(
@@ -69,7 +96,7 @@ export async function api<T>(method: Method, path: string, body?: unknown): Prom
       issuesOf(err?.details),
     );
   }
-  return json as T;
+  return text;
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,11 +1,11 @@
 import type { SliceCreator } from './types';
 
 /** What the main area shows; `run` and `job` are pages of their own (`/runs/{id}`, `/jobs/{id}`). */
-export type View = 'chat' | 'fleet' | 'run' | 'job' | 'history';
+export type View = 'chat' | 'fleet' | 'run' | 'job' | 'triggers' | 'history' | 'library';
 
 export interface UiSlice {
   view: View;
-  /** The run (view `run`) or job (view `job`) the address names; null for the other views. */
+  /** The run (view `run`) or job (view `job`) the address names, the library's path (view `library`); else null. */
   routeId: string | null;
   /** Collapsible panes: conversations (left) and the workflow sidebar (right). */
   leftOpen: boolean;

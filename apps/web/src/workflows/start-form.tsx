@@ -1,4 +1,4 @@
-import type { WorkflowDefinitionDto } from '@deploybot/shared';
+import type { WorkflowDefinitionDto, WorkflowRun } from '@deploybot/shared';
 import { type FormEvent, useState } from 'react';
 import { InputField } from './input-field';
 import { useInputForm } from './use-input-form';
@@ -8,9 +8,14 @@ import { startWorkflow } from './workflow-actions';
 export function StartForm({
   definition,
   disabled,
+  version,
+  onStarted,
 }: {
   definition: WorkflowDefinitionDto;
   disabled: boolean;
+  /** Start this stored version rather than the latest (the library page). */
+  version?: number;
+  onStarted?: (run: WorkflowRun) => void;
 }) {
   const form = useInputForm(definition.inputs);
   const [busy, setBusy] = useState(false);
@@ -22,10 +27,15 @@ export function StartForm({
     if (!context) return;
     setBusy(true);
     setError(null);
-    const res = await startWorkflow(definition.name, context);
+    const res =
+      version === undefined
+        ? await startWorkflow(definition.name, context)
+        : await startWorkflow(definition.name, context, null, version);
     setBusy(false);
-    if (res.ok) form.reset();
-    else {
+    if (res.ok) {
+      form.reset();
+      onStarted?.(res.run);
+    } else {
       form.setServerErrors(res.fields);
       const unplaced = Object.keys(res.fields).some((k) => !definition.inputs.some((i) => i.key === k));
       setError(

@@ -41,8 +41,10 @@ export async function startWorkflow(
   name: string,
   context: Record<string, unknown>,
   sessionId?: string | null,
+  /** A stored version to run (the library's Start); the latest without it. */
+  version?: number,
 ): Promise<StartResult> {
-  const query = `workflow_name=${encodeURIComponent(name)}`;
+  const query = `workflow_name=${encodeURIComponent(name)}${version === undefined ? '' : `&version=${version}`}`;
   const path = sessionId ? `/v1/ai/sessions/${sessionId}/runs?${query}` : `${base}/start?${query}`;
   try {
     const run = await api<WorkflowRun>('POST', path, context);
