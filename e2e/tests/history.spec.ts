@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { APIRequestContext } from '@playwright/test';
 import { HistoryPage } from '../pages/history-page';
 import { RunPage } from '../pages/run-page';
 import { seriousViolations } from '../support/axe';
@@ -108,4 +109,81 @@ test('history: filter runs by workflow and status, open one, read its timeline w
   await page.goBack();
   await expect(page).toHaveURL(/\/history\?workflow=deploy_application&status=completed$/);
   await expect(history.row(deploy.id)).toBeVisible();
+});
+
+interface StepView {
+  id: string;
+  status: string;
+  summary: string | null;
+}
+interface RunView extends Run {
+  currentStep: string | null;
+  steps: StepView[];
+}
+
+/** A deploy of the demo repository to the demo agent, approved over REST, run to its end. */
+async function deployOverRest(api: APIRequestContext): Promise<RunView> {
+  const get = async (id: string) => (await (await api.get(`/v1/ai/workflows/${id}`)).json()) as RunView;
+  const started = await api.post('/v1/ai/workflows/start?workflow_name=deploy_application', {
+    data: { repository: 'demo/hello-app', ref: 'main' },
+  });
+  expect(started.status(), await started.text()).toBe(201);
+  const { id } = (await started.json()) as Run;
+  for (const [step, input] of [
+    ['select_agent', 'demo-agent'],
+    ['create_job', undefined],
+  ] as const) {
+    await expect
+      .poll(async () => (await get(id)).steps.find((s) => s.id === step)?.status, { timeout: 30_000 })
+      .toBe('awaiting_approval');
+    const res = await api.post(`/v1/ai/workflows/${id}/approve`, {
+      data: { approved: true, step_id: step, ...(input && { user_input: input }) },
+    });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+  await expect.poll(async () => (await get(id)).status, { timeout: 60_000 }).toBe('completed');
+  return get(id);
+}
+
+test('roll back a real deploy from its Roll back button: the plan first, then the rollback run’s gate', async ({
+  app,
+  api,
+}) => {
+  test.setTimeout(180_000);
+  const { page } = app;
+  // Two deploys: the second replaces the release the first made live, so undoing it has somewhere to go.
+  await deployOverRest(api);
+  const deploy = await deployOverRest(api);
+
+  const runPage = new RunPage(page);
+  await runPage.open(deploy.id);
+  await runPage.root.getByRole('button', { name: '↺ Roll back…' }).click();
+  const plan = runPage.root.getByRole('region', { name: 'Rollback plan' });
+  await expect(plan.locator('li[data-step="create_job"]')).toContainText(
+    "Create deployment job: switch demo-agent's demo/hello-app back to the release that was live before job",
+  );
+  await expect(plan.locator('li[data-step="select_agent"]')).toContainText('nothing to undo');
+  expect(await seriousViolations(page)).toEqual([]);
+  // Reading the plan started nothing.
+  const runs = async () =>
+    ((await (await api.get(`/v1/ai/workflows/history?workflow=rollback`)).json()) as { runs: Run[] }).runs
+      .length;
+  const before = await runs();
+
+  await plan.getByRole('button', { name: 'Start rollback' }).click();
+  await expect(page).not.toHaveURL(new RegExp(`/runs/${deploy.id}$`));
+  await expect(runPage.root).not.toHaveAttribute('data-run-id', deploy.id);
+  expect(await runs()).toBe(before + 1);
+  await runPage.approve('review_plan', { note: 'undo the second deploy' });
+  await runPage.expectStatus('completed', 60_000);
+  await expect(runPage.step('undo')).toContainText("Switched demo-agent's demo/hello-app back to release");
+
+  // The deploy's page shows its job step undone, and its timeline records it.
+  await runPage.open(deploy.id);
+  await expect(runPage.step('create_job')).toHaveAttribute('data-status', 'compensated');
+  await expect(
+    runPage.root.locator(
+      '[data-testid="timeline-entry"][data-type="step.compensated"][data-step="create_job"]',
+    ),
+  ).toBeVisible();
 });

@@ -13,6 +13,7 @@ import { RUN_STATUS_VIEW } from '../workflows/step-status';
 import { Duration } from './duration';
 import { ExportRunButton } from './export-run-button';
 import { RerunButton } from './rerun-button';
+import { RollbackButton } from './rollback-button';
 import { loadRun } from './run-actions';
 import { RunSteps } from './run-steps';
 import { RunTimeline } from './run-timeline';
@@ -85,6 +86,9 @@ export function RunPage({ runId }: { runId: string }) {
         </div>
         <div className="flex items-center gap-2">
           <ExportRunButton runId={run.id} />
+          {canOperate &&
+            (run.status === 'completed' || run.status === 'failed') &&
+            run.name !== 'rollback' && <RollbackButton runId={run.id} />}
           {canOperate && finished && <RerunButton runId={run.id} />}
           {canOperate && !finished && <CancelRun runId={run.id} />}
         </div>
