@@ -26,11 +26,11 @@ export class TimedStore implements WorkflowStore {
   }
 
   insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
-    return this.timed(event, () => this.inner.insertRun(run, event));
+    return this.timed([event], () => this.inner.insertRun(run, event));
   }
 
-  commit(run: WorkflowRun, event: EventRecord): Promise<void> {
-    return this.timed(event, () => this.inner.commit(run, event));
+  commit(run: WorkflowRun, events: readonly EventRecord[]): Promise<void> {
+    return this.timed(events, () => this.inner.commit(run, events));
   }
 
   getRun(id: string): Promise<WorkflowRun | null> {
@@ -65,11 +65,13 @@ export class TimedStore implements WorkflowStore {
     return this.inner.eventsAfter(runId, seq);
   }
 
-  private async timed(event: EventRecord, write: () => Promise<void>): Promise<void> {
+  /** One sample per write (a write may carry several transitions of one run); a commit time per transition. */
+  private async timed(events: readonly EventRecord[], write: () => Promise<void>): Promise<void> {
     const started = wallClockMs();
     await write(); // a failed write (e.g. StaleRunError) is not a committed transition: no sample
     const resolved = wallClockMs();
     this.commitMs.push(resolved - started);
-    if (this.opts.recordCommitTimes) this.committedAt.set(eventKey(event.runId, event.seq), resolved);
+    if (this.opts.recordCommitTimes)
+      for (const event of events) this.committedAt.set(eventKey(event.runId, event.seq), resolved);
   }
 }

@@ -38,14 +38,16 @@ const operations: Record<string, () => Promise<unknown>> = {
   stale: async () => {
     const store = new SqlWorkflowStore(server.db);
     const run = (await store.getRun(staleRunId))!;
-    await store.commit(run, {
-      runId: run.id,
-      seq: run.seq,
-      type: 'run.cancelled',
-      stepId: null,
-      at: new Date().toISOString(),
-      detail: null,
-    });
+    await store.commit(run, [
+      {
+        runId: run.id,
+        seq: run.seq,
+        type: 'run.cancelled',
+        stepId: null,
+        at: new Date().toISOString(),
+        detail: null,
+      },
+    ]);
   },
   /** The database refuses the statement: its message names a table, which no caller is shown. */
   database: () => server.db.query('SELECT secret_column FROM no_such_table_here'),

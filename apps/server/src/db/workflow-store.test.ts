@@ -1,6 +1,6 @@
 import type { WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaleRunError } from '../engine/ports';
+import { type EventRecord, StaleRunError } from '../engine/ports';
 import { TEST_DATABASES } from '../testing/test-db';
 import type { Db } from './db';
 import { SqlWorkflowStore } from './workflow-store';
@@ -66,18 +66,20 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     await store.insertRun(run, started(run));
     const next = { ...run, seq: 2, status: 'completed' as const };
     const at = new Date().toISOString();
-    await store.commit(next, {
-      runId: run.id,
-      seq: 2,
-      type: 'run.completed',
-      stepId: null,
-      at,
-      detail: { a: 1 },
-    });
+    await store.commit(next, [
+      {
+        runId: run.id,
+        seq: 2,
+        type: 'run.completed',
+        stepId: null,
+        at,
+        detail: { a: 1 },
+      },
+    ]);
     // A second writer that also read seq 1 loses, and nothing of its write lands.
     const stale = { ...run, seq: 2, status: 'cancelled' as const };
     await expect(
-      store.commit(stale, { runId: run.id, seq: 2, type: 'run.cancelled', stepId: null, at, detail: null }),
+      store.commit(stale, [{ runId: run.id, seq: 2, type: 'run.cancelled', stepId: null, at, detail: null }]),
     ).rejects.toBeInstanceOf(StaleRunError);
     expect((await store.getRun(run.id))?.status).toBe('completed');
     const events = await store.eventsAfter(run.id, 0);
@@ -94,8 +96,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     for (const r of runs) await store.insertRun(r, started(r));
     const at = new Date().toISOString();
     const commits = runs.map((r, i) =>
-      store.commit(
-        { ...r, seq: i === 2 ? 5 : 2, status: 'waiting', currentStep: `step-${i}` },
+      store.commit({ ...r, seq: i === 2 ? 5 : 2, status: 'waiting', currentStep: `step-${i}` }, [
         {
           runId: r.id,
           seq: i === 2 ? 5 : 2,
@@ -104,7 +105,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
           at,
           detail: null,
         },
-      ),
+      ]),
     );
     const settled = await Promise.allSettled(commits);
     expect(settled.map((s) => s.status)).toEqual([
@@ -129,6 +130,43 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
         ]);
       }
     }
+  });
+
+  it('commits several transitions of one run in one write, all or none', async () => {
+    const [a, b] = [sampleRun(crypto.randomUUID()), sampleRun(crypto.randomUUID())];
+    for (const r of [a, b]) await store.insertRun(r, started(r));
+    const at = new Date().toISOString();
+    const event = (runId: string, seq: number, type: EventRecord['type'], stepId: string | null) => ({
+      runId,
+      seq,
+      type,
+      stepId,
+      at,
+      detail: stepId ? { step: stepId } : null,
+    });
+    // Two runs in one turn: each lands with all its events; a stale one (b read at seq 0) lands with none.
+    const settled = await Promise.allSettled([
+      store.commit({ ...a, seq: 4, status: 'completed' }, [
+        event(a.id, 2, 'step.completed', 'one'),
+        event(a.id, 3, 'step.started', 'two'),
+        event(a.id, 4, 'run.completed', null),
+      ]),
+      store.commit({ ...b, seq: 3 }, [
+        event(b.id, 1, 'step.started', 'one'),
+        event(b.id, 2, 'step.started', 'two'),
+      ]),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+    expect(await store.getRun(a.id)).toMatchObject({ seq: 4, status: 'completed' });
+    expect((await store.eventsAfter(a.id, 0)).map((e) => [e.seq, e.type, e.stepId, e.detail])).toEqual([
+      [1, 'run.started', null, null],
+      [2, 'step.completed', 'one', { step: 'one' }],
+      [3, 'step.started', 'two', { step: 'two' }],
+      [4, 'run.completed', null, null],
+    ]);
+    expect(await store.getRun(b.id)).toMatchObject({ seq: 1 });
+    expect(await store.eventsAfter(b.id, 0)).toHaveLength(1);
+    await expect(store.commit(b, [])).rejects.toThrow(/without an event/);
   });
 
   it('lists active, past and by name, newest first', async () => {

@@ -23,7 +23,7 @@ interface EventRow {
 
 interface PendingCommit {
   run: WorkflowRun;
-  event: EventRecord;
+  events: readonly EventRecord[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -120,10 +120,11 @@ export class SqlWorkflowStore implements WorkflowStore {
    * once its transition is durable, so "committed before emitted" holds; one statement per turn instead of
    * one per transition is what makes the store keep up with many runs at once (see `pnpm bench`).
    */
-  commit(run: WorkflowRun, event: EventRecord): Promise<void> {
-    if (event.type === 'run.dequeued') return this.commitDequeue(run, event);
+  commit(run: WorkflowRun, events: readonly EventRecord[]): Promise<void> {
+    if (events.length === 0) return Promise.reject(new Error(`commit of run ${run.id} without an event`));
+    if (events.some((e) => e.type === 'run.dequeued')) return this.commitDequeue(run, events);
     return new Promise((resolve, reject) => {
-      this.pending.push({ run, event, resolve, reject });
+      this.pending.push({ run, events, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => void this.flush());
     });
   }
@@ -137,10 +138,10 @@ export class SqlWorkflowStore implements WorkflowStore {
     const seen = new Set<string>();
     const now = batch.filter((c) => !seen.has(c.run.id) && seen.add(c.run.id));
     for (const later of batch.filter((c) => !now.includes(c))) {
-      this.commit(later.run, later.event).then(later.resolve, later.reject);
+      this.commit(later.run, later.events).then(later.resolve, later.reject);
     }
     try {
-      const committed = now.length === 1 ? await this.commitOne(now[0]!) : await this.commitMany(now);
+      const committed = await this.write(now);
       for (const c of now) {
         if (committed.has(c.run.id)) c.resolve();
         else c.reject(new StaleRunError(c.run.id));
@@ -151,10 +152,10 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   /** Taking a concurrency key may lose to another run: alone, so the unique index fails only this commit. */
-  private async commitDequeue(run: WorkflowRun, event: EventRecord): Promise<void> {
+  private async commitDequeue(run: WorkflowRun, events: readonly EventRecord[]): Promise<void> {
     let committed: Set<string>;
     try {
-      committed = await this.commitOne({ run, event, resolve: () => {}, reject: () => {} });
+      committed = await this.write([{ run, events }]);
     } catch (err) {
       if (run.concurrencyKey && isKeyConflict(err))
         throw new ConcurrencyConflict(run.concurrencyKey, await this.activeRunOf(run.concurrencyKey));
@@ -163,66 +164,49 @@ export class SqlWorkflowStore implements WorkflowStore {
     if (!committed.has(run.id)) throw new StaleRunError(run.id);
   }
 
-  private async commitOne({ run, event }: PendingCommit): Promise<Set<string>> {
-    // Optimistic concurrency: the update only matches if nobody committed since we read seq - 1.
-    const rows = await this.db.query<{ run_id: string }>(
-      `WITH upd AS (
-         UPDATE workflow_runs
-            SET status = $2, current_step = $3, updated_at = $4, deadline_at = $5, seq = $6, doc = $7,
-                wait_keys = $11
-          WHERE id = $1 AND seq = $6 - 1
-         RETURNING id)
-       INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
-       SELECT id, $6, $8, $9, $4, $10 FROM upd
-       RETURNING run_id`,
-      [
-        run.id,
-        run.status,
-        run.currentStep,
-        event.at,
-        deadlineOf(run),
-        event.seq,
-        JSON.stringify(run),
-        event.type,
-        event.stepId,
-        event.detail === null ? null : JSON.stringify(event.detail),
-        waitKeysOf(run),
-      ],
-    );
-    return new Set(rows.map((r) => r.run_id));
-  }
-
-  private async commitMany(batch: PendingCommit[]): Promise<Set<string>> {
-    // The batch goes as one JSON document, not as arrays: node-postgres writes a jsonb[] as an array literal,
-    // escaping every quote of every run document character by character, which was the largest cost of a
-    // busy controller. One JSON.stringify of the batch, parsed once by the database, costs a fraction of it.
-    const input = batch.map((c) => ({
-      id: c.run.id,
-      status: c.run.status,
-      current_step: c.run.currentStep,
-      at: c.event.at,
-      deadline_at: deadlineOf(c.run),
-      seq: c.event.seq,
-      doc: c.run,
-      type: c.event.type,
-      step_id: c.event.stepId,
-      detail: c.event.detail,
-      wait_keys: waitKeysOf(c.run),
+  /**
+   * Writes each run's new state and appends its events, in one statement. Optimistic concurrency: a run's
+   * update only matches if nobody committed since its first new event's seq - 1; its events land only with it.
+   * The batch goes as one JSON document, not as parameter arrays: node-postgres writes a jsonb[] as an array
+   * literal, escaping every quote of every run document character by character, which was the largest cost
+   * of a busy controller.
+   */
+  private async write(batch: readonly Pick<PendingCommit, 'run' | 'events'>[]): Promise<Set<string>> {
+    const input = batch.map(({ run, events }) => ({
+      id: run.id,
+      status: run.status,
+      current_step: run.currentStep,
+      updated_at: events[events.length - 1]!.at,
+      deadline_at: deadlineOf(run),
+      seq: run.seq,
+      from_seq: events[0]!.seq,
+      doc: run,
+      wait_keys: waitKeysOf(run),
+      events: events.map((e) => ({
+        seq: e.seq,
+        type: e.type,
+        step_id: e.stepId,
+        at: e.at,
+        detail: e.detail,
+      })),
     }));
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
-           AS t(id uuid, status text, current_step text, at timestamptz, deadline_at timestamptz, seq int,
-                doc jsonb, type text, step_id text, detail jsonb, wait_keys text[])),
+           AS t(id uuid, status text, current_step text, updated_at timestamptz, deadline_at timestamptz, seq int,
+                from_seq int, doc jsonb, wait_keys text[], events jsonb)),
        upd AS (
          UPDATE workflow_runs r
-            SET status = i.status, current_step = i.current_step, updated_at = i.at, deadline_at = i.deadline_at,
-                seq = i.seq, doc = i.doc, wait_keys = i.wait_keys
+            SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
+                deadline_at = i.deadline_at, seq = i.seq, doc = i.doc, wait_keys = i.wait_keys
            FROM input i
-          WHERE r.id = i.id AND r.seq = i.seq - 1
+          WHERE r.id = i.id AND r.seq = i.from_seq - 1
          RETURNING r.id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
-       SELECT i.id, i.seq, i.type, i.step_id, i.at, i.detail FROM input i JOIN upd ON upd.id = i.id
+       SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail
+         FROM input i JOIN upd ON upd.id = i.id
+        CROSS JOIN LATERAL jsonb_to_recordset(i.events)
+              AS e(seq int, type text, step_id text, at timestamptz, detail jsonb)
        RETURNING run_id`,
       [JSON.stringify(input)],
     );

@@ -25,10 +25,11 @@ export interface WorkflowStore {
    */
   insertRun(run: WorkflowRun, event: EventRecord): Promise<void>;
   /**
-   * Writes the run's new state and appends its event atomically, only if the stored seq is `event.seq - 1`.
-   * Throws `StaleRunError` when another writer got there first.
+   * Writes the run's new state and appends its events (consecutive seqs, the last one `run.seq`) atomically,
+   * only if the stored seq is the first event's seq - 1. Throws `StaleRunError` when another writer got there
+   * first.
    */
-  commit(run: WorkflowRun, event: EventRecord): Promise<void>;
+  commit(run: WorkflowRun, events: readonly EventRecord[]): Promise<void>;
   getRun(id: string): Promise<WorkflowRun | null>;
   listRuns(filter: RunFilter): Promise<WorkflowRun[]>;
   /** Runs whose status is `running` or `waiting`: on start-up these are looked at again. */

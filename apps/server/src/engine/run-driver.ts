@@ -2,7 +2,7 @@ import type { StepRecord, WorkflowRun } from '@deploybot/shared';
 import { isRetryable } from '../errors/deploybot-error';
 import { backoffMs, messageOf, runAttempt, sleep } from './attempt';
 import type { Clock } from './ports';
-import type { RunJournal } from './run-journal';
+import type { RunJournal, Transition } from './run-journal';
 import { completeStep, finishRun, patchStep } from './run-state';
 import { type Action, nextActions } from './scheduler';
 import {
@@ -137,14 +137,8 @@ export class RunDriver {
         const launch: string[] = [];
         let current = run;
         if (current.status === 'running' || current.status === 'waiting') {
-          const def = this.deps.definitionOf(current);
-          // A skip or a failure can make other steps ready (or end the run): ask again until nothing changes.
-          // Starts and a finish cannot (a started step meets no need), so a turn that only started steps asks once.
-          for (;;) {
-            const actions = nextActions(def, current, () => this.deps.scopeFor(current));
-            for (const action of actions) current = (await this.apply(current, action)) ?? current;
-            if (!actions.some((a) => a.type === 'skip' || a.type === 'fail')) break;
-          }
+          const transitions = this.followUps(current);
+          if (transitions.length > 0) current = await journal.commitAll(current, transitions);
           for (const step of current.steps) {
             if (step.status === 'in_progress' && !drive.steps.has(step.id)) launch.push(step.id);
           }
@@ -173,15 +167,37 @@ export class RunDriver {
     await Promise.all([...drive.steps.values()].map((s) => s.done));
   }
 
-  /** Commits one scheduler action under the run's lock; returns the new run. */
-  private async apply(run: WorkflowRun, action: Action): Promise<WorkflowRun | null> {
-    const { journal } = this.deps;
+  /**
+   * What the scheduler does next from this state, as transitions to commit together: the steps it lets start,
+   * skip or fail, or the run's end. Committed in the same write as the change that allowed them, so a step's
+   * completion and its successors' starts (all 50 branches of a fan-out) are one statement, not one each.
+   */
+  private followUps(run: WorkflowRun): Transition[] {
+    if (run.status !== 'running' && run.status !== 'waiting') return [];
+    const def = this.deps.definitionOf(run);
     const at = this.now();
+    const transitions: Transition[] = [];
+    let current = run;
+    // A skip or a failure can make other steps ready (or end the run): ask again until nothing changes.
+    // Starts and a finish cannot (a started step meets no need), so a turn that only started steps asks once.
+    for (;;) {
+      const actions = nextActions(def, current, () => this.deps.scopeFor(current));
+      for (const action of actions) {
+        const transition = this.transitionOf(current, action, at);
+        transitions.push(transition);
+        current = transition.run;
+      }
+      if (!actions.some((a) => a.type === 'skip' || a.type === 'fail')) break;
+    }
+    return transitions;
+  }
+
+  /** The transition a scheduler action makes. */
+  private transitionOf(run: WorkflowRun, action: Action, at: string): Transition {
     switch (action.type) {
       case 'start':
-        return journal.commit(
-          run,
-          patchStep(
+        return {
+          run: patchStep(
             run,
             action.stepId,
             {
@@ -194,14 +210,13 @@ export class RunDriver {
             },
             at,
           ),
-          'step.started',
-          action.stepId,
-          null,
-        );
+          type: 'step.started',
+          stepId: action.stepId,
+          detail: null,
+        };
       case 'skip':
-        return journal.commit(
-          run,
-          patchStep(
+        return {
+          run: patchStep(
             run,
             action.stepId,
             {
@@ -212,24 +227,27 @@ export class RunDriver {
             },
             at,
           ),
-          'step.skipped',
-          action.stepId,
-          { expression: action.expression, value: false },
-        );
+          type: 'step.skipped',
+          stepId: action.stepId,
+          detail: { expression: action.expression, value: false },
+        };
       case 'fail':
-        return journal.commit(
-          run,
-          this.failed(run, action.stepId, action.error, at),
-          'step.failed',
-          action.stepId,
-          { error: action.error },
-        );
+        return {
+          run: this.failed(run, action.stepId, action.error, at),
+          type: 'step.failed',
+          stepId: action.stepId,
+          detail: { error: action.error },
+        };
       case 'finish':
         if (action.status === 'completed')
-          return journal.commit(run, finishRun(run, 'completed', {}, at), 'run.completed', null, null);
-        return journal.commit(
-          run,
-          finishRun(
+          return {
+            run: finishRun(run, 'completed', {}, at),
+            type: 'run.completed',
+            stepId: null,
+            detail: null,
+          };
+        return {
+          run: finishRun(
             run,
             'failed',
             {
@@ -240,10 +258,10 @@ export class RunDriver {
             },
             at,
           ),
-          'run.failed',
-          action.stepId,
-          { error: action.error },
-        );
+          type: 'run.failed',
+          stepId: action.stepId,
+          detail: { error: action.error },
+        };
     }
   }
 
@@ -328,6 +346,7 @@ export class RunDriver {
       (r) => this.failed(r, step.id, error, this.now()),
       'step.failed',
       { error },
+      (r) => this.followUps(r),
     );
     if (failed && failed.status === 'failed') {
       // Siblings still in flight lose their results; parked siblings were cancelled by the same commit.
@@ -462,6 +481,8 @@ export class RunDriver {
       'in_progress',
       (r) => completeStep(r, stepId, stored, this.now(), promote),
       'step.completed',
+      null,
+      (r) => this.followUps(r),
     );
   }
 

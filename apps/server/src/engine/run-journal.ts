@@ -3,6 +3,14 @@ import { EngineError } from './errors';
 import { KeyedMutex } from './keyed-mutex';
 import type { EventRecord, WorkflowStore } from './ports';
 
+/** One transition: the run's state after it, and what its event says. */
+export interface Transition {
+  run: WorkflowRun;
+  type: WorkflowEventType;
+  stepId: string | null;
+  detail: Record<string, unknown> | null;
+}
+
 /**
  * Where runs change: one lock per run, the latest state of runs being driven, and the one place a transition
  * is made durable and then announced. Waiting and finished runs are read from the store, not held in memory.
@@ -49,28 +57,52 @@ export class RunJournal {
   }
 
   /** Makes a transition durable, then announces it. Call under the run's lock. */
-  async commit(
+  commit(
     prev: WorkflowRun,
     next: WorkflowRun,
     type: WorkflowEventType,
     stepId: string | null,
     detail: Record<string, unknown> | null,
   ): Promise<WorkflowRun> {
-    // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
-    // decision's `at` and its event's `at` are the same instant.
-    const at = next.updatedAt;
-    const run: WorkflowRun = { ...this.derive(next), seq: prev.seq + 1 };
-    const event = { runId: run.id, seq: run.seq, type, stepId, at, detail };
+    return this.commitAll(prev, [{ run: next, type, stepId, detail }]);
+  }
+
+  /**
+   * Makes transitions that follow one another durable in one write (a step's completion and the starts it
+   * allows, say), then announces each with the run as it stood after it. Call under the run's lock.
+   */
+  async commitAll(prev: WorkflowRun, transitions: readonly Transition[]): Promise<WorkflowRun> {
+    let seq = prev.seq;
+    const committed = transitions.map((t) => {
+      seq += 1;
+      const run: WorkflowRun = { ...this.derive(t.run), seq };
+      // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
+      // decision's `at` and its event's `at` are the same instant.
+      const event: EventRecord = {
+        runId: run.id,
+        seq,
+        type: t.type,
+        stepId: t.stepId,
+        at: t.run.updatedAt,
+        detail: t.detail,
+      };
+      return { run, event };
+    });
+    const last = committed[committed.length - 1];
+    if (!last) return prev;
     try {
-      await this.store.commit(run, event);
+      await this.store.commit(
+        last.run,
+        committed.map((c) => c.event),
+      );
     } catch (err) {
-      this.cache.delete(run.id); // whatever we held may be stale now; the store is the truth
+      this.cache.delete(prev.id); // whatever we held may be stale now; the store is the truth
       throw err;
     }
-    if (run.status === 'running') this.cache.set(run.id, run);
-    else this.cache.delete(run.id);
-    this.announce(event, run);
-    return run;
+    if (last.run.status === 'running') this.cache.set(last.run.id, last.run);
+    else this.cache.delete(last.run.id);
+    for (const c of committed) this.announce(c.event, c.run);
+    return last.run;
   }
 
   /**
@@ -84,12 +116,15 @@ export class RunJournal {
     change: (run: WorkflowRun) => WorkflowRun,
     type: WorkflowEventType,
     detail: Record<string, unknown> | null = null,
+    /** What follows at once from the new state (steps it lets start), committed in the same write. */
+    followUps: (run: WorkflowRun) => Transition[] = () => [],
   ): Promise<WorkflowRun | null> {
     return this.withLock(runId, async () => {
       const run = await this.load(runId);
       const step = run.steps.find((s) => s.id === stepId);
       if ((run.status !== 'running' && run.status !== 'waiting') || step?.status !== expected) return null;
-      return this.commit(run, change(run), type, stepId, detail);
+      const next = change(run);
+      return this.commitAll(run, [{ run: next, type, stepId, detail }, ...followUps(next)]);
     });
   }
 }
