@@ -5,7 +5,7 @@ import {
   type TriggerWithSecretDto,
   type WorkflowDefinitionDto,
 } from '@deploybot/shared';
-import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { ApiError, errorMessage } from '../lib/api';
 import { type ControlProps, control, Field } from './field';
 import {
@@ -53,6 +53,7 @@ export function TriggerForm({
   const zonesId = useId();
   const keysId = useId();
   const formRef = useRef<HTMLFormElement>(null);
+  const focusError = useRef(false);
   const zones = useMemo(() => ['UTC', ...Intl.supportedValuesOf('timeZone')], []);
   const definition = definitions.find((d) => d.name === values.workflow);
   const specs = definition?.inputs ?? [];
@@ -75,9 +76,15 @@ export function TriggerForm({
           ? 'Some values were refused; see the fields.'
           : fallback,
     );
-    // Focus the first field at fault, so a keyboard user lands where to correct.
-    setTimeout(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+    focusError.current = true;
   };
+
+  // Once the errors are shown, focus the first field at fault, so a keyboard user lands where to correct.
+  useEffect(() => {
+    if (!focusError.current) return;
+    focusError.current = false;
+    formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errors]);
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();

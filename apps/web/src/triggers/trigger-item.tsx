@@ -50,6 +50,13 @@ export function TriggerItem({
 }) {
   const [busy, error, run] = useAction();
   const [confirming, setConfirming] = useState(false);
+  // The state asked for, shown while the server has not answered; then the trigger as listed again says.
+  const [wanted, setWanted] = useState<boolean | null>(null);
+  const toggle = async (enabled: boolean) => {
+    setWanted(enabled);
+    await run(() => triggersApi.update(t.id, { enabled }));
+    setWanted(null);
+  };
   const confirmRef = useRef<HTMLButtonElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
   const titleId = `trigger-${t.id}-title`;
@@ -99,9 +106,9 @@ export function TriggerItem({
               <label className="flex items-center gap-2 text-sm">
                 <input
                   type="checkbox"
-                  checked={t.enabled}
+                  checked={wanted ?? t.enabled}
                   disabled={busy}
-                  onChange={(e) => void run(() => triggersApi.update(t.id, { enabled: e.target.checked }))}
+                  onChange={(e) => void toggle(e.target.checked)}
                   data-testid="trigger-enabled-toggle"
                 />
                 Enabled
