@@ -1,6 +1,8 @@
 import type { ChatMessageDto } from '@deploybot/shared';
 import { formatTime } from '../lib/format';
 import { appStore } from '../stores/store';
+import { proposalsOf } from '../triggers/proposals';
+import { TriggerProposalCard } from '../triggers/trigger-proposal-card';
 import { selectRun } from '../workflows/workflow-actions';
 import { Markdown } from './markdown';
 import { type MenuItem, MessageMenu } from './message-menu';
@@ -112,6 +114,9 @@ export function MessageView({ message, latest }: { message: ChatMessageDto; late
         )}
       </div>
       <WorkflowCards cards={message.workflowCards} />
+      {proposalsOf(message).map((p) => (
+        <TriggerProposalCard key={p.trigger.name} proposal={p} proposedAt={message.createdAt} />
+      ))}
       <QuickActions
         actions={message.quickActions}
         disabled={!latest && message.quickActions.some((a) => a.kind === 'send')}
