@@ -88,6 +88,34 @@ describe('parallel steps', () => {
     expect(stepOf(done, 'join').needs).toEqual(['left', 'right']);
   });
 
+  it('a completion and the starts it allows are one write, with gap-free events', async () => {
+    const name = unique('fan_write');
+    const branches = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    const h = createEngineHarness(db, [
+      def(name, [
+        auto('root', async () => ({ summary: 'root' })),
+        ...branches.map((id) => auto(id, async () => ({ summary: id }), { needs: ['root'] })),
+        auto('join', async () => ({ summary: 'join' }), { needs: branches }),
+      ]),
+    ]);
+    const writes: string[][] = [];
+    const commit = h.store.commit.bind(h.store);
+    h.store.commit = (run, events) => {
+      if (run.name === name) writes.push(events.map((e) => `${e.type}${e.stepId ? `:${e.stepId}` : ''}`));
+      return commit(run, events);
+    };
+    const run = await h.engine.start(name, {}, 'alice');
+    const done = await h.waitFor(run.id, isStatus('completed', 'failed'));
+    expect(done.status).toBe('completed');
+    // The first write starts root; root's completion carries all five starts; the join's completion ends the run.
+    expect(writes[0]).toEqual(['step.started:root']);
+    expect(writes[1]).toEqual(['step.completed:root', ...branches.map((b) => `step.started:${b}`)]);
+    expect(writes.at(-1)).toEqual(['step.completed:join', 'run.completed']);
+    const stored = await h.store.eventsAfter(run.id, 0);
+    expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+    expect(h.eventsOf(run.id).map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+  });
+
   it('a failure stops the run and aborts the sibling in flight; continue_on_error does not', async () => {
     const name = unique('failfast');
     let siblingAborted = false;
