@@ -144,6 +144,15 @@ export function createApp(deps: AppDeps): App {
   let forward: (event: WorkflowEvent) => void = () => {};
   let narrate: (event: WorkflowEvent) => void = () => {};
   let fireTriggers: (event: WorkflowEvent) => void = () => {};
+  // A rollback a person asks for is audited by the route; one a failed `on_failure: rollback` run starts by
+  // itself is audited here, in the name it runs under ("rollback of <run>").
+  const auditAutomaticRollback = (event: WorkflowEvent) => {
+    const run = event.run;
+    if (event.type !== 'run.started' || !run.rollbackOf || run.inputs?.automatic !== 'yes') return;
+    audit
+      .record(run.startedBy, 'workflow.rollback', run.id, { rollbackOf: run.rollbackOf, automatic: true })
+      .catch((err) => deps.logger.error({ err, runId: run.id }, 'could not audit an automatic rollback'));
+  };
   const assistantConfig = deps.assistant ?? DEFAULT_ASSISTANT_CONFIG;
   const setup = deps.workflows(fleet, { explain: buildExplainer(assistantConfig) });
   // The `workflow` kind starts child runs on the engine built just below.
@@ -165,6 +174,7 @@ export function createApp(deps: AppDeps): App {
       forward(event);
       narrate(event);
       fireTriggers(event);
+      auditAutomaticRollback(event);
     },
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
   });

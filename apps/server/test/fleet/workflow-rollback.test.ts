@@ -388,6 +388,12 @@ describe('on_failure: rollback', () => {
     );
     expect(auto!.status, auto!.error ?? '').toBe('completed');
     expect(auto!.startedBy).toBe(`rollback of ${run.id.slice(0, 8)}`);
+    const audit = await c.api.get<{ entries: Array<{ action: string; actor: string; target: string }> }>(
+      '/v1/audit?limit=200',
+    );
+    expect(audit.body.entries.filter((e) => e.target === auto!.id)).toEqual([
+      expect.objectContaining({ action: 'workflow.rollback', actor: `rollback of ${run.id.slice(0, 8)}` }),
+    ]);
     // One failure, one rollback: the undone steps' own commits (to a run that already ended) start no other.
     // Another one would have started while this one undid the deploy, before it completed.
     await c.app.engine.idle();

@@ -66,17 +66,18 @@ export function issueJoinTokenKind(fleet: Fleet, enrollCommand: WorkflowDeps['en
   });
 }
 
+/** The id of a join token that can still enrol an agent. */
+async function usableTokenId(fleet: Fleet, token: string): Promise<string> {
+  const id = await fleet.agents.joinTokenId(token);
+  if (!id) throw new Error('the join token has expired or was used; start register_agent again');
+  return id;
+}
+
 /**
  * `fleet.await_enrollment`: a durable wait (key `enrollment:<join token id>`) until an agent connects with the
  * join token and says hello; fails after `connectTimeoutMs`.
  */
 export function awaitEnrollmentKind(fleet: Fleet, connectTimeoutMs: number) {
-  const usableTokenId = async (token: string) => {
-    const id = await fleet.agents.joinTokenId(token);
-    if (!id) throw new Error('the join token has expired or was used; start register_agent again');
-    return id;
-  };
-
   const connected = async (hostname: string, joinTokenId: string) => {
     const enrollment = fleet.gateway.enrollment(joinTokenId);
     if (!enrollment) {
@@ -109,7 +110,7 @@ export function awaitEnrollmentKind(fleet: Fleet, connectTimeoutMs: number) {
       address: z.string().nullable().describe('Where it connected from.'),
     }),
     run: async (_ctx, { hostname, join_token }) => {
-      const joinTokenId = await usableTokenId(join_token);
+      const joinTokenId = await usableTokenId(fleet, join_token);
       if (fleet.gateway.enrollment(joinTokenId)) return connected(hostname, joinTokenId);
       return {
         wait: {
@@ -126,7 +127,8 @@ export function awaitEnrollmentKind(fleet: Fleet, connectTimeoutMs: number) {
       const enrollment = joinTokenId ? fleet.gateway.enrollment(joinTokenId) : null;
       return enrollment ? { payload: { enrollmentId: enrollment.id } } : null;
     },
-    resume: async (_ctx, { hostname, join_token }) => connected(hostname, await usableTokenId(join_token)),
+    resume: async (_ctx, { hostname, join_token }) =>
+      connected(hostname, await usableTokenId(fleet, join_token)),
   });
 }
 
@@ -176,14 +178,9 @@ export function checkConnectivityKind(fleet: Fleet, connectTimeoutMs: number) {
       outputs: { enrollment_id: enrollment.id, address: ping.address },
     };
   };
-  const usableTokenId = async (token: string) => {
-    const id = await fleet.agents.joinTokenId(token);
-    if (!id) throw new Error('the join token has expired or was used; start register_agent again');
-    return id;
-  };
   /** The check, or, while no agent has connected with the token yet, a durable wait for it. */
   const checkOrWait = async (hostname: string, token: string) => {
-    const joinTokenId = await usableTokenId(token);
+    const joinTokenId = await usableTokenId(fleet, token);
     if (fleet.gateway.enrollment(joinTokenId)) return check(hostname, joinTokenId);
     return {
       wait: {
@@ -213,7 +210,7 @@ export function checkConnectivityKind(fleet: Fleet, connectTimeoutMs: number) {
       return enrollment ? { payload: { enrollmentId: enrollment.id } } : null;
     },
     // The agent connected: the check is the plan (at a gate) or the result (without one).
-    resume: async (_ctx, { hostname, join_token }) => check(hostname, await usableTokenId(join_token)),
+    resume: async (_ctx, { hostname, join_token }) => check(hostname, await usableTokenId(fleet, join_token)),
     run: async (_ctx, { hostname, join_token }, approval) => {
       if (!approval) return checkOrWait(hostname, join_token);
       const data = approval.plan.data as ConnectivityData;
