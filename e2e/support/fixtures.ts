@@ -7,9 +7,14 @@ import { ADMIN_TOKEN, type ControllerState, SCREENSHOTS, STATE_FILE } from './en
 
 /**
  * Network errors the app expects and handles, which Chromium still logs as console errors: a 401 from
- * /v1/auth/me on the login page, and a 404 for a conversation another tab just deleted.
+ * /v1/auth/me on the login page, a 404 for a conversation another tab just deleted, and the workflow editor's
+ * dry run answering 400 with the problems of a document being typed.
  */
-const EXPECTED_FAILED_RESOURCES = [/\/v1\/auth\/me$/, /\/v1\/ai\/sessions/];
+const EXPECTED_FAILED_RESOURCES = [
+  /\/v1\/auth\/me$/,
+  /\/v1\/ai\/sessions/,
+  /\/v1\/ai\/workflows\/definitions\?dry_run=true$/,
+];
 
 export function watchConsole(page: Page, errors: string[]): void {
   page.on('console', (msg) => {
