@@ -14,6 +14,8 @@ test('history: filter runs by workflow and status, open one, read its timeline w
   app,
   api,
 }) => {
+  // Two workflows run to their end first; on a busy 2-core machine that alone can take most of a minute.
+  test.setTimeout(180_000);
   const { page } = app;
   // A health check, run to its end over REST.
   const health = (await (
