@@ -10,7 +10,14 @@ export interface ThroughputResult {
   seconds: number;
   transitionsPerSec: number;
   runsPerSec: number;
-  /** Store write time per transition, measured by the timing decorator. */
+  /** Steps completed per second (runs × steps / seconds): the figure other engines report. */
+  stepsPerSec: number;
+  /**
+   * Store writes per second: a step's completion and the next step's start share one write, so there are
+   * fewer writes than transitions.
+   */
+  writesPerSec: number;
+  /** Time of each store write (one write may carry several transitions of a run), by the timing decorator. */
   commitMs: Percentiles;
   /** Final status of each measured run, e.g. { completed: 1000 }. */
   statuses: Record<string, number>;

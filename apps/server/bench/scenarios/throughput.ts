@@ -59,6 +59,8 @@ export async function throughput(db: Db, cfg: BenchConfig): Promise<ThroughputRe
       seconds,
       transitionsPerSec: transitions / seconds,
       runsPerSec: cfg.runs / seconds,
+      stepsPerSec: (cfg.runs * cfg.steps) / seconds,
+      writesPerSec: store.commitMs.length / seconds,
       commitMs: percentiles(store.commitMs),
       statuses: tracker.statusCounts(),
       longestStallMs,
