@@ -28,7 +28,7 @@ describe('RollbackButton', () => {
   beforeEach(() => {
     appStore.setState(createAppStore().getState(), true);
     window.history.replaceState(null, '', `/runs/${RUN}`);
-    fetchMock = vi.fn(async (url: string, init?: RequestInit) =>
+    fetchMock = vi.fn(async (_url: string, init?: RequestInit) =>
       init?.method === 'POST' ? json(rollbackRun, 201) : json(plan),
     );
     vi.stubGlobal('fetch', fetchMock);
