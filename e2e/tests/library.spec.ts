@@ -114,8 +114,11 @@ test('library: write a workflow with a mistake, fix it, save, start it, export a
   const graph = library.workflow.getByTestId('workflow-graph');
   for (const id of ['greet', 'pause', 'long_form', 'short_form'])
     await expect(library.graphNode(graph, id)).toBeVisible();
-  // The condition is on each edge into its step (two needs, two edges).
-  await expect(graph.getByText('if: size(inputs.greeting) > 3')).toHaveCount(2);
+  // Each condition once, on the edges into its step; gates and undos would be written on the boxes.
+  await expect(graph.getByTestId('graph-condition')).toHaveText([
+    'if: size(inputs.greeting) > 3',
+    'if: size(inputs.greeting) <= 3',
+  ]);
   await screenshot(page, 'library-workflow');
 
   // Export downloads the YAML, named after the workflow.
@@ -153,6 +156,22 @@ test('library: write a workflow with a mistake, fix it, save, start it, export a
   await expect(library.row(COPY)).toContainText('v1');
   const copied = await api.get(`/v1/ai/workflows/definitions/${COPY}/export?format=yaml`);
   expect(await copied.text()).toContain(`name: ${COPY}`);
+
+  // A second version (another description): its page compares any two versions line by line.
+  const v2 = await api.post('/v1/ai/workflows/definitions', {
+    headers: { 'content-type': 'application/yaml' },
+    data: GOOD.replace('then says it long or short.', 'then answers long or short.'),
+  });
+  expect(v2.status()).toBe(201);
+  await library.openWorkflow(NAME, TITLE);
+  await expect(library.workflow.getByTestId('workflow-version')).toContainText('Version 2 (latest)');
+  const diff = library.workflow.getByTestId('version-diff');
+  await expect(diff.locator('figcaption')).toHaveText('v1 → v2: 1 line added, 1 removed');
+  await expect(diff.locator('[data-diff="added"]')).toContainText('then answers long or short.');
+  await library.workflow.getByLabel('Compare').selectOption('2');
+  await expect(diff.locator('figcaption')).toContainText('(the same document)');
+  expect(await seriousViolations(page)).toEqual([]);
+  await screenshot(page, 'library-versions');
 
   // A viewer reads the same pages without a single editing control.
   const created = await api.post('/v1/users', {

@@ -2,7 +2,7 @@ import dagre from '@dagrejs/dagre';
 import type { GraphModel } from './graph-model';
 
 export const NODE_WIDTH = 240;
-export const NODE_HEIGHT = 100;
+export const NODE_HEIGHT = 84;
 
 export interface Positioned {
   id: string;
@@ -16,12 +16,11 @@ export interface Positioned {
  */
 export function layoutOf(model: GraphModel): Map<string, Positioned> {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 70, marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 80, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const node of model.nodes) g.setNode(node.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
-  // An edge label takes room between layers, so a long condition does not sit on a box.
-  for (const edge of model.edges)
-    g.setEdge(edge.source, edge.target, edge.label ? { width: 160, height: 24, labelpos: 'c' } : {});
+  // Layers are far enough apart for a condition's label above the step it guards.
+  for (const edge of model.edges) g.setEdge(edge.source, edge.target);
   dagre.layout(g);
   const out = new Map<string, Positioned>();
   for (const node of model.nodes) {

@@ -24,7 +24,7 @@ export interface GraphEdge {
   id: string;
   source: string;
   target: string;
-  /** `if: <expression>` on every edge into a conditional step. */
+  /** `if: <expression>` on the first edge into a conditional step (drawn where its edges meet). */
   label: string | null;
 }
 
@@ -79,14 +79,15 @@ export function graphOf(steps: readonly GraphStep[], kinds: readonly StepKindDto
         continueOnError: step.continue_on_error ?? false,
       },
     });
-    for (const need of needed) {
+    needed.forEach((need, n) => {
       edges.push({
         id: `${need}->${step.id}`,
         source: need,
         target: step.id,
-        label: step.if ? `if: ${step.if}` : null,
+        // Once per step, where its edges meet: several needs would otherwise repeat it side by side.
+        label: step.if && n === 0 ? `if: ${step.if}` : null,
       });
-    }
+    });
   });
   return { nodes, edges };
 }

@@ -66,7 +66,16 @@ describe('graphOf', () => {
     ]);
   });
 
-  it('writes an if on every edge into its step, and marks gates and undos in words', () => {
+  it('writes an if once, on the first edge into its step, and marks gates and undos in words', () => {
+    const joined = graphOf([
+      { id: 'a', title: 'A', uses: 'set', needs: [] },
+      { id: 'b', title: 'B', uses: 'set', needs: [] },
+      { id: 'c', title: 'C', uses: 'set', needs: ['a', 'b'], if: 'true' },
+    ]);
+    expect(joined.edges.map((e) => [e.id, e.label])).toEqual([
+      ['a->c', 'if: true'],
+      ['b->c', null],
+    ]);
     const { nodes, edges } = graphOf(STEPS, KINDS);
     expect(edges.find((e) => e.id === 'target->deploy')?.label).toBe("if: inputs.mode == 'go'");
     expect(edges.find((e) => e.id === 'target->skip_note')?.label).toBe("if: inputs.mode != 'go'");

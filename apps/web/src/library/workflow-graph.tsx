@@ -1,9 +1,14 @@
 import type { StepKindDto } from '@deploybot/shared';
 import {
   Background,
+  BaseEdge,
   Controls,
   type Edge,
+  EdgeLabelRenderer,
+  type EdgeProps,
+  getSmoothStepPath,
   Handle,
+  MarkerType,
   type Node,
   type NodeProps,
   Position,
@@ -63,7 +68,40 @@ function StepBox({ data }: NodeProps<StepNode>) {
   );
 }
 
+/** A need; its step's `if` sits just above the step, where the edges into it meet (not midway, where they cross). */
+function NeedEdge({
+  id,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+  sourcePosition,
+  targetPosition,
+  label,
+  markerEnd,
+}: EdgeProps) {
+  const [path] = getSmoothStepPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
+  return (
+    <>
+      <BaseEdge id={id} path={path} markerEnd={markerEnd} />
+      {label && (
+        <EdgeLabelRenderer>
+          <div
+            className="nodrag nopan absolute max-w-60 truncate rounded border border-slate-300 bg-white px-1 font-mono text-xs text-slate-900 dark:border-slate-600 dark:bg-slate-900 dark:text-slate-100"
+            style={{ transform: `translate(-50%, -100%) translate(${targetX}px, ${targetY - 10}px)` }}
+            title={String(label)}
+            data-testid="graph-condition"
+          >
+            {label}
+          </div>
+        </EdgeLabelRenderer>
+      )}
+    </>
+  );
+}
+
 const nodeTypes = { step: StepBox };
+const edgeTypes = { need: NeedEdge };
 
 /** Sizes and handle places given up front: the graph draws without measuring (and so in tests too). */
 const HANDLES = [
@@ -116,10 +154,9 @@ export default function WorkflowGraph({
       id: e.id,
       source: e.source,
       target: e.target,
-      type: 'smoothstep',
+      type: 'need',
       label: e.label ?? undefined,
-      labelBgPadding: [4, 2] as [number, number],
-      labelStyle: { fontSize: 11 },
+      markerEnd: { type: MarkerType.ArrowClosed },
     }));
     return { nodes, edges };
   }, [steps, kinds]);
@@ -134,7 +171,9 @@ export default function WorkflowGraph({
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         fitView
+        fitViewOptions={{ maxZoom: 1 }}
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}

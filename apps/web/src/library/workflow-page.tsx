@@ -141,8 +141,9 @@ export function WorkflowPage({ name }: { name: string }) {
               <li key={v.version} className="flex flex-wrap items-center gap-2">
                 <button
                   type="button"
-                  className="btn-secondary text-xs"
+                  className="btn-secondary text-xs aria-pressed:bg-slate-200 aria-pressed:font-semibold dark:aria-pressed:bg-slate-700"
                   aria-pressed={v.version === definition.version}
+                  aria-label={`Show version ${v.version}`}
                   onClick={() => setVersion(v.version)}
                 >
                   v{v.version}
