@@ -143,7 +143,6 @@ export function WorkflowPage({ name }: { name: string }) {
                   type="button"
                   className="btn-secondary text-xs aria-pressed:bg-slate-200 aria-pressed:font-semibold dark:aria-pressed:bg-slate-700"
                   aria-pressed={v.version === definition.version}
-                  aria-label={`Show version ${v.version}`}
                   onClick={() => setVersion(v.version)}
                 >
                   v{v.version}
