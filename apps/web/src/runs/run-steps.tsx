@@ -3,7 +3,10 @@ import { Markdown } from '../chat/markdown';
 import { formatTime } from '../lib/format';
 import { ApprovalPanel } from '../workflows/approval-panel';
 import { JsonView } from '../workflows/json-view';
+import { QueuedBehind } from '../workflows/queued-behind';
+import { SkippedCondition } from '../workflows/skipped-condition';
 import { StatusIcon } from '../workflows/status-icon';
+import { groupSteps, isActiveStep, skippingCondition } from '../workflows/step-groups';
 import { StepInputPanel } from '../workflows/step-input-panel';
 import { STEP_STATUS_VIEW } from '../workflows/step-status';
 import { Duration } from './duration';
@@ -65,9 +68,11 @@ function StepRow(props: {
   canApprove: boolean;
   canOperate: boolean;
   logShown: boolean;
+  inParallel: boolean;
 }) {
-  const { run, step, index, canApprove, canOperate, logShown } = props;
+  const { run, step, index, canApprove, canOperate, logShown, inParallel } = props;
   const view = STEP_STATUS_VIEW[step.status];
+  const skippedBy = skippingCondition(step);
   return (
     <li
       className="flex gap-3 border-t border-slate-200 py-2 first:border-t-0 dark:border-slate-700"
@@ -84,12 +89,17 @@ function StepRow(props: {
           <span className={`text-xs ${view.tone}`}>
             {view.label}
             {step.attempt > 1 && ` · attempt ${step.attempt}`}
+            {inParallel && <span data-testid="parallel-mark"> · in parallel</span>}
           </span>
           <span className="ml-auto text-sm text-slate-600 dark:text-slate-400">
             <Duration from={step.startedAt} until={step.finishedAt} testId="step-duration" />
           </span>
         </div>
-        {step.summary && <p className="text-sm break-words">{step.summary}</p>}
+        {skippedBy !== null ? (
+          <SkippedCondition expression={skippedBy} />
+        ) : (
+          step.summary && <p className="text-sm break-words">{step.summary}</p>
+        )}
         {step.error && (
           <p
             className="mt-1 text-sm whitespace-pre-wrap break-words text-red-700 dark:text-red-400"
@@ -109,7 +119,10 @@ function StepRow(props: {
   );
 }
 
-/** Every step with its status, duration (ticking while it runs), decisions (who, when, note) and failure. */
+/**
+ * Every step with its status, duration (ticking while it runs), decisions (who, when, note) and failure. Steps
+ * that start together sit in one labelled group; a queued run first says which run it waits for.
+ */
 export function RunSteps(props: {
   run: WorkflowRun;
   canApprove: boolean;
@@ -117,11 +130,55 @@ export function RunSteps(props: {
   /** The run's job log is on the page: errors leave out the log tail they carry. */
   logShown: boolean;
 }) {
+  const { run } = props;
   return (
-    <ol className="flex flex-col" aria-label="Steps" data-testid="run-steps">
-      {props.run.steps.map((step, i) => (
-        <StepRow key={step.id} {...props} step={step} index={i} />
-      ))}
-    </ol>
+    <>
+      <QueuedBehind run={run} />
+      <ol className="flex flex-col" aria-label="Steps" data-testid="run-steps">
+        {groupSteps(run.steps).map((group) => {
+          if (group.kind === 'single')
+            return (
+              <StepRow
+                key={group.step.id}
+                {...props}
+                step={group.step}
+                index={group.index}
+                inParallel={false}
+              />
+            );
+          const active = group.steps.filter(({ step }) => isActiveStep(step)).length;
+          const labelId = `run-parallel-${group.id}`;
+          return (
+            <li
+              key={`parallel-${group.id}`}
+              className="border-t border-slate-200 py-2 first:border-t-0 dark:border-slate-700"
+              data-testid={`run-parallel-group-${group.id}`}
+              data-active={active}
+            >
+              <p id={labelId} className="text-xs font-semibold text-indigo-800 dark:text-indigo-300">
+                <span aria-hidden="true">∥ </span>
+                {active > 1
+                  ? `Running in parallel: ${active} of ${group.steps.length} steps at the same time`
+                  : `In parallel: ${group.steps.length} steps`}
+              </p>
+              <ol
+                className="mt-1 flex flex-col border-l-4 border-indigo-400 pl-3 dark:border-indigo-500"
+                aria-labelledby={labelId}
+              >
+                {group.steps.map(({ step, index }) => (
+                  <StepRow
+                    key={step.id}
+                    {...props}
+                    step={step}
+                    index={index}
+                    inParallel={active > 1 && isActiveStep(step)}
+                  />
+                ))}
+              </ol>
+            </li>
+          );
+        })}
+      </ol>
+    </>
   );
 }

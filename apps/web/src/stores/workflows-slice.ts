@@ -21,6 +21,8 @@ export interface WorkflowsSlice {
   refetching: Record<string, WorkflowEvent[]>;
   pending: Record<string, PendingAction | undefined>;
   actionErrors: Record<string, string | undefined>;
+  /** The step each run's action error is about (null: the run itself, e.g. Cancel), so only its panel shows it. */
+  actionErrorSteps: Record<string, string | null | undefined>;
 }
 
 export const createWorkflowsSlice: SliceCreator<WorkflowsSlice> = () => ({
@@ -33,4 +35,5 @@ export const createWorkflowsSlice: SliceCreator<WorkflowsSlice> = () => ({
   refetching: {},
   pending: {},
   actionErrors: {},
+  actionErrorSteps: {},
 });

@@ -46,7 +46,8 @@ describe('ApprovalPanel: Reject asks why', { timeout: 60_000 }, () => {
     expect(approve.className).toMatch(/bg-green-700/);
     expect(reject.className).not.toMatch(/bg-green|bg-red-700/);
     expect(reject.className).toMatch(/border-red/);
-    expect(reject.textContent).toBe('Reject…');
+    expect(reject.textContent).toBe('Reject… Select target agent');
+    expect(reject.querySelector('.sr-only')?.textContent).toBe(' Select target agent');
   });
 
   it('opens a required reason instead of rejecting at once, and refuses an empty one', () => {

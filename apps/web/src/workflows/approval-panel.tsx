@@ -27,7 +27,10 @@ export function ApprovalPanel({
   const specs = step.input ? [step.input] : [];
   const form = useInputForm(specs);
   const pending = useAppStore((s) => s.pending[run.id]);
-  const error = useAppStore((s) => s.actionErrors[run.id]);
+  // Several gates may wait at once: a refusal shows at the gate it was about, not at every panel.
+  const error = useAppStore((s) =>
+    s.actionErrorSteps[run.id] === step.id ? s.actionErrors[run.id] : undefined,
+  );
   const busy = pending?.stepId === step.id;
 
   const approve = async () => {
@@ -110,6 +113,7 @@ export function ApprovalPanel({
               data-testid="approve-button"
             >
               {busy && pending?.kind === 'approve' ? 'Approving…' : '✓ Approve'}
+              <span className="sr-only"> {step.title}</span>
             </button>
             <button
               id={`${noteId}-reject`}
@@ -120,6 +124,7 @@ export function ApprovalPanel({
               data-testid="reject-button"
             >
               Reject…
+              <span className="sr-only"> {step.title}</span>
             </button>
           </div>
         </>

@@ -5,6 +5,7 @@ import { errorMessage } from '../lib/api';
 import { shortId } from '../lib/format';
 import { useAppStore } from '../stores/store';
 import { StatusIcon } from './status-icon';
+import { progressOf } from './step-groups';
 import { RUN_STATUS_VIEW } from './step-status';
 import { loadPastRuns, selectRun } from './workflow-actions';
 
@@ -21,7 +22,7 @@ function RunButton({ run, selected }: { run: WorkflowRun; selected: boolean }) {
         <StatusIcon view={RUN_STATUS_VIEW[run.status]} />
         <span className="min-w-0 flex-1 truncate">{run.title}</span>
         <span className="text-xs text-slate-600 tabular-nums dark:text-slate-400">
-          {run.progress}% · {shortId(run.id)}
+          {progressOf(run)}% · {shortId(run.id)}
         </span>
       </button>
     </li>

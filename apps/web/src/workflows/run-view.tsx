@@ -7,7 +7,9 @@ import { runOwnError } from '../runs/timing';
 import { useAppStore } from '../stores/store';
 import { CancelRun } from './cancel-run';
 import { ProgressBar } from './progress-bar';
+import { QueuedBehind } from './queued-behind';
 import { StatusIcon } from './status-icon';
+import { progressOf, progressWords } from './step-groups';
 import { StepList } from './step-list';
 import { RUN_STATUS_VIEW } from './step-status';
 
@@ -15,6 +17,7 @@ import { RUN_STATUS_VIEW } from './step-status';
 export function RunView({ runId }: { runId: string }) {
   const run = useAppStore((s) => s.runs[runId]);
   const error = useAppStore((s) => s.actionErrors[runId]);
+  const errorStep = useAppStore((s) => s.actionErrorSteps[runId]);
   const canApprove = useCan('approver');
   const canOperate = useCan('operator');
   if (!run) return <p className="p-3 text-sm">Loading run {shortId(runId)}…</p>;
@@ -52,7 +55,8 @@ export function RunView({ runId }: { runId: string }) {
           {view.label}
         </p>
       </div>
-      <ProgressBar value={run.progress} label={`${run.title} progress`} />
+      <QueuedBehind run={run} />
+      <ProgressBar value={progressOf(run)} label={`${run.title} progress`} detail={progressWords(run)} />
       {ownError && (
         <p
           className="rounded-md bg-red-50 p-2 text-sm whitespace-pre-wrap text-red-800 dark:bg-red-950/40 dark:text-red-300"
@@ -64,11 +68,15 @@ export function RunView({ runId }: { runId: string }) {
       <StepList run={run} canApprove={canApprove} canOperate={canOperate} />
       {jobId && <JobLogPanel jobId={jobId} />}
       {!finished && canOperate && <CancelRun runId={run.id} />}
-      {error && !run.steps.some((s) => s.status === 'awaiting_approval' || s.status === 'awaiting_input') && (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          {error}
-        </p>
-      )}
+      {/* An error about a step that still waits shows at that step's panel; anything else shows here. */}
+      {error &&
+        !run.steps.some(
+          (s) => s.id === errorStep && (s.status === 'awaiting_approval' || s.status === 'awaiting_input'),
+        ) && (
+          <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+            {error}
+          </p>
+        )}
     </section>
   );
 }

@@ -18,7 +18,9 @@ export function StepInputPanel({
   const specs = step.input ? [step.input] : [];
   const form = useInputForm(specs);
   const busy = useAppStore((s) => s.pending[run.id]?.stepId === step.id);
-  const error = useAppStore((s) => s.actionErrors[run.id]);
+  const error = useAppStore((s) =>
+    s.actionErrorSteps[run.id] === step.id ? s.actionErrors[run.id] : undefined,
+  );
   if (!step.input) return null;
   const spec = step.input;
 

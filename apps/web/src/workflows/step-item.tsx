@@ -3,7 +3,9 @@ import { formatTime } from '../lib/format';
 import { errorHeadline } from '../runs/timing';
 import { ApprovalPanel } from './approval-panel';
 import { EnrollCommand } from './enroll-command';
+import { SkippedCondition } from './skipped-condition';
 import { StatusIcon } from './status-icon';
+import { skippingCondition } from './step-groups';
 import { StepInputPanel } from './step-input-panel';
 import { StepResult } from './step-result';
 import { STEP_STATUS_VIEW } from './step-status';
@@ -14,6 +16,8 @@ interface Props {
   index: number;
   canApprove: boolean;
   canOperate: boolean;
+  /** Active while other steps of its parallel group are: marked so in words. */
+  inParallel?: boolean;
 }
 
 /** register_agent's first step carries the agent start command (and, when sealed, which secret it needs). */
@@ -29,8 +33,9 @@ function enrollmentOf(
   };
 }
 
-export function StepItem({ run, step, index, canApprove, canOperate }: Props) {
+export function StepItem({ run, step, index, canApprove, canOperate, inParallel = false }: Props) {
   const view = STEP_STATUS_VIEW[step.status];
+  const skippedBy = skippingCondition(step);
   const enrollment = enrollmentOf(step);
   const current =
     step.status === 'awaiting_approval' ||
@@ -61,9 +66,12 @@ export function StepItem({ run, step, index, canApprove, canOperate }: Props) {
             <span className={`text-xs ${view.tone}`} data-testid="step-status-label">
               {view.label}
               {step.attempt > 1 && ` · attempt ${step.attempt}`}
+              {inParallel && <span data-testid="parallel-mark"> · in parallel</span>}
             </span>
           </div>
-          {step.summary ? (
+          {skippedBy !== null ? (
+            <SkippedCondition expression={skippedBy} className="mt-1" />
+          ) : step.summary ? (
             <p className="mt-1 text-sm break-words" data-testid="step-summary">
               {step.summary}
             </p>

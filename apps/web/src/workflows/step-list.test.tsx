@@ -77,7 +77,7 @@ describe('StepList', () => {
     render(<StepList run={run} canApprove canOperate />);
     act(() => appStore.setState({ pending: { [run.id]: { stepId: 'awaiting_approval', kind: 'approve' } } }));
     const gate = screen.getByTestId('step-awaiting_approval');
-    expect(within(gate).getByTestId('approve-button').textContent).toBe('Approving…');
+    expect(within(gate).getByTestId('approve-button').textContent).toBe('Approving… Step awaiting_approval');
     expect(gate.getAttribute('data-status')).toBe('awaiting_approval');
     expect(within(gate).queryByTestId('step-decisions')).toBeNull();
   });

@@ -56,6 +56,8 @@ describe('workflow actions never show a decision before the server confirms it',
     expect(await decide(waiting.id, 'select_agent', false, { note: 'no' })).toBe(false);
     expect(stepStatus()).toBe('awaiting_approval');
     expect(appStore.getState().actionErrors[waiting.id]).toContain('cannot be reached');
+    // The refusal is about that gate: with several gates waiting, only its panel shows it.
+    expect(appStore.getState().actionErrorSteps[waiting.id]).toBe('select_agent');
     expect(appStore.getState().pending[waiting.id]).toBeUndefined();
   });
 

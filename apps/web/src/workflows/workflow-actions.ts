@@ -78,7 +78,10 @@ async function act(
     mergeRun(appStore, await send());
     return true;
   } catch (err) {
-    appStore.setState((s) => ({ actionErrors: { ...s.actionErrors, [runId]: errorMessage(err) } }));
+    appStore.setState((s) => ({
+      actionErrors: { ...s.actionErrors, [runId]: errorMessage(err) },
+      actionErrorSteps: { ...s.actionErrorSteps, [runId]: pending.stepId },
+    }));
     return false;
   } finally {
     appStore.setState((s) => ({ pending: { ...s.pending, [runId]: undefined } }));
