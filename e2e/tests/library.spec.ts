@@ -173,6 +173,12 @@ test('library: write a workflow with a mistake, fix it, save, start it, export a
   expect(await seriousViolations(page)).toEqual([]);
   await screenshot(page, 'library-versions');
 
+  // Edit opens the latest version's YAML in the editor, compiled as it loads.
+  await library.workflow.getByRole('link', { name: 'Edit' }).click();
+  await expect(page).toHaveURL(new RegExp(`/workflows/${NAME}/edit(\\?|$)`));
+  await expect(library.yaml).toContainText('then answers long or short.');
+  await library.expectChecked('ok');
+
   // A viewer reads the same pages without a single editing control.
   const created = await api.post('/v1/users', {
     data: { username: `lib-viewer-${suffix}`, password: PASSWORD, role: 'viewer' },
