@@ -54,10 +54,25 @@ export class WorkflowSidebar {
   }
 
   async expectRun(
-    status: 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled',
+    status: 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled',
     timeout?: number,
   ): Promise<void> {
     await expect(this.runView.getByTestId('run-status')).toHaveAttribute('data-status', status, { timeout });
+  }
+
+  /** Steps that start together: the group is named by its first step's id and labelled in words. */
+  parallelGroup(firstStepId: string): Locator {
+    return this.runView.getByTestId(`parallel-group-${firstStepId}`);
+  }
+
+  /** A queued run's note: the run holding its concurrency key (a link) and the key. */
+  get queuedBehind(): Locator {
+    return this.runView.getByTestId('queued-behind');
+  }
+
+  /** A gate's own Approve, by its accessible name ("✓ Approve <step title>"): several may wait at once. */
+  approveButton(stepTitle: string): Locator {
+    return this.runView.getByRole('button', { name: `Approve ${stepTitle}` });
   }
 
   get progressText(): Locator {

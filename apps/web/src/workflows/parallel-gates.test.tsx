@@ -105,14 +105,32 @@ describe('StepList: parallel steps', () => {
     expect(within(screen.getByTestId('step-build_a')).getByTestId('parallel-mark').textContent).toBe(
       ' · in parallel',
     );
-    expect(screen.getByTestId('running-together').textContent).toContain(
-      '2 steps at the same time: Build A, Build B',
-    );
+    // The group's label says it already: no second line above the list.
+    expect(screen.queryByTestId('running-together')).toBeNull();
     // The gates' group is not active yet: a plain label, no marks.
     expect(
       within(screen.getByTestId('parallel-group-approve_qa')).getByText('In parallel: 2 steps'),
     ).toBeTruthy();
     expect(within(screen.getByTestId('step-approve_qa')).queryByTestId('parallel-mark')).toBeNull();
+  });
+  it('names the steps active at once when they are in different groups (a long branch beside a short one)', () => {
+    const run = makeRun({
+      status: 'running',
+      steps: [
+        makeStep({ id: 'long', title: 'Long branch', needs: [], status: 'awaiting_event' }),
+        makeStep({ id: 'short', title: 'Short branch', needs: [], status: 'completed' }),
+        makeStep({
+          id: 'after_short',
+          title: 'After the short one',
+          needs: ['short'],
+          status: 'in_progress',
+        }),
+      ],
+    });
+    render(<StepList run={run} canApprove canOperate />);
+    expect(screen.getByTestId('running-together').textContent).toBe(
+      '∥ 2 steps at the same time: Long branch, After the short one',
+    );
   });
 });
 

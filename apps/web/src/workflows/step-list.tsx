@@ -16,17 +16,23 @@ export function StepList({
   canApprove: boolean;
   canOperate: boolean;
 }) {
+  const groups = groupSteps(run.steps);
+  // Steps active at once across groups (e.g. a long branch beside a short one) are named above the list; when
+  // they all sit in one group, its own label already says so.
   const concurrent = concurrentSteps(run);
+  const oneGroup = groups.some(
+    (g) => g.kind === 'parallel' && concurrent.every((c) => g.steps.some(({ step }) => step.id === c.id)),
+  );
   return (
     <>
-      {concurrent.length > 0 && (
+      {concurrent.length > 0 && !oneGroup && (
         <p className="text-sm text-blue-800 dark:text-blue-300" data-testid="running-together">
           <span aria-hidden="true">∥ </span>
           {concurrent.length} steps at the same time: {concurrent.map((s) => s.title).join(', ')}
         </p>
       )}
       <ol className="flex flex-col gap-2" aria-label="Steps" data-testid="step-list">
-        {groupSteps(run.steps).map((group) => {
+        {groups.map((group) => {
           const item = (step: (typeof run.steps)[number], index: number, inParallel: boolean) => (
             <StepItem
               key={step.id}
