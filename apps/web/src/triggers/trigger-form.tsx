@@ -80,6 +80,7 @@ export function TriggerForm({
   };
 
   // Once the errors are shown, focus the first field at fault, so a keyboard user lands where to correct.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: it runs after each new set of errors is rendered
   useEffect(() => {
     if (!focusError.current) return;
     focusError.current = false;
