@@ -128,6 +128,9 @@ test('a second run with the same concurrency key is queued behind the first, and
   await sidebar.expectStep('go', 'awaiting_approval');
   await sidebar.expectRun('waiting');
 
+  // Closed first, so the run view that appears next is the new run's.
+  await sidebar.root.getByRole('button', { name: 'Close run' }).click();
+  await expect(sidebar.runView).toHaveCount(0);
   const second = await sidebar.startWorkflow(QUEUE, { target });
   expect(second).not.toBe(first);
   await sidebar.expectRun('queued');
