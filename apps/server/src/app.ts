@@ -11,6 +11,7 @@ import { type Assistant, createAssistant } from './assistant/assistant';
 import { type AssistantConfig, DEFAULT_ASSISTANT_CONFIG } from './assistant/config';
 import type { Explain } from './assistant/explain';
 import { buildExplainer } from './assistant/providers';
+import { runRecords } from './assistant/run-records';
 import { AuditLog } from './auth/audit-log';
 import { AuthService } from './auth/auth.service';
 import { DecisionPolicy, type DecisionPolicyOptions } from './auth/decision-policy';
@@ -18,6 +19,7 @@ import { GuardedWorkflows } from './auth/guarded-workflows';
 import { UsersStore } from './auth/users.store';
 import type { Db } from './db/db';
 import { DefinitionsStore } from './db/definitions.store';
+import { RunHistoryStore } from './db/run-history.store';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
 import { type ChildRuns, coreStepKinds } from './engine/kinds/core-kinds';
@@ -218,6 +220,7 @@ export function createApp(deps: AppDeps): App {
     fleet,
     workflows: guarded,
     triggers,
+    records: runRecords(engine, new RunHistoryStore(deps.db)),
     // A person's own chat message recognised by the server as an approval or rejection (never a model's).
     decide: (runId, cmd) => guarded.decide(runId, cmd),
     config: assistantConfig,

@@ -30,13 +30,17 @@ export type QuickAction =
   | { kind: 'send'; label: string; message: string }
   | { kind: 'approve' | 'reject'; label: string; runId: string; stepId: string }
   | { kind: 'start_workflow'; label: string; workflow: string; context: Record<string, unknown> }
-  | { kind: 'open_run'; label: string; runId: string };
+  | { kind: 'open_run'; label: string; runId: string }
+  /** Starts the rollback of a completed or failed run (POST …/{runId}/rollback); the rollback's gate still asks. */
+  | { kind: 'start_rollback'; label: string; runId: string };
 
 export interface WorkflowCard {
   name: string;
   title: string;
   description: string;
   steps: number;
+  /** Shipped with DeployBot (true) or saved by an operator (false); absent on older messages. */
+  builtIn?: boolean;
 }
 
 export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;

@@ -10,6 +10,8 @@ import { Conversation } from './conversation';
 import { loadFleetSnapshot } from './local/resolver';
 import { Narrator } from './narration';
 import { buildProviders } from './providers';
+import { RollbackLinks } from './rollback-links';
+import type { AssistantRunRecords } from './run-records';
 import { ChatStore } from './session-store';
 import { buildToolRegistry } from './tools';
 import type { ToolRegistry } from './tools/registry';
@@ -22,6 +24,8 @@ export interface AssistantDeps {
   workflows: AssistantWorkflows;
   /** Triggers to list and proposals to check (never to create: a person's click does). */
   triggers: AssistantTriggers;
+  /** Past runs: history, timelines, rollback plans (read-only). */
+  records: AssistantRunRecords;
   /** Decides a gate for a person who wrote an unambiguous approval or rejection (see approval-intent.ts). */
   decide: DecideFn;
   config: AssistantConfig;
@@ -49,10 +53,10 @@ export function createAssistant(deps: AssistantDeps): Assistant {
   const logger = deps.logger.child({ component: 'assistant' });
   const store = new ChatStore(deps.db);
   const events = new ChatEvents();
-  const tools = buildToolRegistry(deps.fleet, deps.workflows, deps.triggers, (err, tool) =>
+  const tools = buildToolRegistry(deps.fleet, deps.workflows, deps.triggers, deps.records, (err, tool) =>
     logger.error({ err, tool }, 'assistant tool failed'),
   );
-  const providers = buildProviders(deps.config, () => loadFleetSnapshot(deps.fleet), logger);
+  const providers = buildProviders(deps.config, () => loadFleetSnapshot(deps.fleet, deps.workflows), logger);
   const narrator = new Narrator(store, events, deps.clock, logger);
   const chat = new ChatService({
     store,
@@ -64,7 +68,15 @@ export function createAssistant(deps: AssistantDeps): Assistant {
     clock: deps.clock,
     logger,
     onRunLinked: (sessionId, runId) => narrator.attach(sessionId, runId, () => deps.workflows.get(runId)),
+    onRollbackProposed: (owner, sessionId, runId) => rollbacks.proposed(owner, sessionId, runId),
   });
+  const rollbacks = new RollbackLinks((owner, sessionId, runId) =>
+    chat
+      .linkRun(owner, sessionId, runId)
+      .catch((err) =>
+        logger.error({ err, runId, sessionId }, 'could not link a rollback run to its conversation'),
+      ),
+  );
   return {
     chat,
     workflows: deps.workflows,
@@ -72,7 +84,10 @@ export function createAssistant(deps: AssistantDeps): Assistant {
     tools,
     narrator,
     status: providers.status,
-    onWorkflowEvent: (event) => narrator.onEvent(event),
+    onWorkflowEvent: (event) => {
+      rollbacks.onEvent(event);
+      narrator.onEvent(event);
+    },
     async recover() {
       const n = await store.failInterrupted(deps.clock.now().toISOString());
       if (n > 0) logger.info({ replies: n }, 'marked interrupted chat replies');

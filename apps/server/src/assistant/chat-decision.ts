@@ -11,10 +11,19 @@ export interface DecisionReply {
   runId: string | null;
 }
 
-const buttons = (r: ConversationRun): QuickAction[] => [
-  { kind: 'approve', label: `Approve “${r.waiting!.title}”`, runId: r.id, stepId: r.waiting!.stepId },
-  { kind: 'reject', label: `Reject “${r.waiting!.title}”`, runId: r.id, stepId: r.waiting!.stepId },
-];
+/** The gates of a run waiting for approval: all of them when several branches wait at once. */
+const gatesOf = (r: ConversationRun) =>
+  r.gates?.length
+    ? r.gates
+    : r.waiting
+      ? [{ stepId: r.waiting.stepId, title: r.waiting.title, summary: r.waiting.summary }]
+      : [];
+
+const buttons = (r: ConversationRun): QuickAction[] =>
+  gatesOf(r).flatMap((g) => [
+    { kind: 'approve' as const, label: `Approve “${g.title}”`, runId: r.id, stepId: g.stepId },
+    { kind: 'reject' as const, label: `Reject “${g.title}”`, runId: r.id, stepId: g.stepId },
+  ]);
 
 /**
  * A person wrote an unambiguous approval or rejection: the server decides the one step of this conversation
@@ -35,13 +44,14 @@ export async function applyChatDecision(
       runId: null,
     };
   }
-  if (waiting.length > 1) {
+  const gates = waiting.flatMap((r) => gatesOf(r).map((g) => ({ run: r, gate: g })));
+  if (gates.length > 1) {
     return {
       content: [
-        `${waiting.length} steps are waiting for approval, so “${verb}” is ambiguous; nothing was decided. Use the buttons:`,
-        ...waiting.map(
-          (r) =>
-            `- **${plainText(r.title)}** (run \`${r.id.slice(0, 8)}\`) at “${r.waiting!.title}”: ${inlineLiteral(r.waiting!.summary)}`,
+        `${gates.length} steps are waiting for approval, so “${verb}” is ambiguous; nothing was decided. Use the buttons:`,
+        ...gates.map(
+          ({ run: r, gate: g }) =>
+            `- **${plainText(r.title)}** (run \`${r.id.slice(0, 8)}\`) at “${g.title}”: ${inlineLiteral(g.summary)}`,
         ),
       ].join('\n'),
       quickActions: waiting.flatMap(buttons),

@@ -32,6 +32,8 @@ export interface ChatServiceDeps {
   logger: Logger;
   /** Called when a run is started from a conversation, so its steps get narrated there. */
   onRunLinked: (sessionId: string, runId: string) => Promise<void>;
+  /** A reply proposed rolling back `runId` (its "Start rollback" button): see the assistant's rollback links. */
+  onRollbackProposed?: (owner: string, sessionId: string, runId: string) => void;
 }
 
 interface InFlight {
@@ -292,6 +294,7 @@ export class ChatService {
         await this.deps.onRunLinked(sessionId, runId);
       },
       conversationRunIds: () => this.deps.store.runIds(sessionId, 10),
+      rollbackProposed: (runId) => this.deps.onRollbackProposed?.(actor, sessionId, runId),
     };
     return {
       specs: this.deps.tools.specs(),

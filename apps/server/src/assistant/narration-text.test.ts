@@ -151,3 +151,55 @@ describe('narration text', () => {
     ]);
   });
 });
+
+describe('parallel steps and several gates', () => {
+  it('says which steps run alongside each other, durable waits included', () => {
+    const r = run([
+      step('build_a', {
+        status: 'awaiting_event',
+        summary: 'waiting 4s',
+        startedAt: '2026-01-01T00:00:01.000Z',
+      }),
+      step('build_b', { status: 'in_progress', startedAt: '2026-01-01T00:00:01.000Z' }),
+      step('announce'),
+    ]);
+    expect(stepMessage(r, 0)).toMatchObject({
+      key: 'step:build_a',
+      status: 'streaming',
+      content: '**Step 1/3: build a…** `waiting 4s` _(running in parallel with “build b”)_',
+    });
+    expect(stepMessage(r, 1)!.content).toBe(
+      '**Step 2/3: build b…** Does build_b. _(running in parallel with “build a”)_',
+    );
+    // Alone again: no mention.
+    const alone = run([
+      step('build_a', { status: 'completed', summary: 'done' }),
+      step('build_b', { status: 'in_progress' }),
+    ]);
+    expect(stepMessage(alone, 1)!.content).toBe('**Step 2/2: build b…** Does build_b.');
+  });
+
+  it('gives each of several waiting gates its own named buttons and says a written "approve" would not do', () => {
+    const r = run(
+      [
+        step('qa', { status: 'awaiting_approval', kind: 'gate', title: 'QA sign-off', summary: 'QA ok?' }),
+        step('ops', { status: 'awaiting_approval', kind: 'gate', title: 'Ops sign-off', summary: 'Ops ok?' }),
+      ],
+      { status: 'waiting' },
+    );
+    const [qa, ops] = narrationOf(r);
+    expect(qa!.content).toContain(
+      '2 gates are waiting at once (also “Ops sign-off”): click this step’s buttons.',
+    );
+    expect(qa!.quickActions).toEqual([
+      { kind: 'approve', label: 'Approve QA sign-off', runId: r.id, stepId: 'qa' },
+      { kind: 'reject', label: 'Reject QA sign-off', runId: r.id, stepId: 'qa' },
+    ]);
+    expect(ops!.quickActions.map((a) => a.label)).toEqual(['Approve Ops sign-off', 'Reject Ops sign-off']);
+  });
+
+  it('says a step undone by a rollback was undone', () => {
+    const r = run([step('deploy', { status: 'compensated', summary: 'deployed' })], { status: 'completed' });
+    expect(stepMessage(r, 0)!.content).toBe('**Step 1/1: deploy** ↺ undone by a rollback.');
+  });
+});

@@ -39,6 +39,20 @@ function decisionLine(step: StepRecord): string | null {
   return `${who}${d.note ? `: ${inlineLiteral(d.note)}` : ''}.`;
 }
 
+/** “X” and “Y”: step titles in a sentence. */
+function titles(steps: StepRecord[]): string {
+  const quoted = steps.map((s) => `“${s.title}”`);
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}` : (quoted[0] ?? '');
+}
+
+/** Steps of a parallel fan-out working at the same time as `step`: said, so the chat tells what the sidebar shows. */
+function alongside(run: WorkflowRun, step: StepRecord): string {
+  const others = run.steps.filter(
+    (s) => s.id !== step.id && (s.status === 'in_progress' || s.status === 'awaiting_event'),
+  );
+  return others.length ? ` _(running in parallel with ${titles(others)})_` : '';
+}
+
 export function stepMessage(run: WorkflowRun, index: number): NarrationMessage | null {
   const step = run.steps[index]!;
   if (!started(step)) return null;
@@ -50,22 +64,38 @@ export function stepMessage(run: WorkflowRun, index: number): NarrationMessage |
       return {
         ...base,
         content: decided
-          ? `${head}** — ${decided} Applying…`
-          : `${head}…** ${step.attempt > 1 ? `(attempt ${step.attempt}${step.error ? ` after: ${inlineLiteral(step.error)}` : ''}) ` : ''}${step.description}`,
+          ? `${head}** — ${decided} Applying…${alongside(run, step)}`
+          : `${head}…** ${step.attempt > 1 ? `(attempt ${step.attempt}${step.error ? ` after: ${inlineLiteral(step.error)}` : ''}) ` : ''}${step.description}${alongside(run, step)}`,
         status: 'streaming',
       };
     case 'awaiting_approval': {
       const deadline = step.deadline ? ` Expires ${step.deadline}.` : '';
+      // Several gates waiting at once (parallel branches): each has its own buttons, named by its step, and a
+      // written "approve" would not say which, so the message says to click.
+      const others = run.steps.filter((s) => s.id !== step.id && s.status === 'awaiting_approval');
+      const how = others.length
+        ? `${others.length + 1} gates are waiting at once (also ${titles(others)}): click this step’s buttons.`
+        : 'Click a button, or write “approve” or “reject because …”.';
+      const named = others.length ? ` ${step.title}` : '';
       return {
         key: base.key,
-        content: `${head}** — ${inlineLiteral(step.plan?.summary ?? step.summary)}\n\n**[APPROVAL NEEDED]** Approve “${step.title}”? Click a button, or write “approve” or “reject because …”.${deadline}`,
+        content: `${head}** — ${inlineLiteral(step.plan?.summary ?? step.summary)}\n\n**[APPROVAL NEEDED]** Approve “${step.title}”? ${how}${deadline}`,
         status: 'complete',
         quickActions: [
-          { kind: 'approve', label: 'Approve', runId: run.id, stepId: step.id },
-          { kind: 'reject', label: 'Reject', runId: run.id, stepId: step.id },
+          { kind: 'approve', label: `Approve${named}`, runId: run.id, stepId: step.id },
+          { kind: 'reject', label: `Reject${named}`, runId: run.id, stepId: step.id },
         ],
       };
     }
+    case 'awaiting_event':
+      // A durable wait (a timer, a job to end, a child run): still this step's work, so it streams.
+      return {
+        ...base,
+        content: `${head}…** ${step.summary ? inlineLiteral(step.summary) : 'waiting'}${alongside(run, step)}`,
+        status: 'streaming',
+      };
+    case 'compensated':
+      return { ...base, content: `${head}** ↺ undone by a rollback.`, status: 'complete' };
     case 'awaiting_input': {
       const input = step.input;
       const choices = input?.choices ?? [];

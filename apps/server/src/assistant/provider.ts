@@ -48,6 +48,8 @@ export interface ConversationRun {
     summary: string | null;
     input: { key: string; label: string; type: string; choices?: string[] } | null;
   } | null;
+  /** Every step waiting for approval at once (parallel branches); `waiting` is the first of them. */
+  gates?: { stepId: string; title: string; summary: string | null }[];
   error: string | null;
   createdAt: string;
 }

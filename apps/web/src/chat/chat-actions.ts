@@ -1,9 +1,16 @@
-import type { AiStatusDto, ChatMessageDto, ChatSessionDto, QuickAction } from '@deploybot/shared';
+import type {
+  AiStatusDto,
+  ChatMessageDto,
+  ChatSessionDto,
+  QuickAction,
+  WorkflowRun,
+} from '@deploybot/shared';
 import { ApiError, api, errorMessage } from '../lib/api';
 import { followChat, liveSocket } from '../lib/realtime';
 import { ask } from '../lib/socket';
 import { onChatMessage } from '../stores/handlers/chat-message';
 import { onChatSession } from '../stores/handlers/chat-session';
+import { mergeRun } from '../stores/run-sync';
 import { appStore } from '../stores/store';
 import { decide, selectRun, startWorkflow } from '../workflows/workflow-actions';
 
@@ -151,5 +158,25 @@ export async function runQuickAction(action: QuickAction): Promise<void> {
       appStore.setState({ rightOpen: true });
       selectRun(action.runId);
       return;
+    case 'start_rollback':
+      await startChatRollback(action.runId);
+      return;
+  }
+}
+
+/**
+ * The chat's "Start rollback": the same REST call as the run page's button (its role check and audit), then the
+ * rollback run in the sidebar; the server narrates it in this conversation, and its gate waits for a person.
+ */
+export async function startChatRollback(runId: string): Promise<boolean> {
+  try {
+    const run = await api<WorkflowRun>('POST', `/v1/ai/workflows/${runId}/rollback`, {});
+    mergeRun(appStore, run);
+    appStore.setState({ rightOpen: true, chatError: null });
+    selectRun(run.id);
+    return true;
+  } catch (err) {
+    setError(errorMessage(err));
+    return false;
   }
 }

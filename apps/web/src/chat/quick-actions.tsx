@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useCan } from '../auth/can';
 import { useAppStore } from '../stores/store';
 import { APPROVE_CLASS, REJECT_OPENER_CLASS, RejectForm } from '../workflows/reject-form';
-import { rejectStep, runQuickAction } from './chat-actions';
+import { rejectStep, runQuickAction, startChatRollback } from './chat-actions';
 
 type DecisionAction = Extract<QuickAction, { runId: string; stepId: string }>;
 
@@ -40,6 +40,8 @@ function ChatReject({ action, onDone }: { action: DecisionAction; onDone: () => 
 export function QuickActions({ actions, disabled }: { actions: QuickAction[]; disabled: boolean }) {
   const [busy, setBusy] = useState<number | null>(null);
   const [rejecting, setRejecting] = useState<number | null>(null);
+  // A rollback started from this message: its button stays spent, so a second click cannot start another.
+  const [spent, setSpent] = useState<number[]>([]);
   const canApprove = useCan('approver');
   const canOperate = useCan('operator');
   if (actions.length === 0) return null;
@@ -55,7 +57,7 @@ export function QuickActions({ actions, disabled }: { actions: QuickAction[]; di
             key={i}
             type="button"
             className={CLASS[a.kind] ?? 'btn-secondary text-xs'}
-            disabled={disabled || busy !== null || rejecting !== null || !allowed(a)}
+            disabled={disabled || busy !== null || rejecting !== null || !allowed(a) || spent.includes(i)}
             aria-expanded={a.kind === 'reject' ? rejecting === i : undefined}
             onClick={async () => {
               if (a.kind === 'reject') {
@@ -64,13 +66,21 @@ export function QuickActions({ actions, disabled }: { actions: QuickAction[]; di
               }
               setBusy(i);
               try {
-                await runQuickAction(a);
+                if (a.kind === 'start_rollback') {
+                  if (await startChatRollback(a.runId)) setSpent((s) => [...s, i]);
+                } else await runQuickAction(a);
               } finally {
                 setBusy(null);
               }
             }}
           >
-            {busy === i ? '…' : a.kind === 'reject' ? `${a.label}…` : a.label}
+            {busy === i
+              ? '…'
+              : spent.includes(i)
+                ? 'Rollback started'
+                : a.kind === 'reject'
+                  ? `${a.label}…`
+                  : a.label}
           </button>
         ))}
       </div>

@@ -31,7 +31,14 @@ export function WorkflowCards({ cards }: { cards: WorkflowCard[] }) {
           key={c.name}
           className="flex flex-col gap-1 rounded-lg border border-slate-200 p-3 dark:border-slate-700"
         >
-          <h3 className="font-medium">{c.title}</h3>
+          <h3 className="font-medium">
+            {c.title}
+            {c.builtIn === true && (
+              <span className="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-normal text-slate-700 dark:bg-slate-800 dark:text-slate-300">
+                Built-in
+              </span>
+            )}
+          </h3>
           <p className="flex-1 text-sm text-slate-700 dark:text-slate-300">{c.description}</p>
           <div className="flex items-center justify-between">
             <span className="text-xs text-slate-600 dark:text-slate-400">{c.steps} steps</span>

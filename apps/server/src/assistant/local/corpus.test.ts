@@ -6,7 +6,7 @@ import {
   seedFleet,
   startAssistantServer,
 } from '../../../test/assistant/support/assistant-server';
-import { type FleetSnapshot, loadFleetSnapshot } from './resolver';
+import { type CatalogWorkflow, type FleetSnapshot, loadFleetSnapshot } from './resolver';
 import { understand } from './understand';
 
 interface Labelled {
@@ -16,6 +16,8 @@ interface Labelled {
 }
 const corpus = JSON.parse(readFileSync(join(import.meta.dirname, 'corpus.json'), 'utf8')) as {
   fleet: Parameters<typeof seedFleet>[1];
+  /** Operators' own workflows, next to the server's built-ins. */
+  workflows: CatalogWorkflow[];
   utterances: Labelled[];
 };
 // Written with the newest phrasings of corpus.json and set aside at random before any rule changed: the rules
@@ -63,7 +65,12 @@ beforeAll(async () => {
   server = await startAssistantServer();
   await seedFleet(server, corpus.fleet);
   // Names are resolved against the real registry, exactly as the local provider does per message.
-  fleet = await loadFleetSnapshot(server.app.fleet);
+  fleet = await loadFleetSnapshot(server.app.fleet, {
+    definitions: () => [
+      ...server.app.assistant.workflows.definitions(),
+      ...corpus.workflows.map((w) => ({ ...w, version: 1, steps: [] })),
+    ],
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -79,6 +86,9 @@ describe('local assistant corpus', () => {
       'troubleshoot_failure',
       'health_check',
       'last_deploy',
+      'start_workflow',
+      'explain_run',
+      'propose_rollback',
       'clarify',
     ])
       expect(intents).toContain(i);

@@ -5,6 +5,8 @@ import { clean } from './slots';
  */
 
 export const INTENTS = [
+  'propose_rollback',
+  'explain_run',
   'list_triggers',
   'propose_trigger',
   'register_agent',
@@ -26,6 +28,8 @@ export const INTENTS = [
   'list_repositories',
   'approval_request',
   'help',
+  /** An operator's own workflow of the catalog, found by its words (catalog.ts), not by these rules. */
+  'start_workflow',
 ] as const;
 export type Intent = (typeof INTENTS)[number];
 
@@ -39,6 +43,22 @@ const DAY_NAME = '(?:mon|tues|wednes|thurs|fri|satur|sun)days?';
 const PERIOD = String.raw`(?:day|weekday|week ?day|working day|business day|weekend|night|morning|evening|hour|minute|second|week|month|${DAY_NAME}|\d{1,3} (?:seconds?|minutes?|mins?|hours?))`;
 
 const RULES: Record<Intent, Rule[]> = {
+  // "roll back the last deploy of myorg/app": the plan and a button; only the person's click starts it.
+  propose_rollback: [
+    [/\b(roll ?back|rollback|revert|undo)\b/, 10],
+    [/\b(go|get) back to\b.{0,30}\b(previous|last|old|earlier)\b/, 8],
+  ],
+  // "what happened in run 3f2a9c1d", "timeline of the last deploy of myorg/app": from the run's timeline.
+  explain_run: [
+    [/\bwhat (happened|went on)\b.{0,20}\b(in|to|with|during|on)\b.{0,15}\b(run|workflow run)\b/, 10],
+    [/\b(timeline|story|history|events) of (the |that |this )?(run|workflow run)\b/, 10],
+    [
+      /\b(what happened|timeline)\b.{0,30}\b(last|latest|previous|most recent) (deploy|deployment|release|run)\b/,
+      10,
+    ],
+    [/\bexplain (run|the run|that run|this run)\b/, 10],
+    [/\bwalk me through (run|the run|the last)\b/, 10],
+  ],
   // Triggers: listed, or proposed from a schedule or an event in words ("every weekday at 8:00 Berlin time",
   // "every failed job of myorg/app"); the proposal is only shown, a person's click creates it.
   list_triggers: [
@@ -209,6 +229,7 @@ const RULES: Record<Intent, Rule[]> = {
     [/\b(waiting|pending) (on|for) (me|us)\b/, 8],
     [/\b(approve|approved|reject|rejected|approval)\b/, 5],
   ],
+  start_workflow: [],
   help: [
     [/^(hi|hello|hey|hiya|good (morning|afternoon|evening)|yo)\b/, 3],
     [/^(help|\?|menu|commands|usage)\b/, 4],

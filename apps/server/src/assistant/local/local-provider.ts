@@ -12,12 +12,14 @@ import { recognizeIntent } from './intents';
 import {
   agentReply,
   agentsReply,
+  explainReply,
   failuresReply,
   HELP,
   jobsReply,
   lastDeployReply,
   logsReply,
   proposalReply,
+  rollbackReply,
   runReply,
   runsReply,
   statsReply,
@@ -113,6 +115,8 @@ export class LocalProvider implements ChatProvider {
       say(c.question);
       if (c.options.length)
         emit({ type: 'suggestions', actions: c.options.map((o) => ({ kind: 'send', ...o })) });
+      // Nothing to wait for (e.g. a secret, which the chat never takes): the next message starts afresh.
+      if (c.ask === '') return;
       const pending: Pending = { intent: c.about, ask: c.ask, known: c.known };
       emit({ type: 'meta', meta: { pending } });
       return;
@@ -125,6 +129,40 @@ export class LocalProvider implements ChatProvider {
       case 'health_check': {
         const res = await tool('start_workflow', { workflow: u.intent, context: s });
         say(res.ok ? WORKFLOW_INTRO[u.intent]!(s) : `I couldn’t start it: ${inlineLiteral(res.error)}`);
+        return;
+      }
+      case 'start_workflow': {
+        // An operator's own workflow, found by its words; its inputs were asked for like a built-in's.
+        const { workflow, ...context } = s;
+        const res = await tool('start_workflow', { workflow, context });
+        if (!res.ok) return say(`I couldn’t start it: ${inlineLiteral(res.error)}`);
+        const given = Object.entries(context).map(([k, v]) => `${k} ${inlineLiteral(String(v), 80)}`);
+        say(
+          `Starting **${plainText((res.result as Json).title)}**${given.length ? ` with ${given.join(', ')}` : ''}. I’ll post each step here; steps that run in parallel show side by side, and every gate waits for a person.`,
+        );
+        return;
+      }
+      case 'explain_run': {
+        let args: Json = s;
+        if (!s.run_id && !s.repository) {
+          const [latest] = req.runs;
+          if (!latest)
+            return say(
+              'Which run? Give its id (the first 8 characters are enough), e.g. “what happened in run 3f2a9c1d”, or ask about “the last deploy of myorg/app”.',
+            );
+          args = { run_id: latest.id };
+        }
+        const res = await tool('explain_run', args);
+        say(res.ok ? explainReply(res.result as Json) : failure(res.error));
+        return;
+      }
+      case 'propose_rollback': {
+        const res = await tool('propose_rollback', s);
+        say(
+          res.ok
+            ? rollbackReply(res.result as Json)
+            : `I can’t offer that rollback: ${inlineLiteral(res.error)}`,
+        );
         return;
       }
       case 'list_triggers': {
@@ -312,14 +350,23 @@ export class LocalProvider implements ChatProvider {
     const waiting = active.filter((r) => r.waiting?.kind === 'approval');
     if (waiting.length === 0) return say('Nothing in this conversation is waiting for an approval.');
     const lines: string[] = [];
+    let offered = 0;
     for (const run of waiting) {
-      const res = await tool('propose_approval', { run_id: run.id, step_id: run.waiting!.stepId });
-      if (res.ok)
-        lines.push(
-          `- **${plainText(run.title)}** waits at “${run.waiting!.title}”: ${inlineLiteral(run.waiting!.summary)}`,
-        );
+      // Parallel branches may wait at several gates of one run at once: each gets its own buttons.
+      const gates = run.gates?.length ? run.gates : [{ ...run.waiting!, stepId: run.waiting!.stepId }];
+      for (const gate of gates) {
+        const res = await tool('propose_approval', { run_id: run.id, step_id: gate.stepId });
+        if (!res.ok) continue;
+        offered++;
+        lines.push(`- **${plainText(run.title)}** waits at “${gate.title}”: ${inlineLiteral(gate.summary)}`);
+      }
     }
-    lines.push('', 'Click **Approve** or **Reject** — or write “approve” or “reject because …” yourself.');
+    lines.push(
+      '',
+      offered > 1
+        ? 'Click **Approve** or **Reject** for each: with several gates waiting, a written “approve” would not say which.'
+        : 'Click **Approve** or **Reject** — or write “approve” or “reject because …” yourself.',
+    );
     say(lines.join('\n'));
   }
 }

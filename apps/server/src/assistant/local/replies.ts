@@ -150,8 +150,77 @@ export function workflowsReply(result: Json): string {
   return [
     'Here are the workflows I can start for you:',
     ...workflows.map(
-      (w) => `- **${w.title}** (\`${w.name}\`) — ${w.description} ${(w.steps as Json[]).length} steps.`,
+      (w) =>
+        `- **${plainText(w.title)}** (\`${w.name}\`${w.builtIn ? ', built-in' : `, v${w.version}`}) — ${plainText(w.description)} ${(w.steps as Json[]).length} steps.`,
     ),
+  ].join('\n');
+}
+
+const DECIDED: Record<string, string> = { approved: 'Approved', rejected: 'Rejected', input: 'Input given' };
+
+/** "What happened in run …": who started it, each decision, each step, how it ended; from its timeline. */
+export function explainReply(result: Json): string {
+  const run = result.run as Json;
+  const decisions = (result.decisions as Json[]) ?? [];
+  const steps = (result.steps as Json[]) ?? [];
+  const entries = (result.entries as Json[]) ?? [];
+  const where = [
+    run.repository && `\`${String(run.repository)}\``,
+    run.agent && `on \`${String(run.agent)}\``,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const lines = [
+    `**${plainText(run.title)}** (run \`${String(run.id).slice(0, 8)}\`${where ? `, ${where}` : ''}) — **${String(run.status)}**. Started by ${plainText(run.startedBy)} ${when(run.startedAt)}${run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled' ? `, ended ${when(run.endedAt)}` : ''}.`,
+  ];
+  if (run.error) lines.push(`Error: ${inlineLiteral(run.error)}`);
+  lines.push(
+    '',
+    decisions.length
+      ? '**Decisions:**'
+      : 'Nobody has decided anything in this run yet (no gate was approved or rejected).',
+    ...decisions.map(
+      (d) =>
+        `- ${DECIDED[String(d.decision)] ?? String(d.decision)} by **${plainText(d.by ?? 'unknown')}** at “${plainText(d.stepTitle ?? d.step)}” ${when(d.at)}${d.note ? `: ${inlineLiteral(d.note)}` : ''}`,
+    ),
+  );
+  if (steps.length) {
+    lines.push(
+      '',
+      '**Steps:**',
+      ...steps.map(
+        (s) =>
+          `- ${plainText(s.title)}: ${String(s.status)}${Number(s.attempts) > 1 ? ` (${String(s.attempts)} attempts)` : ''}`,
+      ),
+    );
+  }
+  const total = Number(result.entryCount ?? entries.length);
+  lines.push(
+    '',
+    `**Timeline**${total > entries.length ? ` (last ${entries.length} of ${total})` : ''}:`,
+    ...entries.map(
+      (e) =>
+        `- ${String(e.at).slice(11, 19)} ${inlineLiteral(e.text)}${e.note ? ` — ${inlineLiteral(e.note)}` : ''}`,
+    ),
+  );
+  return lines.join('\n');
+}
+
+/** A proposed rollback: the run, what undoing each step does (most recent first), and that a click starts it. */
+export function rollbackReply(result: Json): string {
+  const run = result.run as Json;
+  const undo = (result.undo as Json[]) ?? [];
+  const what = run.repository ? ` of \`${String(run.repository)}\`` : '';
+  return [
+    `Rolling back **${plainText(run.title)}**${what} (run \`${String(run.id).slice(0, 8)}\`, ${String(run.status)} ${when(run.createdAt)}, started by ${plainText(run.startedBy)}) would undo, most recent first:`,
+    ...(undo.length
+      ? undo.map(
+          (i, n) =>
+            `${n + 1}. **${plainText(i.title)}** — ${i.undo ? inlineLiteral(i.undo) : 'nothing to undo'}`,
+        )
+      : ['- no step completed, so nothing would be undone']),
+    '',
+    'Click **Start rollback** to start it: the rollback run then waits at its gate until a person approves. Nothing has been started.',
   ].join('\n');
 }
 
@@ -162,6 +231,9 @@ export const HELP = [
   '- **troubleshoot** a failure — “why did my last deployment fail?”',
   '- run a **health check** — “run a system health check”',
   '- answer questions about the fleet — “which agents are offline?”, “what’s deployed on web-01?”, “show me the logs of the last failed job”',
+  '- start the workflows your operators saved, by their name or title — “show workflows”, then e.g. “run the nightly cache warm-up”',
+  '- tell what happened in a run — “what happened in run 3f2a9c1d?”, “who approved the last deploy of myorg/app?”',
+  '- propose a rollback — “roll back the last deploy of myorg/app” (a person starts it, and its gate asks again)',
   '',
   'Workflows ask for your approval at their gates; nothing changes before you click **Approve** (or write “approve”).',
 ].join('\n');

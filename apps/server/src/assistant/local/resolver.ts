@@ -1,16 +1,41 @@
+import type { InputSpec } from '@deploybot/shared';
 import type { Fleet } from '../../fleet/fleet';
+import type { AssistantWorkflows } from '../workflows-port';
+
+/** A workflow of the catalog (latest version) as the local assistant finds it by its words. */
+export interface CatalogWorkflow {
+  name: string;
+  title: string;
+  description: string;
+  builtIn: boolean;
+  inputs: InputSpec[];
+}
 
 /** What the local assistant resolves names against: the real registry, read once per message. */
 export interface FleetSnapshot {
   repositories: { name: string; defaultRef: string }[];
   agents: { hostname: string; environment: string; status: string }[];
+  /** Every workflow that can be started, latest version; absent: only the built-ins' own intents apply. */
+  workflows?: CatalogWorkflow[];
 }
 
-export async function loadFleetSnapshot(fleet: Fleet): Promise<FleetSnapshot> {
+export async function loadFleetSnapshot(
+  fleet: Fleet,
+  workflows?: Pick<AssistantWorkflows, 'definitions'>,
+): Promise<FleetSnapshot> {
   const [repositories, agents] = await Promise.all([fleet.repositories.list(), fleet.agents.list()]);
   return {
     repositories: repositories.map((r) => ({ name: r.name, defaultRef: r.defaultRef })),
     agents: agents.map((a) => ({ hostname: a.hostname, environment: a.environment, status: a.status })),
+    ...(workflows && {
+      workflows: workflows.definitions().map((d) => ({
+        name: d.name,
+        title: d.title,
+        description: d.description,
+        builtIn: d.builtIn ?? false,
+        inputs: d.inputs,
+      })),
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { GIT_REF_RE, HOSTNAME_RE } from '@deploybot/shared';
-import { inlineLiteral } from '../literal';
+import { inlineLiteral, plainText } from '../literal';
+import { answerOf, type CatalogMatch, checkValues, inputsIn, matchCatalog, nextQuestion } from './catalog';
 import { type Intent, normalize, recognizeIntent, type WorkflowIntent, workflowIntentOf } from './intents';
 import { type FleetSnapshot, findAgent, resolveEnvironment, resolveRepository } from './resolver';
 import { cronOf, eventOf, saysWebhook } from './schedule';
@@ -48,6 +49,15 @@ function defined(values: Record<string, string | number | undefined>): SlotValue
 export function understand(text: string, fleet: FleetSnapshot, pending?: Pending | null): Understanding {
   const recognised = recognizeIntent(text);
   const slots = extractSlots(text);
+  // An answer to "what should <input> be?" for an operator's workflow, unless the person clearly moved on.
+  if (pending?.intent === 'start_workflow' && recognised.score < 8) {
+    const matched = matchCatalog(text, fleet.workflows ?? []);
+    if (matched.length === 0) return continueCatalog(pending, text, fleet);
+  }
+  // An operator's workflow named by its words, unless what is left of the message asks something else.
+  const catalog = matchCatalog(text, fleet.workflows ?? []);
+  if (catalog.length > 0 && recognizeIntent(catalog[0]!.rest).score < 8)
+    return startCatalog(catalog, text, fleet);
   const continues =
     pending &&
     (recognised.intent === 'unknown' || recognised.intent === pending.intent || recognised.score < 4);
@@ -284,9 +294,132 @@ function resolve(
     case 'cancel_workflow':
       return { intent, slots: defined({ run_id: s.runId }) };
 
+    case 'explain_run':
+    case 'propose_rollback':
+      return pastRun(intent, text, s, fleet);
+
     default:
       return { intent, slots: {} };
   }
+}
+
+/** "run 3f2a9c1d": the start of a run's id, as cards show it. */
+function runPrefixOf(text: string): string | undefined {
+  return /\brun\s+(?:id\s+)?#?([0-9a-f]{4}[0-9a-f-]{0,32})(?![\w-])/i.exec(text)?.[1]?.toLowerCase();
+}
+
+/**
+ * The past run a question or a rollback is about: a run named by (the start of) its id, or the last deploy of a
+ * repository. A rollback always names one: without it, the assistant asks which repository.
+ */
+function pastRun(
+  intent: 'explain_run' | 'propose_rollback',
+  text: string,
+  s: Slots,
+  fleet: FleetSnapshot,
+): Understanding {
+  const runId = s.runId ?? runPrefixOf(text);
+  if (runId) return { intent, slots: { run_id: runId } };
+  const repo =
+    s.repositories.length > 0 || s.words.length > 0
+      ? resolveRepository(s.repositories, s.words, fleet)
+      : null;
+  if (repo?.kind === 'found') return { intent, slots: { repository: repo.name } };
+  const verb =
+    intent === 'propose_rollback' ? 'Roll back the last deploy of' : 'What happened in the last deploy of';
+  if (repo?.kind === 'ambiguous' || repo?.kind === 'unknown' || intent === 'propose_rollback') {
+    const candidates = repo ? repo.candidates : fleet.repositories.map((r) => r.name);
+    return clarify({
+      about: intent,
+      ask: 'repository',
+      question:
+        repo?.kind === 'unknown'
+          ? `\`${repo.name}\` is not a registered repository. Which one do you mean?`
+          : repo?.kind === 'ambiguous'
+            ? `Several repositories match: ${repo.candidates.map((c) => `\`${c}\``).join(', ')}. Which one?`
+            : intent === 'propose_rollback'
+              ? 'Which repository’s last deploy should I roll back?'
+              : 'Which run do you mean?',
+      options: candidates.slice(0, 6).map((c) => ({ label: c, message: `${verb} ${c}` })),
+    });
+  }
+  return { intent, slots: {} };
+}
+
+/** An operator's workflow named in the message: start it, or ask for its first missing input. */
+function startCatalog(matches: CatalogMatch[], text: string, fleet: FleetSnapshot): Understanding {
+  if (matches.length > 1) {
+    return clarify({
+      about: 'start_workflow',
+      ask: 'workflow',
+      question: `Several workflows match: ${matches.map((m) => `**${plainText(m.workflow.title)}** (\`${m.workflow.name}\`)`).join(', ')}. Which one?`,
+      options: matches
+        .slice(0, 6)
+        .map((m) => ({ label: m.workflow.title, message: `Run ${m.workflow.name}` })),
+    });
+  }
+  const w = matches[0]!.workflow;
+  return withInputs(
+    w,
+    inputsIn(
+      text,
+      w.inputs,
+      fleet.agents.map((a) => a.hostname),
+    ),
+  );
+}
+
+/** The values given so far, checked; the next missing one asked for (secrets never: the form takes them). */
+function withInputs(
+  w: NonNullable<FleetSnapshot['workflows']>[number],
+  raw: Record<string, unknown>,
+): Understanding {
+  // A value its input refuses is dropped and asked for again, saying why.
+  let given = { ...raw };
+  let problem: string | undefined;
+  let checked = checkValues(w, given);
+  while (!checked.ok) {
+    problem ??= checked.message;
+    given = { ...given, [checked.key]: undefined };
+    checked = checkValues(w, given);
+  }
+  const values = checked.values;
+  const next = nextQuestion(w, values, problem);
+  if (!next) return { intent: 'start_workflow', slots: { workflow: w.name, ...values } };
+  const spec = w.inputs.find((i) => i.key === next.ask)!;
+  if (spec.type === 'secret') {
+    return clarify({
+      about: 'start_workflow',
+      ask: '',
+      question: `**${plainText(w.title)}** needs **${plainText(spec.label)}**, a secret: I don’t take secrets in the chat. Start it from its form in the Workflows panel.`,
+      options: [],
+    });
+  }
+  return clarify({
+    about: 'start_workflow',
+    ask: next.ask,
+    question: next.question,
+    options: next.options,
+    known: { workflow: w.name, ...values },
+  });
+}
+
+/** The answer to the input asked last: that input's value, exactly as written, then the next question. */
+function continueCatalog(pending: Pending, text: string, fleet: FleetSnapshot): Understanding {
+  const w = (fleet.workflows ?? []).find((x) => x.name === pending.known.workflow);
+  const { workflow: _name, ...known } = pending.known;
+  if (!w) return { intent: 'unknown', slots: {} };
+  const spec = w.inputs.find((i) => i.key === pending.ask);
+  const given = inputsIn(
+    text,
+    w.inputs,
+    fleet.agents.map((a) => a.hostname),
+  );
+  return withInputs(w, {
+    ...known,
+    ...given,
+    ...(spec && given[spec.key] === undefined && { [spec.key]: answerOf(text, spec) }),
+  });
 }
 
 /** How a proposal's one-click answers start: the workflow in words. */

@@ -81,6 +81,12 @@ export function conversationRun(run: WorkflowRun): ConversationRun {
     progress: run.progress,
     currentStep: run.currentStep,
     waiting: waitingOf(run),
+    gates:
+      run.status === 'waiting' || run.status === 'running'
+        ? run.steps
+            .filter((s) => s.status === 'awaiting_approval')
+            .map((s) => ({ stepId: s.id, title: s.title, summary: s.plan?.summary ?? s.summary }))
+        : [],
     error: run.error,
     createdAt: run.createdAt,
   };

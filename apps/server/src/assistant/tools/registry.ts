@@ -22,6 +22,11 @@ export interface ToolContext {
   linkRun(runId: string): Promise<void>;
   /** Runs started from this conversation, newest first. */
   conversationRunIds(): Promise<string[]>;
+  /**
+   * A rollback of `runId` was proposed here: when this person starts it (their click on the REST route), the
+   * rollback run is narrated in this conversation.
+   */
+  rollbackProposed?(runId: string): void;
 }
 
 export interface ToolDef<S extends z.ZodType = z.ZodType> {

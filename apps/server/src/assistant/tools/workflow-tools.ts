@@ -17,7 +17,13 @@ const workflowName = z
   .describe('workflow definition name, e.g. deploy_application');
 
 export function workflowCard(d: WorkflowDefinitionDto) {
-  return { name: d.name, title: d.title, description: d.description, steps: d.steps.length };
+  return {
+    name: d.name,
+    title: d.title,
+    description: d.description,
+    steps: d.steps.length,
+    builtIn: d.builtIn ?? false,
+  };
 }
 
 /** The run this conversation means when none is named: the newest one started here. */
@@ -77,7 +83,7 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
     defineTool({
       name: 'list_workflow_definitions',
       description:
-        'The workflows that can be started, with their inputs (required context) and steps; the chat shows them as cards.',
+        'The workflows that can be started (built-in ones and those operators saved), latest version, with their inputs (required context) and steps; the chat shows them as cards. Start one with start_workflow by its name.',
       schema: z.object({}),
       run: async (_args, ctx) => {
         const defs = workflows.definitions();
@@ -96,7 +102,15 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
             name: d.name,
             title: d.title,
             description: d.description,
-            inputs: d.inputs.map((i) => ({ key: i.key, label: i.label, type: i.type, required: i.required })),
+            version: d.version,
+            builtIn: d.builtIn ?? false,
+            inputs: d.inputs.map((i) => ({
+              key: i.key,
+              label: i.label,
+              type: i.type,
+              required: i.required,
+              ...(i.choices && { choices: i.choices }),
+            })),
             steps: d.steps.map((s) => ({ id: s.id, title: s.title, kind: s.kind })),
           })),
         };
@@ -221,9 +235,11 @@ export function workflowTools(workflows: AssistantWorkflows): ToolDef[] {
             'conflict',
           );
         }
+        // With several gates waiting, each pair of buttons says whose it is.
+        const named = gates.length > 1 ? ` “${step.title}”` : '';
         ctx.effects.quickActions.push(
-          { kind: 'approve', label: 'Approve', runId: run.id, stepId: step.id },
-          { kind: 'reject', label: 'Reject', runId: run.id, stepId: step.id },
+          { kind: 'approve', label: `Approve${named}`, runId: run.id, stepId: step.id },
+          { kind: 'reject', label: `Reject${named}`, runId: run.id, stepId: step.id },
         );
         return {
           proposed: true,
