@@ -8,6 +8,7 @@ export * from './inputs';
 export * from './job-log-pages';
 export * from './repository-url';
 export * from './run-history';
+export * from './run-trends';
 export * from './trigger-proposals';
 export * from './triggers';
 export * from './workflow';
