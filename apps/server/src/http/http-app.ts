@@ -10,6 +10,7 @@ import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import type { Db } from '../db/db';
 import { RunHistoryStore } from '../db/run-history.store';
+import { RunTrendsStore } from '../db/run-trends.store';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
 import type { TriggerService } from '../triggers/trigger-service';
@@ -106,6 +107,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       deps.audit,
       deps.catalog,
       new RunHistoryStore(deps.db),
+      new RunTrendsStore(deps.db),
     ),
   );
   app.use('/v1/agents', agentsRouter(auth, deps.fleet, actorOf));

@@ -12,6 +12,7 @@ import {
   rollbackBodySchema,
   runHistoryQuerySchema,
   runIdSchema,
+  runTrendsQuerySchema,
   saveDefinitionQuerySchema,
   startWorkflowBodySchema,
   startWorkflowQuerySchema,
@@ -24,6 +25,7 @@ import type { AuditLog } from '../auth/audit-log';
 import type { AuthService } from '../auth/auth.service';
 import type { GuardedWorkflows } from '../auth/guarded-workflows';
 import { BadCursorError, type RunHistoryStore } from '../db/run-history.store';
+import type { RunTrendsStore } from '../db/run-trends.store';
 import { ROLLBACK_WORKFLOW, type WorkflowEngine } from '../engine/engine';
 import { invalid, type WorkflowCatalog } from '../workflows/workflow-catalog';
 import { apiRouter, signedIn } from './access';
@@ -40,6 +42,7 @@ export function workflowsRouter(
   audit: AuditLog,
   catalog: WorkflowCatalog,
   history: RunHistoryStore,
+  trends: RunTrendsStore,
 ): Router {
   const api = apiRouter(auth);
   const runId = (raw: unknown) => parseOr400(runIdSchema, raw, 'params');
@@ -138,6 +141,11 @@ export function workflowsRouter(
         { path: 'query.cursor', message: err.message },
       ]);
     }
+  });
+
+  /** One workflow's runs over a range, per day or week: outcomes, durations, gate waits, the steps that fail most. */
+  api.get('/trends', 'viewer', async (req, res) => {
+    res.json(await trends.trends(parseOr400(runTrendsQuerySchema, req.query, 'query')));
   });
 
   api.get('/:id', 'viewer', async (req, res) => {

@@ -199,6 +199,11 @@ const ROWS: Row[] = [
     need: 'viewer',
   },
   {
+    route: 'GET /v1/ai/workflows/trends',
+    path: at(`${WORKFLOWS}/trends?workflow=auto_chain&from=2026-11-01&to=2026-11-30&bucket=week`),
+    need: 'viewer',
+  },
+  {
     route: 'GET /v1/ai/workflows/:id/timeline',
     path: (fx) => `${WORKFLOWS}/${fx.doneRun}/timeline`,
     need: 'viewer',
