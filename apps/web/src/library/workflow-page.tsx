@@ -9,6 +9,8 @@ import { downloadExport, loadStepKinds, loadWorkflow, type StoredWorkflow } from
 import { VersionCompare } from './version-compare';
 
 const WorkflowGraph = lazy(() => import('./workflow-graph'));
+// Trends (and the chart library behind them) load only when a workflow's page is open.
+const TrendsSection = lazy(() => import('./trends/trends-section'));
 
 /**
  * `/workflows/{name}`: one workflow, a version of it at a time (the latest first): its steps as a graph, every
@@ -160,6 +162,10 @@ export function WorkflowPage({ name }: { name: string }) {
           )}
         </section>
       </div>
+
+      <Suspense fallback={<p>Loading the trends…</p>}>
+        <TrendsSection workflow={name} />
+      </Suspense>
     </div>
   );
 }
