@@ -18,6 +18,14 @@ export class ChatPane {
   get provider(): Locator {
     return this.root.getByTestId('ai-provider');
   }
+  /** The assistant's messages (replies and run narration), oldest first. */
+  get assistantMessages(): Locator {
+    return this.root.locator('[data-testid="chat-message"][data-role="assistant"]');
+  }
+  /** The assistant's message that says `text` (the newest, when several do). */
+  assistantSaying(text: string | RegExp): Locator {
+    return this.assistantMessages.filter({ hasText: text }).last();
+  }
   async send(text: string): Promise<void> {
     await this.composer.fill(text);
     await this.composer.press('Enter');
