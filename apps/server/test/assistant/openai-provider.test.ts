@@ -543,3 +543,69 @@ describe('triggers through the model (issue 14)', () => {
     expect((await s.api.get<{ triggers: unknown[] }>('/v1/triggers')).body.triggers).toEqual([]);
   });
 });
+
+describe('openai provider and the workflow library (the same registry)', () => {
+  const WARMUP = {
+    name: 'cache_warmup',
+    title: 'Nightly cache warm-up',
+    description: 'Warms the CDN cache of one region.',
+    inputs: [{ key: 'region', label: 'Region', type: 'text', required: true }],
+    steps: [{ id: 'warm', title: 'Warm the cache', uses: 'set', with: { warmed: '${{ inputs.region }}' } }],
+  };
+
+  it('lists and starts a saved workflow, explains a run from its timeline, and only proposes a rollback', async () => {
+    expect((await s.api.post('/v1/ai/workflows/definitions', WARMUP)).status).toBe(201);
+    const session = await newSession();
+    const before = fake.requests.length;
+    fake.enqueue(
+      { kind: 'stream', chunks: toolCall(0, 'call_l', 'list_workflow_definitions', '{}', 1) },
+      {
+        kind: 'stream',
+        chunks: toolCall(
+          0,
+          'call_s',
+          'start_workflow',
+          JSON.stringify({ workflow: 'cache_warmup', context: { region: 'eu-west' } }),
+          2,
+        ),
+      },
+      { kind: 'stream', chunks: text('Started the nightly cache warm-up for eu-west.') },
+    );
+    const reply = await say(session.id, 'run the nightly cache warm-up for eu-west');
+    const tools = fake.requests[before]!.body.tools!.map((t) => t.function.name);
+    expect(tools).toEqual(expect.arrayContaining(['explain_run', 'propose_rollback', 'start_workflow']));
+    const listed = reply.toolCalls[0]!.result as { workflows: { name: string; builtIn: boolean }[] };
+    expect(listed.workflows.find((w) => w.name === 'cache_warmup')).toMatchObject({ builtIn: false });
+    expect(listed.workflows.find((w) => w.name === 'health_check')).toMatchObject({ builtIn: true });
+    expect(reply.toolCalls[1]).toMatchObject({ name: 'start_workflow', error: null });
+    const runId = reply.runId!;
+    await alice.waitForRun(runId, (r: WorkflowRun) => r.status === 'completed');
+
+    fake.enqueue(
+      {
+        kind: 'stream',
+        chunks: toolCall(0, 'call_e', 'explain_run', JSON.stringify({ run_id: runId.slice(0, 8) }), 1),
+      },
+      {
+        kind: 'stream',
+        chunks: toolCall(0, 'call_r', 'propose_rollback', JSON.stringify({ run_id: runId }), 1),
+      },
+      { kind: 'stream', chunks: text('It completed. Click Start rollback to undo it.') },
+    );
+    const answer = await say(session.id, 'what happened in that run? then roll it back');
+    expect(answer.toolCalls[0]).toMatchObject({
+      name: 'explain_run',
+      error: null,
+      result: { run: { id: runId, status: 'completed', startedBy: 'alice' } },
+    });
+    expect(answer.toolCalls[1]).toMatchObject({
+      name: 'propose_rollback',
+      error: null,
+      result: { proposed: true },
+    });
+    expect(answer.quickActions).toContainEqual({ kind: 'start_rollback', label: 'Start rollback', runId });
+    // Proposing started nothing.
+    const rollbacks = await alice.get<{ runs: unknown[] }>('/v1/ai/workflows/history?workflow=rollback');
+    expect(rollbacks.body.runs).toEqual([]);
+  });
+});
