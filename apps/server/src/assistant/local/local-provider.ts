@@ -8,6 +8,7 @@ import type {
   SendAction,
   ToolOutcome,
 } from '../provider';
+import { matchCatalog } from './catalog';
 import { recognizeIntent } from './intents';
 import {
   agentReply,
@@ -95,9 +96,14 @@ export class LocalProvider implements ChatProvider {
     const active = req.runs.filter((r) => !TERMINAL_RUN_STATUSES.includes(r.status));
     const waitingInput = active.filter((r) => r.waiting?.kind === 'input');
     const recognised = recognizeIntent(req.message);
+    const snapshot = await this.snapshot();
 
-    // A value for the one step of this conversation that waits for input.
-    if (waitingInput.length === 1 && recognised.score < 4) {
+    // A value for the one step of this conversation that waits for input (not a request to run a saved workflow).
+    if (
+      waitingInput.length === 1 &&
+      recognised.score < 4 &&
+      matchCatalog(req.message, snapshot.workflows ?? []).length === 0
+    ) {
       const run = waitingInput[0]!;
       const value = req.message.trim().replace(/^(use|it'?s|it is|take)\s+/i, '');
       const res = await tool('submit_step_input', { run_id: run.id, value, step_id: run.waiting!.stepId });
@@ -109,7 +115,7 @@ export class LocalProvider implements ChatProvider {
       return;
     }
 
-    const u = understand(req.message, await this.snapshot(), pendingOf(req));
+    const u = understand(req.message, snapshot, pendingOf(req));
     if (u.intent === 'clarify') {
       const c = u.clarification;
       say(c.question);

@@ -49,8 +49,9 @@ function defined(values: Record<string, string | number | undefined>): SlotValue
 export function understand(text: string, fleet: FleetSnapshot, pending?: Pending | null): Understanding {
   const recognised = recognizeIntent(text);
   const slots = extractSlots(text);
-  // An answer to "what should <input> be?" for an operator's workflow, unless the person clearly moved on.
-  if (pending?.intent === 'start_workflow' && recognised.score < 8) {
+  // An answer to "what should <input> be?" for an operator's workflow, unless the person moved on (a request the
+  // rules know, as for the built-ins' questions, or a question of their own).
+  if (pending?.intent === 'start_workflow' && recognised.score < 4 && !/\?\s*$/.test(text)) {
     const matched = matchCatalog(text, fleet.workflows ?? []);
     if (matched.length === 0) return continueCatalog(pending, text, fleet);
   }
@@ -297,6 +298,11 @@ function resolve(
     case 'explain_run':
     case 'propose_rollback':
       return pastRun(intent, text, s, fleet);
+
+    case 'start_workflow':
+      // Only the catalog starts these (see `understand`); what reaches here (a question instead of the value
+      // asked for) is not understood rather than taken as a value.
+      return { intent: 'unknown', slots: {} };
 
     default:
       return { intent, slots: {} };
