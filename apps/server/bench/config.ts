@@ -3,7 +3,15 @@
 export const DB_KINDS = ['pglite', 'postgres'] as const;
 export type DbKind = (typeof DB_KINDS)[number];
 
-export const SCENARIOS = ['throughput', 'fanout', 'parked', 'realtime', 'coldstart', 'history'] as const;
+export const SCENARIOS = [
+  'throughput',
+  'fanout',
+  'parked',
+  'realtime',
+  'coldstart',
+  'history',
+  'trends',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -38,6 +46,10 @@ export interface BenchConfig {
   historyRuns: number;
   /** Times each history page is read (after one warm-up read). */
   historySamples: number;
+  /** Runs (with their event logs) written before the trends are read. */
+  trendsRuns: number;
+  /** Times each trends range is read (after one warm-up read). */
+  trendsSamples: number;
   databaseUrl: string;
   /** A scenario process still running after this long is killed and reported as an error. */
   timeoutMs: number;
@@ -60,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     coldSettleS: positiveInt(env, 'BENCH_COLD_SETTLE_S', 10, { allowZero: true }),
     historyRuns: positiveInt(env, 'BENCH_HISTORY_RUNS', 100_000),
     historySamples: positiveInt(env, 'BENCH_HISTORY_SAMPLES', 30),
+    trendsRuns: positiveInt(env, 'BENCH_TRENDS_RUNS', 100_000),
+    trendsSamples: positiveInt(env, 'BENCH_TRENDS_SAMPLES', 20),
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
   };

@@ -11,6 +11,7 @@ import type {
   RealtimeResult,
   ScenarioResult,
   ThroughputResult,
+  TrendsResult,
 } from './results';
 import type { MemorySample, Percentiles } from './stats';
 
@@ -146,6 +147,39 @@ function buildSections(cfg: BenchConfig): Section[] {
         'page 101 = a cursor 5,000 rows deep; one warm-up read per page before the timed reads',
       ],
     },
+    {
+      scenario: 'trends',
+      title: `8. Trends: one workflow's runs over a range at ${int(cfg.trendsRuns)} runs with their event logs, each range read ${cfg.trendsSamples} times through RunTrendsStore`,
+      rows: trendsRows(cfg),
+      notes: [
+        'one SQL statement per range: outcomes, success rate, p50/p95 duration (to the run.completed/failed event),',
+        'gate waits (awaiting_approval → next event of the step), failing steps; one warm-up read before the timed reads',
+      ],
+    },
+  ];
+}
+
+function trendsRows(cfg: BenchConfig): RowSpec[] {
+  const t = (f: (r: TrendsResult) => string): Cell => cellOf<TrendsResult>(f);
+  const labels = [
+    'deploy_application, 7 days by day',
+    'deploy_application, 30 days by day',
+    'deploy_application, 90 days by week',
+    'health_check, 90 days by week',
+    'a workflow with no runs, 90 days',
+  ];
+  return [
+    {
+      label: `writing ${int(cfg.trendsRuns)} runs + events + ANALYZE`,
+      cell: t((r) => `${r.insertSeconds.toFixed(1)} s (${int(r.events)} events)`),
+    },
+    ...labels.map((label) => ({
+      label: `${label}: p50 / p95 ms (runs)`,
+      cell: t((r) => {
+        const q = r.queries.find((x) => x.label === label);
+        return q ? `${ms(q.ms.p50)} / ${ms(q.ms.p95)} (${int(q.runs)})` : '–';
+      }),
+    })),
   ];
 }
 

@@ -131,8 +131,27 @@ export interface HistoryQueryResult {
   ms: Percentiles;
 }
 
+export interface TrendsResult {
+  scenario: 'trends';
+  /** Runs in the table, and their events. */
+  runs: number;
+  events: number;
+  /** Writing them (batched SQL) and ANALYZE. */
+  insertSeconds: number;
+  queries: TrendsQueryResult[];
+}
+
+export interface TrendsQueryResult {
+  label: string;
+  /** Runs of the workflow in the range (what the statement aggregated). */
+  runs: number;
+  /** Time to compute one range's trends through RunTrendsStore, as the API does. */
+  ms: Percentiles;
+}
+
 export type ScenarioResult =
   | HistoryResult
+  | TrendsResult
   | ThroughputResult
   | FanoutResult
   | ParkedResult

@@ -19,6 +19,7 @@ const RUNNERS: Record<Exclude<ScenarioName, 'coldstart'>, () => Promise<Runner>>
   parked: async () => (await import('./scenarios/parked')).parked,
   realtime: async () => (await import('./scenarios/realtime')).realtime,
   history: async () => (await import('./scenarios/history')).history,
+  trends: async () => (await import('./scenarios/trends')).trends,
 };
 
 async function runScenario(scenario: ScenarioName, kind: DbKind): Promise<ScenarioResult> {
