@@ -332,7 +332,9 @@ describe.each(TEST_DATABASES)('RunTrendsStore on $name', ({ create }) => {
   it('the range is exact to the instant, and a range with no runs answers zeros', async () => {
     const edge = await trends({ workflow: 'deploy_application', from: '2026-10-31', to: '2026-10-31' });
     expect(edge.totals).toMatchObject({ runs: 1, failed: 1, durationP50Ms: 1000 });
-    expect(edge.failingSteps).toEqual([{ stepId: 'monitor_job', title: 'Step monitor_job', failures: 1, share: 1 }]);
+    expect(edge.failingSteps).toEqual([
+      { stepId: 'monitor_job', title: 'Step monitor_job', failures: 1, share: 1 },
+    ]);
     const none = await trends({ workflow: 'nothing_here', from: '2026-11-01', to: '2026-11-02' });
     expect(none.totals).toEqual(empty);
     expect(none.buckets).toEqual([
