@@ -153,7 +153,7 @@ function buildSections(cfg: BenchConfig): Section[] {
       rows: trendsRows(cfg),
       notes: [
         'one SQL statement per range: outcomes, success rate, p50/p95 duration (to the run.completed/failed event),',
-        'gate waits (awaiting_approval → next event of the step), failing steps; one warm-up read before the timed reads',
+        "gate waits (awaiting_approval → its decision, failure or the run's end), failing steps; one warm-up read first",
       ],
     },
   ];

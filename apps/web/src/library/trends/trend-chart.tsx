@@ -13,8 +13,10 @@ export interface ChartSeries {
 }
 
 export interface TrendChartProps {
-  /** Each point's time, in seconds (uPlot's unit). */
+  /** Each point's time, in seconds (uPlot's unit): the start of its bucket. */
   x: number[];
+  /** A bucket's length in seconds: the axis reaches half of one beyond the first and last point, so no bar is cut. */
+  bucketSeconds: number;
   series: ChartSeries[];
   /** How a value on the y axis reads (`50%`, `4 m 10 s`). */
   yFormat: (value: number) => string;
@@ -31,7 +33,7 @@ const utc = (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
  * One uPlot chart on a canvas. The canvas is hidden from assistive technology (`aria-hidden`): what it shows is
  * given as text beside it (the summary and the table of figures), which is also what a keyboard user reads.
  */
-export function TrendChart({ x, series, yFormat, yMax, height = 180 }: TrendChartProps) {
+export function TrendChart({ x, bucketSeconds, series, yFormat, yMax, height = 180 }: TrendChartProps) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current;
@@ -45,7 +47,7 @@ export function TrendChart({ x, series, yFormat, yMax, height = 180 }: TrendChar
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
-        x: { time: true },
+        x: { time: true, range: (_u, min, max) => [min - bucketSeconds / 2, max + bucketSeconds / 2] },
         y: { range: (_u, _min, max) => [0, yMax ?? (max > 0 ? max * 1.1 : 1)] },
       },
       axes: [
@@ -80,6 +82,6 @@ export function TrendChart({ x, series, yFormat, yMax, height = 180 }: TrendChar
       resize.disconnect();
       plot.destroy();
     };
-  }, [x, series, yFormat, yMax, height]);
+  }, [x, bucketSeconds, series, yFormat, yMax, height]);
   return <div ref={host} aria-hidden="true" className="w-full overflow-hidden" />;
 }

@@ -35,6 +35,7 @@ function Figure({
 /** The three charts of a workflow's trends: success rate, p50/p95 duration, time waiting at gates. Loaded lazily. */
 export default function TrendCharts({ trends }: { trends: RunTrends }) {
   const per = trends.bucket === 'week' ? 'week' : 'day';
+  const bucketSeconds = per === 'week' ? 7 * 86_400 : 86_400;
   const {
     x,
     rate,
@@ -54,7 +55,7 @@ export default function TrendCharts({ trends }: { trends: RunTrends }) {
       waits: [
         {
           label: 'Time waiting at gates',
-          values: b.map((p) => p.gateWaitTotalMs),
+          values: b.map((p) => (p.gateWaits === 0 ? null : p.gateWaitTotalMs)),
           color: '#7c3aed',
           bars: true,
         },
@@ -68,21 +69,21 @@ export default function TrendCharts({ trends }: { trends: RunTrends }) {
         title={`Success rate per ${per}`}
         legend="Completed of completed or failed runs; the figures are in the table below."
       >
-        <TrendChart x={x} series={rate} yFormat={percent} yMax={1} />
+        <TrendChart x={x} bucketSeconds={bucketSeconds} series={rate} yFormat={percent} yMax={1} />
       </Figure>
       <Figure
         id="trend-duration"
         title={`Duration per ${per}`}
         legend="Solid: p50, dashed: p95, of completed or failed runs."
       >
-        <TrendChart x={x} series={durations} yFormat={duration} />
+        <TrendChart x={x} bucketSeconds={bucketSeconds} series={durations} yFormat={duration} />
       </Figure>
       <Figure
         id="trend-gates"
         title={`Time waiting at gates per ${per}`}
         legend="All waits that ended, added up."
       >
-        <TrendChart x={x} series={waits} yFormat={duration} />
+        <TrendChart x={x} bucketSeconds={bucketSeconds} series={waits} yFormat={duration} />
       </Figure>
     </div>
   );
