@@ -135,6 +135,7 @@ function buildSections(cfg: BenchConfig): Section[] {
         "branches in_progress; first = → the first branch; fan-in = the last branch's step.completed → the",
         "join's step.started. All are the timed store's commit times (when the write resolved), per run;",
         `"at once" counts runs whose ${cfg.fanoutWidth} branches were all in_progress in one committed state.`,
+        '0 ms: the transitions were in the same write (a completion carries the starts it allows).',
         `${Math.min(cfg.warmupRuns, 10)} warm-up runs before the first level, not counted`,
       ],
     },
@@ -266,7 +267,7 @@ function fanoutRows(inFlight: number, index: number, width: number): RowSpec[] {
     });
   const spread = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.max)}`;
   return [
-    { label: `${inFlight} in flight: transitions (commits)/s`, cell: pass((p) => int(p.transitionsPerSec)) },
+    { label: `${inFlight} in flight: transitions/s`, cell: pass((p) => int(p.transitionsPerSec)) },
     { label: '  steps completed/s', cell: pass((p) => int(p.stepsPerSec)) },
     { label: `  fan-out → all ${width} started p50/p95/max ms`, cell: pass((p) => spread(p.fanOutAllMs)) },
     { label: '  fan-out → first started p50/p95/max ms', cell: pass((p) => spread(p.fanOutFirstMs)) },
@@ -281,7 +282,7 @@ function fanoutRows(inFlight: number, index: number, width: number): RowSpec[] {
     },
     { label: '  run outcomes', cell: pass((p) => statusList(p.statuses)) },
     {
-      label: '  store commit p50 / p99 (ms)',
+      label: '  store write p50 / p99 (ms)',
       cell: pass((p) => `${ms(p.commitMs.p50)} / ${ms(p.commitMs.p99)}`),
     },
     { label: '  wall time', cell: pass((p) => `${p.seconds.toFixed(2)} s`) },
