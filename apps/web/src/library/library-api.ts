@@ -10,6 +10,7 @@ import {
   workflowLibraryResponseSchema,
 } from '@deploybot/shared';
 import { ApiError, api, apiText, errorMessage, fetchText } from '../lib/api';
+import { loadDefinitions } from '../workflows/workflow-actions';
 
 const base = '/v1/ai/workflows';
 const YAML = 'application/yaml';
@@ -91,7 +92,11 @@ export type SaveResult =
 export async function saveDocument(text: string, format: 'yaml' | 'json' = 'yaml'): Promise<SaveResult> {
   const b = body(text, format);
   try {
-    return { ok: true, saved: await apiText('POST', `${base}/definitions`, b.text, b.type) };
+    const saved = await apiText<DefinitionVersionDto>('POST', `${base}/definitions`, b.text, b.type);
+    // The sidebar's selector and the start forms read the definitions list: a saved version is startable there
+    // at once, without a reload. Best effort: the save itself succeeded either way.
+    loadDefinitions().catch(() => {});
+    return { ok: true, saved };
   } catch (err) {
     if (err instanceof ApiError) {
       return { ok: false, issues: err.details as CompileIssueDto[], message: err.message };
