@@ -59,6 +59,7 @@ export function ChatPane() {
     title: d.title,
     description: d.description,
     steps: d.steps.length,
+    builtIn: d.builtIn ?? false,
   }));
 
   return (
