@@ -1,5 +1,5 @@
-import type { APIRequestContext } from '@playwright/test';
 import { seriousViolations } from '../support/axe';
+import { deployDemoOverRest } from '../support/demo-deploy';
 import { expect, screenshot, test } from '../support/fixtures';
 
 /**
@@ -57,30 +57,6 @@ test('the chat starts a saved template named in plain words, asks for its input,
   await screenshot(page, 'chat-library-template-completed');
 });
 
-/** A deploy of the demo repository to the demo agent, approved over REST, run to its end. */
-async function deployOverRest(api: APIRequestContext): Promise<Run> {
-  const get = async (id: string) => (await (await api.get(`/v1/ai/workflows/${id}`)).json()) as Run;
-  const started = await api.post('/v1/ai/workflows/start?workflow_name=deploy_application', {
-    data: { repository: 'demo/hello-app', ref: 'main' },
-  });
-  expect(started.status(), await started.text()).toBe(201);
-  const { id } = (await started.json()) as Run;
-  for (const [step, input] of [
-    ['select_agent', 'demo-agent'],
-    ['create_job', undefined],
-  ] as const) {
-    await expect
-      .poll(async () => (await get(id)).steps.find((s) => s.id === step)?.status, { timeout: 30_000 })
-      .toBe('awaiting_approval');
-    const res = await api.post(`/v1/ai/workflows/${id}/approve`, {
-      data: { approved: true, step_id: step, ...(input && { user_input: input }) },
-    });
-    expect(res.status(), await res.text()).toBe(200);
-  }
-  await expect.poll(async () => (await get(id)).status, { timeout: 60_000 }).toBe('completed');
-  return get(id);
-}
-
 test('"roll back the last deploy of demo/hello-app": the plan, Start rollback, and the rollback run waits at its gate', async ({
   app,
   api,
@@ -88,8 +64,8 @@ test('"roll back the last deploy of demo/hello-app": the plan, Start rollback, a
   test.setTimeout(180_000);
   const { chat, page, sidebar } = app;
   // Two deploys: the second replaces the release the first made live, so undoing it has somewhere to go.
-  await deployOverRest(api);
-  const deploy = await deployOverRest(api);
+  await deployDemoOverRest(api);
+  const deploy = await deployDemoOverRest(api);
   const rollbackRuns = async () =>
     ((await (await api.get('/v1/ai/workflows/history?workflow=rollback')).json()) as { runs: Run[] }).runs;
   const before = (await rollbackRuns()).length;

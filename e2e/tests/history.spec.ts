@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { APIRequestContext } from '@playwright/test';
 import { HistoryPage } from '../pages/history-page';
 import { RunPage } from '../pages/run-page';
 import { seriousViolations } from '../support/axe';
+import { deployDemoOverRest } from '../support/demo-deploy';
 import { expect, screenshot, test } from '../support/fixtures';
 
 interface Run {
@@ -113,40 +113,6 @@ test('history: filter runs by workflow and status, open one, read its timeline w
   await expect(history.row(deploy.id)).toBeVisible();
 });
 
-interface StepView {
-  id: string;
-  status: string;
-  summary: string | null;
-}
-interface RunView extends Run {
-  currentStep: string | null;
-  steps: StepView[];
-}
-
-/** A deploy of the demo repository to the demo agent, approved over REST, run to its end. */
-async function deployOverRest(api: APIRequestContext): Promise<RunView> {
-  const get = async (id: string) => (await (await api.get(`/v1/ai/workflows/${id}`)).json()) as RunView;
-  const started = await api.post('/v1/ai/workflows/start?workflow_name=deploy_application', {
-    data: { repository: 'demo/hello-app', ref: 'main' },
-  });
-  expect(started.status(), await started.text()).toBe(201);
-  const { id } = (await started.json()) as Run;
-  for (const [step, input] of [
-    ['select_agent', 'demo-agent'],
-    ['create_job', undefined],
-  ] as const) {
-    await expect
-      .poll(async () => (await get(id)).steps.find((s) => s.id === step)?.status, { timeout: 30_000 })
-      .toBe('awaiting_approval');
-    const res = await api.post(`/v1/ai/workflows/${id}/approve`, {
-      data: { approved: true, step_id: step, ...(input && { user_input: input }) },
-    });
-    expect(res.status(), await res.text()).toBe(200);
-  }
-  await expect.poll(async () => (await get(id)).status, { timeout: 60_000 }).toBe('completed');
-  return get(id);
-}
-
 test('roll back a real deploy from its Roll back button: the plan first, then the rollback run’s gate', async ({
   app,
   api,
@@ -154,8 +120,8 @@ test('roll back a real deploy from its Roll back button: the plan first, then th
   test.setTimeout(180_000);
   const { page } = app;
   // Two deploys: the second replaces the release the first made live, so undoing it has somewhere to go.
-  await deployOverRest(api);
-  const deploy = await deployOverRest(api);
+  await deployDemoOverRest(api);
+  const deploy = await deployDemoOverRest(api);
 
   const runPage = new RunPage(page);
   await runPage.open(deploy.id);
