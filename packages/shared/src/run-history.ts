@@ -7,11 +7,17 @@ import { decisionSchema, RUN_STATUSES, STEP_STATUSES, workflowRunSchema } from '
 const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A day (`2026-12-01`, UTC) or an instant with its offset (`2026-12-01T09:00:00+01:00`). */
-const instant = z.union([
-  z.iso.datetime({ offset: true, message: 'give a date (YYYY-MM-DD) or an ISO date-time with its offset' }),
-  z.string().regex(DATE_RE, 'give a date (YYYY-MM-DD) or an ISO date-time with its offset'),
-]);
+const INSTANT_MESSAGE = 'give a date (YYYY-MM-DD) or an ISO date-time with its offset';
+const isoWithOffset = z.iso.datetime({ offset: true });
+
+/**
+ * A day (`2026-12-01`, UTC) or an instant with its offset (`2026-12-01T09:00:00+01:00`). One string check with
+ * one message: a union of the two answered a missing or bad value with zod's bare "Invalid input".
+ */
+export const dayOrInstantSchema = z
+  .string({ error: INSTANT_MESSAGE })
+  .refine((v) => DATE_RE.test(v) || isoWithOffset.safeParse(v).success, INSTANT_MESSAGE);
+const instant = dayOrInstantSchema;
 
 /** `status=failed&status=cancelled` or `status=failed,cancelled`. */
 const statusList = z.preprocess(

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { dayEnd, dayStart } from './run-history';
+import { dayEnd, dayOrInstantSchema, dayStart } from './run-history';
 
 // ---- Trends of one workflow's runs: `GET /v1/ai/workflows/trends` ----
 
 const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
-const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 /** The longest range one request may cover: a year and a bit, so a week bucket never exceeds ~58 points. */
 export const TRENDS_MAX_DAYS = 400;
@@ -13,10 +12,7 @@ export const TRENDS_MAX_DAYS = 400;
 export const TREND_BUCKETS = ['day', 'week'] as const;
 export type TrendBucket = (typeof TREND_BUCKETS)[number];
 
-const instant = z.union([
-  z.iso.datetime({ offset: true, message: 'give a date (YYYY-MM-DD) or an ISO date-time with its offset' }),
-  z.string().regex(DATE_RE, 'give a date (YYYY-MM-DD) or an ISO date-time with its offset'),
-]);
+const instant = dayOrInstantSchema;
 
 export const runTrendsQuerySchema = z
   .object({
