@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { WORKFLOW_EVENT_TYPES } from './events';
 import { decisionSchema, RUN_STATUSES, STEP_STATUSES, workflowRunSchema } from './workflow';
+import { WORKFLOW_NAME_RE } from './workflow-language';
 
 // ---- Run history: `GET /v1/ai/workflows/history` ----
 
-const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 const INSTANT_MESSAGE = 'give a date (YYYY-MM-DD) or an ISO date-time with its offset';
@@ -37,7 +37,7 @@ export const runHistoryQuerySchema = z
     /** A workflow's name. */
     workflow: z.preprocess(
       (v) => (v === '' ? undefined : v),
-      z.string().regex(NAME_RE, 'workflow must be a lower-case identifier').optional(),
+      z.string().regex(WORKFLOW_NAME_RE, 'workflow must be a lower-case identifier').optional(),
     ),
     status: statusList.optional(),
     /** Who started the run, exactly (a user name, or `trigger:<name>`). */

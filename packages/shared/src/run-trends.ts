@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { dayEnd, dayOrInstantSchema, dayStart } from './run-history';
+import { WORKFLOW_NAME_RE } from './workflow-language';
 
 // ---- Trends of one workflow's runs: `GET /v1/ai/workflows/trends` ----
 
-const NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 const DAY_MS = 86_400_000;
 /** The longest range one request may cover: a year and a bit, so a week bucket never exceeds ~58 points. */
 export const TRENDS_MAX_DAYS = 400;
@@ -17,7 +17,7 @@ const instant = dayOrInstantSchema;
 export const runTrendsQuerySchema = z
   .object({
     /** The workflow's name. */
-    workflow: z.string().regex(NAME_RE, 'workflow must be a lower-case identifier'),
+    workflow: z.string().regex(WORKFLOW_NAME_RE, 'workflow must be a lower-case identifier'),
     /** Runs started at or after this (a day: its start, UTC). */
     from: instant,
     /** Runs started at or before this (a day: up to its end, UTC). */

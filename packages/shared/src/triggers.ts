@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_NAME_RE } from './workflow-language';
 
 /**
  * Triggers start workflows without anyone typing: on a schedule (cron), on a fleet or workflow event, or on a
@@ -47,7 +48,6 @@ export const MISSED_POLICIES = ['skip', 'run_once'] as const;
 export type MissedPolicy = (typeof MISSED_POLICIES)[number];
 
 export const TRIGGER_NAME_RE = /^[a-z][a-z0-9_-]{0,63}$/;
-const WORKFLOW_NAME_RE = /^[a-z][a-z0-9_]{0,63}$/;
 
 /** Firings per minute a trigger may start before it pauses itself, unless it says otherwise. */
 export const DEFAULT_TRIGGER_RATE_LIMIT = 10;
