@@ -1,5 +1,6 @@
 import pino, { type LevelWithSilent, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { currentLogContext } from './observability/log-context';
 
 export interface LoggerOptions {
   level: LevelWithSilent;
@@ -16,11 +17,11 @@ export interface LoggerOptions {
  * a transport's worker thread would cost tens of MB for a few log lines a second.
  */
 export function createLogger(options: LoggerOptions): Logger {
+  // Every line names the request, run, step and job whose work wrote it (observability/log-context.ts).
+  const base = { level: options.level, mixin: () => ({ ...currentLogContext() }) };
   const format = options.format ?? ((options.isTTY ?? process.stdout.isTTY) ? 'pretty' : 'json');
   if (format === 'json') {
-    return options.destination
-      ? pino({ level: options.level }, options.destination)
-      : pino({ level: options.level });
+    return options.destination ? pino(base, options.destination) : pino(base);
   }
   const stream = pretty({
     destination: options.destination ?? 1,
@@ -30,5 +31,5 @@ export function createLogger(options: LoggerOptions): Logger {
     singleLine: true, // one event, one line: a terminal's scrollback stays greppable
     sync: true,
   });
-  return pino({ level: options.level }, stream);
+  return pino(base, stream);
 }

@@ -2,10 +2,20 @@ import type { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
 import type { Db } from '../db/db';
 import { DeployBotError } from '../errors/deploybot-error';
+import { checkReadiness } from '../observability/readiness';
 import { apiRouter } from './access';
 
-/** Liveness plus a real database round-trip, so a load balancer sees a controller that cannot persist. */
-export function healthRouter(auth: AuthService, db: Db, version: string): Router {
+export interface HealthOptions {
+  /** Whether the run-lease loop is renewing; absent counts as alive. */
+  leaseLoopAlive?: () => boolean;
+}
+
+/**
+ * `/health`: liveness plus a real database round-trip, so a load balancer sees a controller that cannot persist.
+ * `/health/live`: the process serves requests (restart it when this fails). `/health/ready`: database, migrations
+ * and lease loop are fine (send it traffic only when this passes).
+ */
+export function healthRouter(auth: AuthService, db: Db, version: string, opts: HealthOptions = {}): Router {
   const api = apiRouter(auth);
   api.get('/', 'public', async (_req, res) => {
     const started = performance.now();
@@ -22,6 +32,22 @@ export function healthRouter(auth: AuthService, db: Db, version: string): Router
         cause: err,
       });
     }
+  });
+  // Nothing but the event loop answering: a database outage must not get every controller restarted.
+  api.get('/live', 'public', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+  api.get('/ready', 'public', async (_req, res) => {
+    const { ready, checks } = await checkReadiness({ db, leaseLoopAlive: opts.leaseLoopAlive });
+    res.set('Cache-Control', 'no-store');
+    if (ready) {
+      res.json({ status: 'ok', checks });
+      return;
+    }
+    const failed = Object.entries(checks)
+      .filter(([, check]) => !check.ok)
+      .map(([name, check]) => `${name}: ${check.error}`);
+    throw new DeployBotError('unavailable', `not ready: ${failed.join('; ')}`, { details: { checks } });
   });
   return api.router;
 }
