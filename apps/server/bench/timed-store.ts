@@ -1,5 +1,5 @@
 import type { WorkflowRun } from '@deploybot/shared';
-import type { EventRecord, RunFilter, WorkflowStore } from '../src/engine/ports';
+import type { CommitOptions, EventRecord, RunFilter, WorkflowStore } from '../src/engine/ports';
 import { wallClockMs } from './event-loop';
 
 export const eventKey = (runId: string, seq: number) => `${runId}:${seq}`;
@@ -29,8 +29,8 @@ export class TimedStore implements WorkflowStore {
     return this.timed([event], () => this.inner.insertRun(run, event));
   }
 
-  commit(run: WorkflowRun, events: readonly EventRecord[]): Promise<void> {
-    return this.timed(events, () => this.inner.commit(run, events));
+  commit(run: WorkflowRun, events: readonly EventRecord[], opts?: CommitOptions): Promise<void> {
+    return this.timed(events, () => this.inner.commit(run, events, opts));
   }
 
   getRun(id: string): Promise<WorkflowRun | null> {

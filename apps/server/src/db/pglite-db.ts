@@ -68,6 +68,11 @@ export class PgliteDb implements Db {
     );
   }
 
+  /** PGlite is one process: every NOTIFY reaches it on its own connection, which is never lost. */
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.pg.listen(channel, onMessage);
+  }
+
   /** A snapshot of the whole data directory, used by tests to clone a migrated database quickly. */
   async dump(): Promise<Blob> {
     return this.pg.dumpDataDir('none');

@@ -8,7 +8,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 export class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** How the pool connects: a listener needs a connection of its own, outside the pool. */
+    private readonly clientConfig: pg.ClientConfig,
+  ) {}
 
   static async open(
     connectionString: string,
@@ -26,15 +30,20 @@ export class PostgresDb implements Db {
         await admin.end();
       }
     }
-    const pool = new pg.Pool({
+    const clientConfig: pg.ClientConfig = {
       connectionString,
-      max: options.max ?? 10,
       options: options.schema ? `-c search_path=${options.schema}` : undefined,
-    });
+    };
+    const pool = new pg.Pool({ ...clientConfig, max: options.max ?? 10 });
     // An idle client losing its connection must not crash the controller; the pool replaces it.
     pool.on('error', () => {});
     await pool.query('SELECT 1');
-    return new PostgresDb(pool);
+    return new PostgresDb(pool, clientConfig);
+  }
+
+  /** How this database is reached (connection string, search path), for a pool of another's own (Socket.IO's adapter). */
+  get connectionConfig(): Readonly<pg.ClientConfig> {
+    return this.clientConfig;
   }
 
   async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -62,6 +71,57 @@ export class PostgresDb implements Db {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * LISTEN on a connection of its own (a pooled one would be handed to other queries). A lost connection is
+   * opened again with a growing pause, and `onReconnect` tells the caller that notifications may have been missed.
+   */
+  async listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onReconnect: () => void = () => {},
+  ): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
+    let client: pg.Client | null = null;
+    let stopped = false;
+    let retryMs = 100;
+    let timer: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client(this.clientConfig);
+      next.on('notification', (n) => {
+        if (n.channel === channel) onMessage(n.payload ?? '');
+      });
+      const lost = () => {
+        if (client !== next) return;
+        client = null;
+        next.end().catch(() => {});
+        if (!stopped) reconnectLater();
+      };
+      next.on('error', lost);
+      next.on('end', lost);
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+      client = next;
+      retryMs = 100;
+    };
+    const reconnectLater = () => {
+      timer = setTimeout(() => {
+        connect().then(onReconnect, () => {
+          retryMs = Math.min(retryMs * 2, 5_000);
+          if (!stopped) reconnectLater();
+        });
+      }, retryMs);
+      timer.unref();
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      const current = client;
+      client = null;
+      await current?.end().catch(() => {});
+    };
   }
 
   async close(): Promise<void> {

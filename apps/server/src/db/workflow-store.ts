@@ -1,7 +1,9 @@
 import type { WorkflowRun } from '@deploybot/shared';
 import {
+  type CommitOptions,
   ConcurrencyConflict,
   type EventRecord,
+  LeaseLostError,
   type RunFilter,
   StaleRunError,
   type WorkflowStore,
@@ -24,6 +26,7 @@ interface EventRow {
 interface PendingCommit {
   run: WorkflowRun;
   events: readonly EventRecord[];
+  asOwner: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -62,9 +65,24 @@ function isKeyConflict(err: unknown): boolean {
   );
 }
 
+export interface WorkflowStoreOptions {
+  /**
+   * This controller's id, when several controllers share the database: runs it inserts are its own, commits
+   * `asOwner` are fenced by it, and deadlines are looked for among its own runs. Unset: one controller, no owners.
+   */
+  owner?: string;
+}
+
 /** Workflow runs and their append-only events, in the SQL both PGlite and PostgreSQL speak. */
 export class SqlWorkflowStore implements WorkflowStore {
-  constructor(private readonly db: Db) {}
+  private readonly owner: string | null;
+
+  constructor(
+    private readonly db: Db,
+    options: WorkflowStoreOptions = {},
+  ) {
+    this.owner = options.owner ?? null;
+  }
 
   async insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
     try {
@@ -88,8 +106,8 @@ export class SqlWorkflowStore implements WorkflowStore {
     await this.db.query(
       `WITH ins AS (
          INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at,
-                                    deadline_at, seq, doc, definition_hash, concurrency_key, wait_keys)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $14, $15, $16)
+                                    deadline_at, seq, doc, definition_hash, concurrency_key, wait_keys, owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $14, $15, $16, $17)
          RETURNING id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
        SELECT id, $9, $11, $12, $7, $13 FROM ins`,
@@ -110,6 +128,7 @@ export class SqlWorkflowStore implements WorkflowStore {
         run.definitionHash ?? null,
         run.concurrencyKey ?? null,
         waitKeysOf(run),
+        this.owner,
       ],
     );
   }
@@ -120,11 +139,12 @@ export class SqlWorkflowStore implements WorkflowStore {
    * once its transition is durable, so "committed before emitted" holds; one statement per turn instead of
    * one per transition is what makes the store keep up with many runs at once (see `pnpm bench`).
    */
-  commit(run: WorkflowRun, events: readonly EventRecord[]): Promise<void> {
+  commit(run: WorkflowRun, events: readonly EventRecord[], opts: CommitOptions = {}): Promise<void> {
     if (events.length === 0) return Promise.reject(new Error(`commit of run ${run.id} without an event`));
-    if (events.some((e) => e.type === 'run.dequeued')) return this.commitDequeue(run, events);
+    const asOwner = (opts.asOwner ?? false) && this.owner !== null;
+    if (events.some((e) => e.type === 'run.dequeued')) return this.commitDequeue(run, events, asOwner);
     return new Promise((resolve, reject) => {
-      this.pending.push({ run, events, resolve, reject });
+      this.pending.push({ run, events, asOwner, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => void this.flush());
     });
   }
@@ -138,30 +158,50 @@ export class SqlWorkflowStore implements WorkflowStore {
     const seen = new Set<string>();
     const now = batch.filter((c) => !seen.has(c.run.id) && seen.add(c.run.id));
     for (const later of batch.filter((c) => !now.includes(c))) {
-      this.commit(later.run, later.events).then(later.resolve, later.reject);
+      this.commit(later.run, later.events, { asOwner: later.asOwner }).then(later.resolve, later.reject);
     }
     try {
       const committed = await this.write(now);
+      const refused = now.filter((c) => !committed.has(c.run.id));
+      const taken = await this.takenOver(refused);
       for (const c of now) {
         if (committed.has(c.run.id)) c.resolve();
-        else c.reject(new StaleRunError(c.run.id));
+        else c.reject(taken.has(c.run.id) ? new LeaseLostError(c.run.id) : new StaleRunError(c.run.id));
       }
     } catch (err) {
       for (const c of now) c.reject(err);
     }
   }
 
+  /** Of the refused fenced commits, those refused because another controller owns the run now (not a stale seq). */
+  private async takenOver(refused: readonly Pick<PendingCommit, 'run' | 'asOwner'>[]): Promise<Set<string>> {
+    const fenced = refused.filter((c) => c.asOwner).map((c) => c.run.id);
+    if (fenced.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM workflow_runs WHERE id = ANY($1::uuid[]) AND owner IS DISTINCT FROM $2::uuid`,
+      [fenced, this.owner],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Taking a concurrency key may lose to another run: alone, so the unique index fails only this commit. */
-  private async commitDequeue(run: WorkflowRun, events: readonly EventRecord[]): Promise<void> {
+  private async commitDequeue(
+    run: WorkflowRun,
+    events: readonly EventRecord[],
+    asOwner: boolean,
+  ): Promise<void> {
     let committed: Set<string>;
     try {
-      committed = await this.write([{ run, events }]);
+      committed = await this.write([{ run, events, asOwner }]);
     } catch (err) {
       if (run.concurrencyKey && isKeyConflict(err))
         throw new ConcurrencyConflict(run.concurrencyKey, await this.activeRunOf(run.concurrencyKey));
       throw err;
     }
-    if (!committed.has(run.id)) throw new StaleRunError(run.id);
+    if (!committed.has(run.id)) {
+      const taken = await this.takenOver([{ run, asOwner }]);
+      throw taken.has(run.id) ? new LeaseLostError(run.id) : new StaleRunError(run.id);
+    }
   }
 
   /**
@@ -171,8 +211,10 @@ export class SqlWorkflowStore implements WorkflowStore {
    * literal, escaping every quote of every run document character by character, which was the largest cost
    * of a busy controller.
    */
-  private async write(batch: readonly Pick<PendingCommit, 'run' | 'events'>[]): Promise<Set<string>> {
-    const input = batch.map(({ run, events }) => ({
+  private async write(
+    batch: readonly Pick<PendingCommit, 'run' | 'events' | 'asOwner'>[],
+  ): Promise<Set<string>> {
+    const input = batch.map(({ run, events, asOwner }) => ({
       id: run.id,
       status: run.status,
       current_step: run.currentStep,
@@ -182,6 +224,8 @@ export class SqlWorkflowStore implements WorkflowStore {
       from_seq: events[0]!.seq,
       doc: run,
       wait_keys: waitKeysOf(run),
+      // Fencing: an owner's commit matches only while the row still names it.
+      owner: asOwner ? this.owner : null,
       events: events.map((e) => ({
         seq: e.seq,
         type: e.type,
@@ -194,13 +238,13 @@ export class SqlWorkflowStore implements WorkflowStore {
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
            AS t(id uuid, status text, current_step text, updated_at timestamptz, deadline_at timestamptz, seq int,
-                from_seq int, doc jsonb, wait_keys text[], events jsonb)),
+                from_seq int, doc jsonb, wait_keys text[], owner uuid, events jsonb)),
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
                 deadline_at = i.deadline_at, seq = i.seq, doc = i.doc, wait_keys = i.wait_keys
            FROM input i
-          WHERE r.id = i.id AND r.seq = i.from_seq - 1
+          WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
        SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail
@@ -244,10 +288,13 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   async listExpired(now: string): Promise<string[]> {
+    // With owners, each controller looks after its own runs' deadlines (a dead one's are claimed first).
     const rows = await this.db.query<{ id: string }>(
       `SELECT id FROM workflow_runs
-        WHERE status IN ('running', 'waiting') AND deadline_at <= $1 ORDER BY deadline_at`,
-      [now],
+        WHERE status IN ('running', 'waiting') AND deadline_at <= $1
+          AND ($2::uuid IS NULL OR owner = $2::uuid)
+        ORDER BY deadline_at`,
+      [now, this.owner],
     );
     return rows.map((r) => r.id);
   }

@@ -15,7 +15,9 @@ import {
   ConcurrencyConflict,
   type EventRecord,
   type EventSink,
+  LeaseLostError,
   type RunFilter,
+  type RunLeases,
   systemClock,
   type WorkflowStore,
 } from './ports';
@@ -63,6 +65,12 @@ export interface EngineOptions {
   secrets?: SecretBox;
   /** Where handler failures that are not step failures go (e.g. a store outage while committing). */
   onError?: (err: unknown, runId: string) => void;
+  /**
+   * Several controllers on one database: this one drives only the runs it owns (started or claimed), its commits
+   * are fenced by ownership, and commands for other controllers' runs are recorded here and handed to their
+   * owners. Unset: this engine is the only one and owns every run.
+   */
+  leases?: RunLeases;
 }
 
 export interface DecideCommand {
@@ -95,6 +103,7 @@ export class WorkflowEngine {
   private readonly secrets: SecretBox;
   private readonly journal: RunJournal;
   private readonly driver: RunDriver;
+  private readonly leases: RunLeases | undefined;
   private stopping = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -117,10 +126,16 @@ export class WorkflowEngine {
     this.newId = opts.newId ?? randomUUID;
     this.onError = opts.onError ?? (() => {});
     this.secrets = opts.secrets ?? SecretBox.ephemeral();
+    this.leases = opts.leases;
     this.journal = new RunJournal(
       this.store,
       (event, run) => this.announced(event, run),
       (run) => this.derived(run),
+      {
+        leased: this.leases !== undefined,
+        // Taken over while we were away: what is in flight here is dropped; the new owner re-runs it.
+        onLeaseLost: (runId, err) => this.driver.abort(runId, err),
+      },
     );
     this.driver = new RunDriver({
       journal: this.journal,
@@ -264,7 +279,7 @@ export class WorkflowEngine {
       });
       return this.redact(queued);
     }
-    this.driver.kick(run.id);
+    this.driver.kick(run.id); // inserted here, so ours
     return this.redact(run);
   }
 
@@ -335,7 +350,7 @@ export class WorkflowEngine {
       idempotencyKey: `${run.id}:${stepId}:undo:${undoing.runId}`,
     };
     const result = await compensation.run(ctx, record);
-    await this.journal.withLock(runId, async () => {
+    await this.journal.withLockRetrying(runId, async () => {
       const current = await this.journal.load(runId);
       const now = current.steps.find((s) => s.id === stepId);
       if (now?.status !== 'completed') return;
@@ -369,7 +384,7 @@ export class WorkflowEngine {
 
   /** Records that the wait of one parked step ended, and drives the step on. */
   private async receive(runId: string, stepId: string, key: string, payload: unknown): Promise<boolean> {
-    const received = await this.journal.withLock(runId, async () => {
+    const received = await this.journal.withLockRetrying(runId, async () => {
       const run = await this.journal.load(runId);
       const step = run.steps.find((s) => s.id === stepId);
       if (step?.status !== 'awaiting_event' || step.wait?.key !== key) return false;
@@ -383,14 +398,14 @@ export class WorkflowEngine {
       await this.journal.commit(run, next, 'step.event_received', stepId, { key });
       return true;
     });
-    if (received) this.driver.kick(runId);
+    if (received) this.wake(runId);
     return received;
   }
 
   /** Approves or rejects the gate the run is waiting on. */
   async decide(runId: string, cmd: DecideCommand): Promise<WorkflowRun> {
     this.assertRunning();
-    const result = await this.journal.withLock(runId, async () => {
+    const result = await this.journal.withLockRetrying(runId, async () => {
       const run = await this.journal.load(runId);
       const step = waitingStep(run, 'awaiting_approval', cmd.stepId);
       const at = this.now();
@@ -430,14 +445,15 @@ export class WorkflowEngine {
       );
       return { run: await this.journal.commit(run, next, 'step.approved', step.id, { note }), kick: true };
     });
-    if (result.kick) this.driver.kick(runId);
+    // A rejection ended the run: its owner, if elsewhere, stops what it has in flight.
+    if (result.kick || !this.journal.owns(runId)) this.wake(runId);
     return this.redact(result.run);
   }
 
   /** Gives the value an input step is waiting for; the value is validated against the step's spec. */
   async submitInput(runId: string, cmd: InputCommand): Promise<WorkflowRun> {
     this.assertRunning();
-    const run = await this.journal.withLock(runId, async () => {
+    const run = await this.journal.withLockRetrying(runId, async () => {
       const current = await this.journal.load(runId);
       const step = waitingStep(current, 'awaiting_input', cmd.stepId);
       const spec = step.input!;
@@ -476,7 +492,7 @@ export class WorkflowEngine {
       );
       return this.journal.commit(current, next, 'step.input_received', step.id, null);
     });
-    this.driver.kick(runId);
+    this.wake(runId);
     return this.redact(run);
   }
 
@@ -485,7 +501,7 @@ export class WorkflowEngine {
     this.assertRunning();
     const reason = cmd.reason?.trim() || null;
     let parked: WorkflowRun | null = null;
-    const run = await this.journal.withLock(runId, async () => {
+    const run = await this.journal.withLockRetrying(runId, async () => {
       const current = await this.journal.load(runId);
       if (TERMINAL_RUN_STATUSES.includes(current.status)) {
         throw new EngineError('conflict', `run ${runId} is already ${current.status}`);
@@ -500,7 +516,9 @@ export class WorkflowEngine {
       );
       return this.journal.commit(current, next, 'run.cancelled', current.currentStep, { reason });
     });
-    this.driver.abort(runId, new RunCancelledError(cmd.by, reason));
+    // The step in flight stops wherever it runs: here, or on the owner once it hears of the cancel.
+    if (this.journal.owns(runId)) this.driver.abort(runId, new RunCancelledError(cmd.by, reason));
+    else this.wake(runId);
     if (parked) this.cancelWaits(parked, { by: cmd.by, reason });
     return this.redact(run);
   }
@@ -509,12 +527,39 @@ export class WorkflowEngine {
 
   /**
    * Picks up where a previous process left off: running runs are driven again (a step found in progress is
-   * re-run; handlers are idempotent by run + step), waiting runs keep waiting, and expired deadlines fire.
+   * re-run; handlers are idempotent by run + step), waiting runs keep waiting, and expired deadlines fire. With
+   * leases, "unfinished" means the runs nobody drives: those of a controller whose lease ran out.
    */
   async recover(): Promise<number> {
-    const unfinished = await this.store.listUnfinished();
+    if (!this.leases) return this.adopt(await this.store.listUnfinished());
     let running = 0;
-    for (const run of unfinished) {
+    for (;;) {
+      const claimed = await this.claimOrphans();
+      running += claimed.running;
+      if (claimed.claimed < CLAIM_BATCH) return running;
+    }
+  }
+
+  /**
+   * Claims one batch of runs whose owner's lease ran out (or that have none) and drives them, as after a
+   * restart: each step that was in flight runs again, once. Returns how many, and how many another held.
+   */
+  async claimOrphans(): Promise<{ claimed: number; takenOver: number; running: number }> {
+    if (!this.leases || this.stopping) return { claimed: 0, takenOver: 0, running: 0 };
+    const claimed = await this.leases.claim(CLAIM_BATCH);
+    const running = await this.adopt(claimed.map((c) => c.run));
+    return {
+      claimed: claimed.length,
+      takenOver: claimed.filter((c) => c.takenFrom !== null).length,
+      running,
+    };
+  }
+
+  /** Drives runs that are now this controller's; returns how many were running. */
+  private async adopt(runs: readonly WorkflowRun[]): Promise<number> {
+    let running = 0;
+    for (const run of runs) {
+      this.journal.own(run.id, run.seq);
       if (run.status === 'running') {
         this.journal.hold(run);
         running++;
@@ -523,9 +568,57 @@ export class WorkflowEngine {
       // step whose needs were met just before the stop may not have started.
       if (run.status === 'running' || run.status === 'waiting') this.driver.kick(run.id);
     }
-    for (const key of await this.store.freeQueueKeys()) await this.dequeue(key);
-    await this.expireDeadlines();
+    if (runs.length > 0 || !this.leases) {
+      for (const key of await this.store.freeQueueKeys()) await this.dequeue(key);
+      await this.expireDeadlines();
+    }
     return running;
+  }
+
+  /**
+   * Another controller changed a run this one owns (a command, a wake-up): its events go out from here in seq
+   * order, and the run is driven on, or, if it ended there (cancelled, rejected), what is in flight here stops.
+   */
+  async ownerWake(runId: string): Promise<void> {
+    if (!this.leases || !this.journal.owns(runId)) return;
+    const run = await this.journal.withLock(runId, async () => {
+      this.journal.release(runId); // what we hold is older than what the other controller committed
+      const current = await this.journal.load(runId);
+      await this.journal.catchUp(current);
+      return current;
+    });
+    if (TERMINAL_RUN_STATUSES.includes(run.status)) {
+      this.journal.disown(runId);
+      // Ended by a command given to another controller (its error says who and why): results are dropped.
+      this.driver.abort(runId, new RunCancelledError(null, run.error ?? `run ${run.status}`));
+    } else {
+      this.driver.kick(runId);
+    }
+  }
+
+  /** After a lost notification channel: every run this one owns is looked at again, as if woken. */
+  async resync(): Promise<void> {
+    for (const runId of this.journal.ownedIds()) await this.ownerWake(runId);
+  }
+
+  /**
+   * This controller's lease ran out meanwhile: of the runs it thought it owned, those not in `stillOwned` were
+   * taken over; it stops driving them (the new owner re-runs what was in flight).
+   */
+  reconcileOwnership(stillOwned: ReadonlySet<string>): number {
+    let lost = 0;
+    for (const runId of this.journal.ownedIds()) {
+      if (stillOwned.has(runId)) continue;
+      this.journal.disown(runId);
+      this.driver.abort(runId, new LeaseLostError(runId));
+      lost++;
+    }
+    return lost;
+  }
+
+  /** How many unfinished runs this controller drives (with leases; else every run is its own). */
+  ownedCount(): number {
+    return this.journal.ownedIds().length;
   }
 
   /** Starts the deadline sweeper (every `intervalMs`). */
@@ -551,7 +644,7 @@ export class WorkflowEngine {
           if (await this.receive(id, due.id, due.wait.key, { deadline: due.deadline })) expired++;
           continue;
         }
-        const done = await this.journal.withLock(id, async () => {
+        const done = await this.journal.withLockRetrying(id, async () => {
           const run = await this.journal.load(id);
           const step = run.steps.find((s) => s.id === due.id);
           if (!step || !isParked(step) || step.deadline !== due.deadline) return false;
@@ -577,7 +670,7 @@ export class WorkflowEngine {
                 at,
               );
           await this.journal.commit(run, next, 'step.failed', step.id, { error });
-          if (next.status !== 'failed') this.driver.kick(id);
+          if (next.status !== 'failed') this.wake(id);
           return true;
         });
         if (done) expired++;
@@ -600,6 +693,18 @@ export class WorkflowEngine {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * A run changed: its driver looks again. Its owner's driver, that is: a run another controller owns is
+   * handed over through the database (NOTIFY), and that controller drives and announces it.
+   */
+  private wake(runId: string): void {
+    if (this.journal.owns(runId)) {
+      this.driver.kick(runId);
+      return;
+    }
+    this.leases?.notifyOwner(runId).catch((err) => this.onError(err, runId));
+  }
 
   /** Moves a result's `secrets` into its outputs, sealed. */
   private sealSecrets(result: StepResult): StepResult {
@@ -641,7 +746,13 @@ export class WorkflowEngine {
     this.onEvent({ ...event, run: this.redact(run) });
     // A compensation is committed to a run that already ended: only the transition that ended it lets others
     // move (else each undone step of a failed `on_failure: rollback` run would start yet another rollback).
-    if (!TERMINAL_RUN_STATUSES.includes(run.status) || event.seq === 1 || event.type === 'step.compensated')
+    // Only the transition that ended it: an event relayed from another controller carries the run as it is now.
+    if (
+      !TERMINAL_RUN_STATUSES.includes(run.status) ||
+      event.seq === 1 ||
+      event.type === 'step.compensated' ||
+      event.seq !== run.seq
+    )
       return;
     const after = async () => {
       if (run.concurrencyKey) await this.dequeue(run.concurrencyKey);
@@ -665,7 +776,7 @@ export class WorkflowEngine {
     const next = await this.store.oldestQueued(key);
     if (!next) return;
     try {
-      await this.journal.withLock(next, async () => {
+      await this.journal.withLockRetrying(next, async () => {
         const run = await this.journal.load(next);
         if (run.status !== 'queued') return;
         const moved = { ...run, status: 'running' as const, updatedAt: this.now() };
@@ -675,7 +786,7 @@ export class WorkflowEngine {
       if (err instanceof ConcurrencyConflict) return; // another run took the key first; this one waits on
       throw err;
     }
-    this.driver.kick(next);
+    this.wake(next);
   }
 
   /** Parked steps whose waits hold something outside (a job) stop it, in the canceller's name. */
@@ -747,6 +858,9 @@ export class WorkflowEngine {
     if (this.stopping) throw new ShutdownError();
   }
 }
+
+/** Runs claimed per query: recovery of many runs goes in batches, each driven as soon as it is claimed. */
+const CLAIM_BATCH = 100;
 
 /** The engine's own workflow that undoes a run (see `rollback`). */
 export const ROLLBACK_WORKFLOW = 'rollback';

@@ -29,12 +29,12 @@ export interface WorkflowStore {
    * only if the stored seq is the first event's seq - 1. Throws `StaleRunError` when another writer got there
    * first.
    */
-  commit(run: WorkflowRun, events: readonly EventRecord[]): Promise<void>;
+  commit(run: WorkflowRun, events: readonly EventRecord[], opts?: CommitOptions): Promise<void>;
   getRun(id: string): Promise<WorkflowRun | null>;
   listRuns(filter: RunFilter): Promise<WorkflowRun[]>;
   /** Runs whose status is `running` or `waiting`: on start-up these are looked at again. */
   listUnfinished(): Promise<WorkflowRun[]>;
-  /** Ids of unfinished runs with a parked step whose deadline is at or before `now`. */
+  /** Ids of unfinished runs (this controller's, when runs have owners) with a parked step whose deadline is at or before `now`. */
   listExpired(now: string): Promise<string[]>;
   /** Ids of unfinished runs with a step parked on the durable wait `key`. */
   listWaiting(key: string): Promise<string[]>;
@@ -45,12 +45,46 @@ export interface WorkflowStore {
   eventsAfter(runId: string, seq: number): Promise<EventRecord[]>;
 }
 
+export interface CommitOptions {
+  /**
+   * Fenced by ownership: the commit lands only while this controller still owns the run, else it throws
+   * `LeaseLostError`. Commands (approve, cancel, a wake-up) are not fenced: any controller may record them.
+   */
+  asOwner?: boolean;
+}
+
+/**
+ * Which controller drives which run, when several share one database. Each controller owns the runs it started
+ * or claimed and renews one lease for all of them; a run whose owner's lease ran out is claimed by another.
+ */
+export interface RunLeases {
+  /** This controller's id (the `owner` its runs carry). */
+  readonly controllerId: string;
+  /**
+   * Takes up to `limit` unfinished runs that nobody drives (no owner, or an owner whose lease ran out), each
+   * with the controller it was taken from (null: nobody).
+   */
+  claim(limit: number): Promise<{ run: WorkflowRun; takenFrom: string | null }[]>;
+  /** Tells the run's owner that its run changed here (a command, a wake-up): it drives and announces it. */
+  notifyOwner(runId: string): Promise<void>;
+}
+
 /** Another writer committed first: the caller's view of the run is stale, and reading it again may succeed. */
 export class StaleRunError extends DeployBotError {
   constructor(runId: string) {
     super('conflict', `run ${runId} was changed by another writer meanwhile; reload it and try again`, {
       retryable: true,
     });
+  }
+}
+
+/**
+ * The run was taken over by another controller (this one's lease ran out while it was paused or cut off): this
+ * controller must stop driving it, and what it was about to write is dropped.
+ */
+export class LeaseLostError extends DeployBotError {
+  constructor(runId: string) {
+    super('conflict', `run ${runId} is now driven by another controller`, { retryable: false });
   }
 }
 

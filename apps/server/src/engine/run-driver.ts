@@ -1,7 +1,8 @@
 import type { StepRecord, WorkflowRun } from '@deploybot/shared';
 import { isRetryable } from '../errors/deploybot-error';
+import { withLogContext } from '../observability/log-context';
 import { backoffMs, messageOf, runAttempt, sleep } from './attempt';
-import type { Clock } from './ports';
+import { type Clock, LeaseLostError, StaleRunError } from './ports';
 import type { RunJournal, Transition } from './run-journal';
 import { completeStep, finishRun, patchStep } from './run-state';
 import { type Action, nextActions } from './scheduler';
@@ -132,13 +133,16 @@ export class RunDriver {
     for (;;) {
       if (signal.aborted) break;
       this.rearm(drive);
-      const turn = await journal.withLock(runId, async () => {
+      const turn = await this.turn(runId, async () => {
+        // Taken over by another controller: what is in progress is the new owner's to run, not ours.
+        if (!journal.owns(runId)) throw new LeaseLostError(runId);
         const run = await journal.load(runId);
         const launch: string[] = [];
         let current = run;
         if (current.status === 'running' || current.status === 'waiting') {
           const transitions = this.followUps(current);
-          if (transitions.length > 0) current = await journal.commitAll(current, transitions);
+          if (transitions.length > 0)
+            current = await journal.commitAll(current, transitions, { asDriver: true });
           for (const step of current.steps) {
             if (step.status === 'in_progress' && !drive.steps.has(step.id)) launch.push(step.id);
           }
@@ -154,6 +158,11 @@ export class RunDriver {
         }
         return { run: current, launch, parked };
       });
+      if (turn === 'again') continue;
+      if (turn === 'lost') {
+        abortDrive(drive, new LeaseLostError(runId));
+        break;
+      }
       if (!turn) return;
       const def = this.deps.definitionOf(turn.run);
       for (const stepId of turn.launch) this.launch(turn.run, stepId, def, drive);
@@ -165,6 +174,20 @@ export class RunDriver {
     }
     // Cancelled or shutting down: wait for the steps in flight to notice.
     await Promise.all([...drive.steps.values()].map((s) => s.done));
+  }
+
+  /**
+   * One look at the run under its lock. Another controller committing first (a command) means: look again at the
+   * fresh state; the run taken over by another controller means: this driver is done with it.
+   */
+  private async turn<T>(runId: string, look: () => Promise<T>): Promise<T | 'again' | 'lost'> {
+    try {
+      return await this.deps.journal.withLock(runId, look);
+    } catch (err) {
+      if (err instanceof StaleRunError) return 'again';
+      if (err instanceof LeaseLostError) return 'lost';
+      throw err;
+    }
   }
 
   /**
@@ -292,14 +315,15 @@ export class RunDriver {
     if (parent.aborted) controller.abort(parent.reason);
     const entry = { controller, done: Promise.resolve() };
     drive.steps.set(stepId, entry);
-    entry.done = (async () => {
+    // Every log line of the step's work names its run and step (a job it starts adds its own id).
+    entry.done = withLogContext({ runId: run.id, stepId }, async () => {
       if (!stepDef) {
         // A run whose definition lost the step cannot be resumed by guessing; fail loudly (DBOS does the same).
         await this.fail(run.id, step, `workflow ${run.name} v${run.version} has no step "${stepId}"`, drive);
         return;
       }
       await this.advance(run, step, stepDef, controller.signal, drive);
-    })()
+    })
       .catch((err) => this.deps.onError(err, run.id))
       .finally(() => {
         drive.steps.delete(stepId);

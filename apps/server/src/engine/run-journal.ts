@@ -1,7 +1,12 @@
-import type { StepRecord, WorkflowEventType, WorkflowRun } from '@deploybot/shared';
+import {
+  type StepRecord,
+  TERMINAL_RUN_STATUSES,
+  type WorkflowEventType,
+  type WorkflowRun,
+} from '@deploybot/shared';
 import { EngineError } from './errors';
 import { KeyedMutex } from './keyed-mutex';
-import type { EventRecord, WorkflowStore } from './ports';
+import { type EventRecord, LeaseLostError, StaleRunError, type WorkflowStore } from './ports';
 
 /** One transition: the run's state after it, and what its event says. */
 export interface Transition {
@@ -11,6 +16,21 @@ export interface Transition {
   detail: Record<string, unknown> | null;
 }
 
+export interface JournalOptions {
+  /**
+   * Several controllers share the database and a run is driven by its owner: this journal fences the commits
+   * of the runs it owns, announces only those (the owner announces every event of its runs, in seq order, so
+   * a client anywhere sees them in order), and leaves the others to their owners. Default false: one
+   * controller owns every run.
+   */
+  leased?: boolean;
+  /** A fenced commit found the run taken over by another controller: stop driving it. */
+  onLeaseLost?: (runId: string, err: LeaseLostError) => void;
+}
+
+/** How often a commit is tried again on a fresh read after another controller committed first. */
+const STALE_RETRIES = 5;
+
 /**
  * Where runs change: one lock per run, the latest state of runs being driven, and the one place a transition
  * is made durable and then announced. Waiting and finished runs are read from the store, not held in memory.
@@ -18,6 +38,10 @@ export interface Transition {
 export class RunJournal {
   private readonly locks = new KeyedMutex();
   private readonly cache = new Map<string, WorkflowRun>();
+  /** Runs this controller owns (leased mode), with the seq of the last event it announced for each. */
+  private readonly owned = new Map<string, number>();
+  private readonly leased: boolean;
+  private readonly onLeaseLost: (runId: string, err: LeaseLostError) => void;
 
   constructor(
     private readonly store: WorkflowStore,
@@ -28,7 +52,56 @@ export class RunJournal {
      * target agent) and the outputs its definition declares.
      */
     private readonly derive: (run: WorkflowRun) => WorkflowRun = (run) => run,
-  ) {}
+    options: JournalOptions = {},
+  ) {
+    this.leased = options.leased ?? false;
+    this.onLeaseLost = options.onLeaseLost ?? (() => {});
+  }
+
+  /** Whether this controller drives (and announces) the run. Always, with one controller. */
+  owns(runId: string): boolean {
+    return !this.leased || this.owned.has(runId);
+  }
+
+  /** The run is this controller's from now on; its events up to `seq` were announced by whoever made them. */
+  own(runId: string, seq: number): void {
+    if (this.leased) this.owned.set(runId, seq);
+  }
+
+  /** The run is no longer this controller's (it ended, or another took it over). */
+  disown(runId: string): void {
+    if (!this.leased) return;
+    this.owned.delete(runId);
+    this.cache.delete(runId);
+  }
+
+  ownedIds(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  /**
+   * Announces, in seq order, the events another controller committed to a run this one owns (a command, a
+   * wake-up) since the last one announced here. `run` is the run as it stands now: relayed events carry it.
+   * Call under the run's lock.
+   */
+  async catchUp(run: WorkflowRun): Promise<void> {
+    const last = this.owned.get(run.id);
+    if (last === undefined || last >= run.seq) return;
+    for (const event of await this.store.eventsAfter(run.id, last)) {
+      if (event.seq > run.seq) break;
+      this.announce(event, run);
+      this.owned.set(run.id, event.seq);
+    }
+  }
+
+  /**
+   * Runs `fn` under the run's lock, again on a fresh read when another controller committed to the run first
+   * (`fn` loads the run itself; a failed commit drops what was cached). A command whose run was just taken over
+   * is tried again too: it is then recorded as any controller records one, for the new owner to carry on.
+   */
+  withLockRetrying<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    return this.retrying(runId, fn, true);
+  }
 
   /** Serialises `fn` with every other change to the run. */
   withLock<T>(runId: string, fn: () => Promise<T>): Promise<T> {
@@ -50,9 +123,11 @@ export class RunJournal {
     this.cache.delete(runId);
   }
 
+  /** Inserts a new run, which is this controller's. */
   async insert(run: WorkflowRun, event: EventRecord): Promise<void> {
     await this.store.insertRun(run, event);
     this.cache.set(run.id, run);
+    this.own(run.id, event.seq);
     this.announce(event, run);
   }
 
@@ -71,7 +146,13 @@ export class RunJournal {
    * Makes transitions that follow one another durable in one write (a step's completion and the starts it
    * allows, say), then announces each with the run as it stood after it. Call under the run's lock.
    */
-  async commitAll(prev: WorkflowRun, transitions: readonly Transition[]): Promise<WorkflowRun> {
+  async commitAll(
+    prev: WorkflowRun,
+    transitions: readonly Transition[],
+    /** `asDriver`: the run's driver commits; refused with LeaseLostError unless this controller owns the run. */
+    opts: { asDriver?: boolean } = {},
+  ): Promise<WorkflowRun> {
+    if (opts.asDriver && !this.owns(prev.id)) throw new LeaseLostError(prev.id);
     let seq = prev.seq;
     const committed = transitions.map((t) => {
       seq += 1;
@@ -89,19 +170,37 @@ export class RunJournal {
       return { run, event };
     });
     const last = committed[committed.length - 1];
-    if (!last) return prev;
+    const first = committed[0];
+    if (!last || !first) return prev;
+    const asOwner = this.owns(prev.id);
     try {
       await this.store.commit(
         last.run,
         committed.map((c) => c.event),
+        { asOwner },
       );
     } catch (err) {
       this.cache.delete(prev.id); // whatever we held may be stale now; the store is the truth
+      if (err instanceof LeaseLostError) {
+        this.disown(prev.id);
+        this.onLeaseLost(prev.id, err);
+      }
       throw err;
     }
-    if (last.run.status === 'running') this.cache.set(last.run.id, last.run);
-    else this.cache.delete(last.run.id);
-    for (const c of committed) this.announce(c.event, c.run);
+    const ended = TERMINAL_RUN_STATUSES.includes(prev.status);
+    if (!asOwner && !ended) return last.run; // its owner announces it, told by the caller (see owns)
+    if (asOwner) {
+      // Another controller's commits since our last announcement go out first: clients see seq order.
+      await this.catchUp(prev);
+      if (last.run.status === 'running') this.cache.set(last.run.id, last.run);
+      else this.cache.delete(last.run.id);
+    }
+    for (const c of committed) {
+      this.announce(c.event, c.run);
+      if (this.owned.has(prev.id)) this.owned.set(prev.id, c.event.seq);
+    }
+    // A finished run has no driver; compensations committed to it later are announced by whoever commits them.
+    if (asOwner && TERMINAL_RUN_STATUSES.includes(last.run.status)) this.disown(prev.id);
     return last.run;
   }
 
@@ -119,12 +218,31 @@ export class RunJournal {
     /** What follows at once from the new state (steps it lets start), committed in the same write. */
     followUps: (run: WorkflowRun) => Transition[] = () => [],
   ): Promise<WorkflowRun | null> {
-    return this.withLock(runId, async () => {
-      const run = await this.load(runId);
-      const step = run.steps.find((s) => s.id === stepId);
-      if ((run.status !== 'running' && run.status !== 'waiting') || step?.status !== expected) return null;
-      const next = change(run);
-      return this.commitAll(run, [{ run: next, type, stepId, detail }, ...followUps(next)]);
-    });
+    // A driver's work on a run it no longer owns is dropped, never recorded as a command would be.
+    return this.retrying(
+      runId,
+      async () => {
+        const run = await this.load(runId);
+        const step = run.steps.find((s) => s.id === stepId);
+        if ((run.status !== 'running' && run.status !== 'waiting') || step?.status !== expected) return null;
+        const next = change(run);
+        return this.commitAll(run, [{ run: next, type, stepId, detail }, ...followUps(next)], {
+          asDriver: true,
+        });
+      },
+      false,
+    );
+  }
+
+  /** `fn` under the lock, again after a stale read (and after a lost lease, when `afterLostLease`). */
+  private async retrying<T>(runId: string, fn: () => Promise<T>, afterLostLease: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.withLock(runId, fn);
+      } catch (err) {
+        const again = err instanceof StaleRunError || (afterLostLease && err instanceof LeaseLostError);
+        if (!again || attempt >= STALE_RETRIES) throw err;
+      }
+    }
   }
 }

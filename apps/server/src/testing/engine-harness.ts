@@ -1,17 +1,29 @@
+import { randomUUID } from 'node:crypto';
 import type { WorkflowEvent, WorkflowRun } from '@deploybot/shared';
 import type { Db } from '../db/db';
+import { SqlRunLeases } from '../db/run-leases';
 import { SqlWorkflowStore } from '../db/workflow-store';
 import { WorkflowEngine } from '../engine/engine';
 import type { WorkflowDefinition } from '../engine/types';
 
+export interface HarnessOptions {
+  /** One of several controllers on one PostgreSQL: runs are leased (see SqlRunLeases) for this long. */
+  leaseMs?: number;
+}
+
 /** A real engine on a real store, recording every event it emits, with a way to wait for a run's state. */
-export function createEngineHarness(db: Db, definitions: WorkflowDefinition[]) {
+export function createEngineHarness(db: Db, definitions: WorkflowDefinition[], options: HarnessOptions = {}) {
   const events: WorkflowEvent[] = [];
   const waiters = new Set<() => void>();
   const errors: unknown[] = [];
-  const store = new SqlWorkflowStore(db);
+  const leases =
+    options.leaseMs === undefined
+      ? undefined
+      : new SqlRunLeases(db, { controllerId: randomUUID(), leaseMs: options.leaseMs });
+  const store = new SqlWorkflowStore(db, { owner: leases?.controllerId });
   const engine = new WorkflowEngine({
     store,
+    leases,
     definitions,
     onEvent: (e) => {
       events.push(e);
@@ -49,7 +61,7 @@ export function createEngineHarness(db: Db, definitions: WorkflowDefinition[]) {
   }
 
   const eventsOf = (runId: string) => events.filter((e) => e.runId === runId);
-  return { engine, store, events, eventsOf, waitFor, errors };
+  return { engine, store, leases, events, eventsOf, waitFor, errors };
 }
 
 export const isStatus =
