@@ -31,6 +31,7 @@ import type { AgentNamespace } from './fleet/agent-gateway';
 import { Fleet, type FleetOptions } from './fleet/fleet';
 import { type ActorResolver, principalActor } from './http/actor';
 import { createHttpApp } from './http/http-app';
+import { createMetrics, type LeaseStats } from './observability/metrics';
 import { registerChatHandlers } from './realtime/chat-socket';
 import { registerFleetHandlers } from './realtime/fleet-socket';
 import { authenticateSockets, originAllowed, sessionRoom, userRoom } from './realtime/socket-auth';
@@ -65,6 +66,12 @@ export interface AppDeps {
   assistant?: AssistantConfig;
   /** How often a controller looks for triggers changed by another controller. Default 5 s. */
   triggerPollMs?: number;
+  /** DEPLOYBOT_METRICS_TOKEN: when set, /metrics wants it (or a user token); unset, loopback reads it freely. */
+  metricsToken?: string;
+  /** Run leases held and taken over, for /metrics. Default: none (both 0). */
+  leaseStats?: () => LeaseStats;
+  /** Whether the run-lease loop is renewing, for /health/ready. Default: always. */
+  leaseLoopAlive?: () => boolean;
 }
 
 /** What a controller's workflows are made of. */
@@ -134,6 +141,14 @@ export function createApp(deps: AppDeps): App {
   auth.onSessionEnded = (hash) => io.of('/').in(sessionRoom(hash)).disconnectSockets(true);
   const actorOf: ActorResolver = principalActor;
   const secrets = deps.secrets ?? SecretBox.ephemeral();
+  const metrics = createMetrics({
+    db: deps.db,
+    clock,
+    offlineAfterMs: deps.fleet.offlineAfterMs,
+    socketCounts: () => [...io._nsps].map(([name, nsp]) => [name, nsp.sockets.size] as const),
+    leaseStats: deps.leaseStats,
+    logger: deps.logger,
+  });
   const fleet = new Fleet(
     deps.db,
     io.of('/agents') as unknown as AgentNamespace,
@@ -168,11 +183,12 @@ export function createApp(deps: AppDeps): App {
   };
   const registry = new StepKindRegistry([...coreStepKinds(children), ...setup.kinds]);
   const engine = new WorkflowEngine({
-    store: deps.wrapStore ? deps.wrapStore(new SqlWorkflowStore(deps.db)) : new SqlWorkflowStore(deps.db),
+    store: (deps.wrapStore ?? ((store) => store))(metrics.timeCommits(new SqlWorkflowStore(deps.db))),
     definitions: setup.definitions ?? [],
     secrets,
     clock,
     onEvent: (event) => {
+      metrics.observe(event);
       forward(event);
       narrate(event);
       fireTriggers(event);
@@ -246,6 +262,9 @@ export function createApp(deps: AppDeps): App {
     webDist: deps.webDist,
     assistant,
     triggers,
+    metrics,
+    metricsToken: deps.metricsToken,
+    leaseLoopAlive: deps.leaseLoopAlive,
   });
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);

@@ -127,6 +127,15 @@ const envSchema = z.object({
   DEPLOYBOT_AI_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Model → tools rounds for one message. Default 6. */
   DEPLOYBOT_AI_MAX_TOOL_ROUNDS: z.coerce.number().int().min(1).max(20).default(6),
+  /**
+   * Bearer token a Prometheus scraper sends to read /metrics (a user token works too). Unset: /metrics is open
+   * without a token to requests from this machine (loopback) only.
+   */
+  DEPLOYBOT_METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
 });
 
 export type Config = {
@@ -148,6 +157,8 @@ export type Config = {
   secretKey?: string;
   security: SecurityOptions;
   assistant: AssistantConfig;
+  /** DEPLOYBOT_METRICS_TOKEN. */
+  metricsToken?: string;
 };
 
 /** Reads the configuration from the environment; a bad value stops the start with a message naming it. */
@@ -182,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     adminToken: e.DEPLOYBOT_ADMIN_TOKEN,
+    metricsToken: e.DEPLOYBOT_METRICS_TOKEN,
     secretKey: e.DEPLOYBOT_SECRET_KEY,
     security: {
       fourEyes: e.DEPLOYBOT_FOUR_EYES === 'true' || e.DEPLOYBOT_FOUR_EYES === '1',

@@ -51,9 +51,15 @@ async function main(): Promise<void> {
     security: config.security,
     secrets: await loadSecretBox(config.secretKey, config.dataDir),
     assistant: config.assistant,
+    metricsToken: config.metricsToken,
   });
   const port = await app.listen(config.port, config.host);
   logger.info({ port, url: `http://localhost:${port}/` }, 'DeployBot controller listening');
+  logger.info(
+    config.metricsToken
+      ? 'metrics at /metrics: send DEPLOYBOT_METRICS_TOKEN (or a user API token) as "Authorization: Bearer …"'
+      : 'metrics at /metrics: open without a token to this machine (loopback) only; set DEPLOYBOT_METRICS_TOKEN to scrape from elsewhere',
+  );
   const ai = app.assistant.status();
   logger.info(
     { provider: ai.provider, model: ai.model, fallback: ai.fallback, ready: ai.ready },

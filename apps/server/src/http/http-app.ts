@@ -13,6 +13,9 @@ import { RunHistoryStore } from '../db/run-history.store';
 import { RunTrendsStore } from '../db/run-trends.store';
 import type { WorkflowEngine } from '../engine/engine';
 import type { Fleet } from '../fleet/fleet';
+import type { ControllerMetrics } from '../observability/metrics';
+import { requestIdMiddleware } from '../observability/request-id';
+import { requestLog } from '../observability/request-log';
 import type { TriggerService } from '../triggers/trigger-service';
 import type { WorkflowCatalog } from '../workflows/workflow-catalog';
 import { refuseNonCanonicalApiPaths } from './access';
@@ -28,6 +31,7 @@ import {
 } from './error-middleware';
 import { agentsRouter, hostsRouter, jobsRouter, repositoriesRouter } from './fleet.routes';
 import { healthRouter } from './health.routes';
+import { metricsRouter } from './metrics.routes';
 import { hookBodyParser, hooksRouter, triggersRouter } from './triggers.routes';
 import { workflowsRouter } from './workflows.routes';
 
@@ -57,6 +61,12 @@ export interface HttpDeps {
   assistant: Assistant;
   /** Triggers (/v1/triggers) and their signed webhooks (/v1/hooks). */
   triggers: TriggerService;
+  /** Served at /metrics. */
+  metrics: ControllerMetrics;
+  /** DEPLOYBOT_METRICS_TOKEN: when set, /metrics wants it (or a user token) from everyone, loopback included. */
+  metricsToken?: string;
+  /** Whether the run-lease loop is renewing (/health/ready); absent counts as alive. */
+  leaseLoopAlive?: () => boolean;
 }
 
 /** Express with every router mounted; no listening, no globals, so tests build it as they like. */
@@ -68,6 +78,9 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('strict routing', true);
   app.set('query parser', 'simple');
   app.set('trust proxy', deps.trustProxy);
+  // First: every answer, a refusal by a later middleware included, carries the request's id, and so do its logs.
+  app.use(requestIdMiddleware);
+  app.use(requestLog(deps.logger));
   // Helmet's defaults assume HTTPS: over plain HTTP on any name but localhost, `upgrade-insecure-requests`
   // sends the browser to https:// for every script and stylesheet (a blank page), and HSTS pins the host.
   app.use(
@@ -92,7 +105,9 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   // Every route declares who may call it (ApiRouter); nothing here authenticates on a path's behalf.
   const { auth, actorOf } = deps;
-  app.use('/health', healthRouter(auth, deps.db, deps.version));
+  app.use('/health', healthRouter(auth, deps.db, deps.version, { leaseLoopAlive: deps.leaseLoopAlive }));
+  // At the root, strict and case-sensitive: `/metrics/` and `/METRICS` are no route.
+  app.use(metricsRouter(auth, deps.metrics, deps.metricsToken));
   app.use(
     '/v1',
     authRouter(auth, deps.audit, { loginLimitPerMinute: deps.loginLimitPerMinute, https: deps.https }),
@@ -123,7 +138,9 @@ export function createHttpApp(deps: HttpDeps): Express {
     const dist = deps.webDist;
     app.use(express.static(dist, { index: 'index.html', maxAge: '1h' }));
     // The SPA owns every other GET path.
-    app.get(/^\/(?!v1\/|socket\.io\/|health).*/, (_req, res) => res.sendFile(join(dist, 'index.html')));
+    app.get(/^\/(?!v1\/|socket\.io\/|health|metrics(\/|$)).*/, (_req, res) =>
+      res.sendFile(join(dist, 'index.html')),
+    );
   }
 
   app.use(notFoundHandler);

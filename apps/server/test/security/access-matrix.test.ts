@@ -69,6 +69,11 @@ const HOOK_BODY = { ref: 'refs/heads/main' };
 /** Every REST route, with real ids. A route the controller serves that is missing here fails the coverage test. */
 const ROWS: Row[] = [
   { route: 'GET /health', path: at('/health'), need: 'public' },
+  { route: 'GET /health/live', path: at('/health/live'), need: 'public' },
+  { route: 'GET /health/ready', path: at('/health/ready'), need: 'public' },
+  // Public to this machine only, and only without DEPLOYBOT_METRICS_TOKEN (this server has none, and the matrix
+  // calls from loopback): the route's own check decides, see test/observability.test.ts for the other cases.
+  { route: 'GET /metrics', path: at('/metrics'), need: 'public' },
   {
     route: 'POST /v1/auth/login',
     path: at('/v1/auth/login'),
