@@ -37,7 +37,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const steps = new StepRegistry(config.workdir);
   steps.reapLeftovers(logger);
 
-  const store = new CredentialStore(config.stateDir, config.controller, config.hostname);
+  const store = new CredentialStore(config.stateDir, config.controllers, config.hostname);
   const adopted = await store.adoptLegacy(config.workdir);
   if (adopted === 'moved') {
     logger.info({ file: store.file }, 'moved the agent state out of the work dir, where steps could read it');
@@ -61,7 +61,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     // A credential is only ever sent to the controller that issued it: a changed URL must not leak it elsewhere.
     const why = other?.credential
       ? `the credential in ${store.file} was issued by ${other.controller} for hostname ${other.hostname}, ` +
-        `not by ${config.controller} for ${config.hostname}`
+        `not by ${config.controllers.join(' or ')} for ${config.hostname}`
       : `no credential is stored in ${store.file}`;
     throw new ConfigError(`${why}: pass a join token with --token (or DEPLOYBOT_TOKEN)`);
   }
@@ -90,7 +90,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     },
   });
   const connection = new ControllerConnection({
-    controller: config.controller,
+    controllers: config.controllers,
     hostname: config.hostname,
     version: AGENT_VERSION,
     token: () => token!,

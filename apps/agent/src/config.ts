@@ -23,13 +23,27 @@ export const ENV_VARS = {
 const HOSTNAME_RE =
   /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
+const controllerUrl = z
+  .string()
+  .refine(
+    (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
+    'must be an http:// or https:// URL',
+  );
+
 const configSchema = z.object({
+  /**
+   * One controller URL, or several (the flag repeated, or a comma-separated list): controllers sharing one
+   * database, tried in turn when the connection is lost.
+   */
   controller: z
-    .string({ error: 'is required' })
-    .refine(
-      (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
-      'must be an http:// or https:// URL',
-    ),
+    .union([z.string(), z.array(z.string())], { error: 'is required' })
+    .transform((v) =>
+      (Array.isArray(v) ? v : [v])
+        .flatMap((s) => s.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(controllerUrl).min(1, 'is required')),
   hostname: z
     .string()
     .toLowerCase()
@@ -65,7 +79,9 @@ const configSchema = z.object({
   concurrency: z.coerce.number().int().min(1).max(32).default(1),
   logLevel: z.enum(LOG_LEVELS).default('info'),
 });
-export type AgentConfig = Omit<z.infer<typeof configSchema>, 'stateDir'> & {
+export type AgentConfig = Omit<z.infer<typeof configSchema>, 'stateDir' | 'controller'> & {
+  /** The controllers to dial, first one first; after a lost connection, the next one. */
+  controllers: string[];
   /** Where the credential lives: never inside the work dir, where the steps run. */
   stateDir: string;
 };
@@ -99,7 +115,7 @@ export function resolveConfig(
     });
     throw new ConfigError(lines.join('\n'));
   }
-  const { workdir } = parsed.data;
+  const { workdir, controller: controllers, ...rest } = parsed.data;
   const stateDir = parsed.data.stateDir ?? defaultStateDir(workdir, env);
   if (contains(workdir, stateDir) || contains(stateDir, workdir)) {
     throw new ConfigError(
@@ -107,7 +123,7 @@ export function resolveConfig(
         'steps run inside the work dir, and the state dir holds the agent credential',
     );
   }
-  return { ...parsed.data, stateDir };
+  return { ...rest, workdir, controllers, stateDir };
 }
 
 /**

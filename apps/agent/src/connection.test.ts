@@ -71,7 +71,7 @@ function connect(url: string) {
   const logger = pino({ level: 'silent' });
   const outbox = new Outbox(logger);
   const connection = new ControllerConnection({
-    controller: url,
+    controllers: [url],
     hostname: 'web-01',
     version: 'test',
     token: () => 'dba_0123456789abcdef0123456789abcdef',

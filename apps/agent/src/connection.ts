@@ -17,7 +17,8 @@ import type { ControllerHandlers } from './handlers';
 import type { Outbox } from './outbox';
 
 export interface ConnectionOptions {
-  controller: string;
+  /** The controllers to dial (several share one database): the first, then the next after each lost connection. */
+  controllers: string[];
   hostname: string;
   version: string;
   /** Read on every connection attempt, so a credential received mid-session is used from the next reconnect. */
@@ -43,9 +44,14 @@ const ACK_TIMEOUT_MS = 10_000;
  * socket.io reconnects by itself after network failures, with randomized exponential backoff. It deliberately
  * does not after the server refused the handshake (bad token) or kicked the socket; an agent has nobody to
  * restart it, so those cases are retried here with the same kind of backoff instead of giving up.
+ *
+ * With several controllers, every retry dials the next one in the list (socket.io's own reconnection, which
+ * only knows one URL, is off): an agent whose controller died carries on with another, its jobs with it.
  */
 export class ControllerConnection {
-  private readonly socket: AgentSocket;
+  private socket: AgentSocket;
+  /** Which of `options.controllers` the socket dials. */
+  private current = 0;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private attempts = 0;
@@ -58,25 +64,50 @@ export class ControllerConnection {
   constructor(private readonly options: ConnectionOptions) {
     this.delayMs = options.reconnectDelayMs ?? 1_000;
     this.delayMaxMs = options.reconnectDelayMaxMs ?? 30_000;
-    const base = new URL(options.controller);
+    if (options.controllers.length === 0) throw new Error('at least one controller URL is needed');
+    this.socket = this.dial(options.controllers[0]!);
+  }
+
+  private get rotating(): boolean {
+    return this.options.controllers.length > 1;
+  }
+
+  private dial(controller: string): AgentSocket {
+    const base = new URL(controller);
     const prefix = base.pathname.replace(/\/+$/, '');
-    this.socket = io(`${base.origin}${AGENT_NAMESPACE}`, {
+    const socket: AgentSocket = io(`${base.origin}${AGENT_NAMESPACE}`, {
       // A controller served under a path prefix keeps its Socket.IO endpoint under that prefix too.
       path: `${prefix}/socket.io`,
       // Long-polling needs sticky sessions behind a load balancer with several controllers; websocket does not.
       transports: ['websocket'],
       autoConnect: false,
-      reconnection: true,
+      // With several controllers, retries are this class's, each to the next controller.
+      reconnection: !this.rotating,
       reconnectionDelay: this.delayMs,
       reconnectionDelayMax: this.delayMaxMs,
       randomizationFactor: 0.5,
+      // A new Manager per socket: two URLs of one host must not share a connection.
+      forceNew: true,
       auth: (cb) => cb(this.handshake()),
     });
-    this.wire();
+    this.wire(socket);
+    return socket;
+  }
+
+  /** Drops the socket to the current controller and makes one to the next (called only while disconnected). */
+  private rotate(): void {
+    const old = this.socket;
+    old.removeAllListeners();
+    old.disconnect();
+    this.current = (this.current + 1) % this.options.controllers.length;
+    this.socket = this.dial(this.options.controllers[this.current]!);
   }
 
   start(): void {
-    this.options.logger.info({ controller: this.options.controller }, 'connecting to the controller');
+    this.options.logger.info(
+      { controller: this.options.controllers[this.current] },
+      'connecting to the controller',
+    );
     this.socket.connect();
   }
 
@@ -101,8 +132,8 @@ export class ControllerConnection {
     };
   }
 
-  private wire(): void {
-    const { socket, options } = this;
+  private wire(socket: AgentSocket): void {
+    const { options } = this;
     const { handlers, logger } = options;
 
     socket.on('connect', () => {
@@ -112,6 +143,19 @@ export class ControllerConnection {
 
     socket.on('connect_error', (error) => {
       if (this.stopped) return;
+      if (this.rotating && socket.active) {
+        // The socket would not retry (reconnection is off): the next controller is tried instead.
+        const delay = this.scheduleRetry();
+        logger.warn(
+          {
+            controller: options.controllers[this.current],
+            reason: describeTransportError(error),
+            retryInMs: delay,
+          },
+          'cannot reach the controller; trying the next one',
+        );
+        return;
+      }
       if (socket.active) {
         // Network trouble: socket.io's own backoff is already on it.
         logger.warn({ reason: describeTransportError(error) }, 'cannot reach the controller; retrying');
@@ -129,8 +173,11 @@ export class ControllerConnection {
       this.stopHeartbeat();
       options.outbox.detach();
       if (this.stopped) return;
-      logger.warn({ reason }, 'disconnected from the controller');
-      if (!socket.active) this.scheduleRetry();
+      logger.warn(
+        { reason, controller: options.controllers[this.current] },
+        'disconnected from the controller',
+      );
+      if (this.rotating || !socket.active) this.scheduleRetry();
     });
 
     socket.on('agent:ping', (_payload: unknown, ack) => {
@@ -213,7 +260,15 @@ export class ControllerConnection {
     this.attempts++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (!this.stopped && !this.socket.connected) this.socket.connect();
+      if (this.stopped || this.socket.connected) return;
+      if (this.rotating) {
+        this.rotate();
+        this.options.logger.info(
+          { controller: this.options.controllers[this.current] },
+          'connecting to the next controller',
+        );
+      }
+      this.socket.connect();
     }, delay);
     return delay;
   }

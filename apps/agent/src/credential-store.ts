@@ -34,12 +34,16 @@ export class CredentialStore {
   /** Updates are read-modify-write; chaining them keeps a credential and a configure from overwriting each other. */
   private writes: Promise<void> = Promise.resolve();
 
+  /** The controllers the agent dials; they share one database, so a credential from one is good on all. */
+  private readonly controllers: string[];
+
   constructor(
     stateDir: string,
-    private readonly controller: string,
+    controllers: string | string[],
     private readonly hostname: string,
   ) {
     this.file = path.join(stateDir, STATE_FILE);
+    this.controllers = Array.isArray(controllers) ? controllers : [controllers];
   }
 
   /** The stored state, or null if there is none, it is unreadable, or it belongs to another controller/hostname. */
@@ -89,9 +93,9 @@ export class CredentialStore {
 
   private matches(state: AgentState): boolean {
     try {
+      const issuer = normalizeController(state.controller);
       return (
-        normalizeController(state.controller) === normalizeController(this.controller) &&
-        state.hostname === this.hostname
+        this.controllers.some((c) => normalizeController(c) === issuer) && state.hostname === this.hostname
       );
     } catch {
       return false;
@@ -107,7 +111,7 @@ export class CredentialStore {
   private async write(patch: Partial<AgentState>): Promise<void> {
     // State for another controller/hostname is replaced, not merged: its credential means nothing here.
     const current = (await this.load()) ?? {
-      controller: normalizeController(this.controller),
+      controller: normalizeController(this.controllers[0]!),
       hostname: this.hostname,
     };
     await this.writeState({ ...current, ...patch, updatedAt: new Date().toISOString() });

@@ -21,9 +21,12 @@ const program = new Command()
   )
   .version(AGENT_VERSION)
   .addOption(
-    new Option('--controller <url>', 'controller URL, e.g. https://deploybot.example.com').env(
-      ENV_VARS.controller,
-    ),
+    new Option(
+      '--controller <url>',
+      'controller URL, e.g. https://deploybot.example.com; repeat it (or give a comma-separated list) for several controllers sharing one database, tried in turn after a lost connection',
+    )
+      .env(ENV_VARS.controller)
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
   )
   .addOption(
     new Option('--hostname <name>', "this server's name as enrolled (default: the OS host name)").env(
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   logger.info(
     {
       version: AGENT_VERSION,
-      controller: config.controller,
+      controllers: config.controllers,
       hostname: config.hostname,
       workdir: config.workdir,
       stateDir: config.stateDir,

@@ -71,7 +71,17 @@ export interface GatewayOptions {
   onAgentChanged: (agentId: string) => void;
   /** Called with each job whose status the agent changed. */
   onJobChanged: (job: JobRecord) => void;
+  /** This controller, as agent_presence names the holder of an agent's socket. */
+  controllerId: string;
+  /** A presence row not renewed for this long is taken for a dead controller's (the offline threshold). */
+  presenceTtlMs: number;
 }
+
+/** Every socket of one agent, on whichever controller: what another controller sends it commands through. */
+const agentRoom = (agentId: string) => `agent:${agentId}`;
+
+/** The commands a controller sends an agent and waits for the answer to. */
+type AgentRequest = 'job:assign' | 'job:cancel' | 'agent:configure' | 'agent:ping';
 
 /** The agent is not connected (or not the connection reviewed); it may be by the next attempt. */
 export class AgentUnavailableError extends DeployBotError {
@@ -92,6 +102,10 @@ const HELLO_BURST = 3;
  *
  * One live connection per agent and per join token: the first keeps its place. The place is taken at the
  * handshake (before the connection completes), so two simultaneous handshakes cannot both get it.
+ *
+ * With several controllers, agent_presence says which one holds an agent's socket. An agent's sockets join its
+ * room; a controller that does not hold the socket reaches the agent through the room (Socket.IO's adapter
+ * carries the command and the agent's answer), and only the holder marks the agent gone when its socket closes.
  */
 export class AgentGateway {
   /** Each agent's connection, from its handshake on (`connected` tells whether it completed). */
@@ -190,10 +204,15 @@ export class AgentGateway {
   async ping(
     target: { agentId: string } | { enrollmentId: string },
   ): Promise<{ rttMs: number; address: string | null }> {
-    const socket = this.socketFor(target);
     const started = performance.now();
+    const rtt = () => Math.round((performance.now() - started) * 100) / 100;
+    if ('agentId' in target && !this.live(target.agentId)) {
+      await this.request(target.agentId, 'agent:ping', { sentAt: this.now() });
+      return { rttMs: rtt(), address: (await this.opts.agents.get(target.agentId))?.address ?? null };
+    }
+    const socket = this.socketFor(target);
     await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('agent:ping', { sentAt: this.now() });
-    return { rttMs: Math.round((performance.now() - started) * 100) / 100, address: addressOf(socket) };
+    return { rttMs: rtt(), address: addressOf(socket) };
   }
 
   /** Refuses an enrollment whose connection no longer holds its join token (the one a person reviewed). */
@@ -225,13 +244,13 @@ export class AgentGateway {
     // Set first, so the previous connection's disconnect is seen as a replacement, not the agent leaving.
     this.online.set(agentId, entry.socket);
     previous?.disconnect(true);
+    await entry.socket.join(agentRoom(agentId));
+    await this.opts.agents.claimPresence(agentId, this.opts.controllerId, this.now());
     this.opts.onAgentChanged(agentId);
   }
 
   async configure(agentId: string, payload: AgentConfigure): Promise<ConfigureResult> {
-    const res = await this.socketFor({ agentId })
-      .timeout(ACK_TIMEOUT_MS)
-      .emitWithAck('agent:configure', payload);
+    const res = await this.request<Ack<ConfigureResult>>(agentId, 'agent:configure', payload);
     if ('error' in res) throw new Error(`the agent refused its configuration: ${res.error.message}`);
     const parsed = configureResultSchema.safeParse(res.data);
     if (!parsed.success) throw new Error('the agent answered the configuration with an invalid result');
@@ -242,8 +261,7 @@ export class AgentGateway {
 
   /** Pushes a job to its agent if connected; a job for an offline agent waits and is pushed on reconnect. */
   async dispatch(job: JobRecord): Promise<boolean> {
-    const socket = this.live(job.agentId);
-    if (!socket) return false;
+    if (!this.live(job.agentId) && !(await this.heldElsewhere(job.agentId))) return false;
     let assignment: AgentJob;
     if (job.action === 'activate') {
       // No URL: nothing is fetched, so the repository's credentials stay home.
@@ -275,7 +293,7 @@ export class AgentGateway {
       };
     }
     try {
-      const res = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:assign', assignment);
+      const res = await this.request<Ack<unknown>>(job.agentId, 'job:assign', assignment);
       if ('error' in res) {
         const hint =
           job.action === 'activate' && res.error.code === 'bad_request'
@@ -306,10 +324,8 @@ export class AgentGateway {
 
   /** Asks the agent to stop a job; false when the agent is not connected. */
   async cancelJob(agentId: string, jobId: string): Promise<boolean> {
-    const socket = this.live(agentId);
-    if (!socket) return false;
     try {
-      await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('job:cancel', { jobId });
+      await this.request(agentId, 'job:cancel', { jobId });
       return true;
     } catch {
       return false;
@@ -321,6 +337,75 @@ export class AgentGateway {
     const socket = this.online.get(agentId);
     if (socket && !socket.connected) this.online.delete(agentId);
     socket?.disconnect(true);
+    // And wherever another controller holds it.
+    this.nsp.in(agentRoom(agentId)).disconnectSockets(true);
+  }
+
+  /**
+   * Sends `event` to the agent and resolves with its answer: over its socket here, or through the controller that
+   * holds it (an acknowledged broadcast to the agent's room, carried by the Socket.IO adapter). Rejects when no
+   * controller holds it or it does not answer within `timeoutMs`.
+   */
+  private async request<R>(
+    agentId: string,
+    event: AgentRequest,
+    payload: unknown,
+    timeoutMs = ACK_TIMEOUT_MS,
+  ): Promise<R> {
+    const socket = this.live(agentId);
+    if (socket) {
+      const timed = socket.timeout(timeoutMs) as unknown as {
+        emitWithAck(event: string, payload: unknown): Promise<unknown>;
+      };
+      return (await timed.emitWithAck(event, payload)) as R;
+    }
+    if (!(await this.heldElsewhere(agentId))) throw new AgentUnavailableError('the agent is not connected');
+    const [answer] = await this.askAgentRoom(agentId, event, payload, timeoutMs);
+    if (answer === undefined) {
+      throw new AgentUnavailableError(
+        'the agent did not answer through the controller that holds its connection',
+      );
+    }
+    return answer as R;
+  }
+
+  /** Whether another controller holds the agent's socket and renewed its hold lately. */
+  private async heldElsewhere(agentId: string): Promise<boolean> {
+    const row = await this.opts.agents.get(agentId);
+    const seen = row?.presence_seen_at?.getTime();
+    return (
+      !!row?.presence_controller_id &&
+      row.presence_controller_id !== this.opts.controllerId &&
+      seen !== undefined &&
+      this.opts.clock.now().getTime() - seen <= this.opts.presenceTtlMs
+    );
+  }
+
+  /**
+   * Emits to the agent's room on every controller and resolves with the answers. The adapter calls back once
+   * every controller it knows of has answered, or after `timeoutMs` (a controller killed a moment ago is still
+   * counted until its adapter heartbeat times out): answers that did arrive are kept either way.
+   */
+  private askAgentRoom(
+    agentId: string,
+    event: AgentRequest,
+    payload: unknown,
+    timeoutMs: number,
+  ): Promise<unknown[]> {
+    return new Promise((resolve) => {
+      const room = this.nsp.to(agentRoom(agentId)).timeout(timeoutMs) as unknown as {
+        emit(event: string, payload: unknown, ack: (err: unknown, answers?: unknown[]) => void): void;
+      };
+      room.emit(event, payload, (_err, answers) => resolve(answers ?? []));
+    });
+  }
+
+  /** Renews this controller's hold on the agents it holds, and forgets holds no controller renewed (fleet sweep). */
+  async renewPresence(): Promise<void> {
+    const now = this.opts.clock.now();
+    const held = [...this.online].filter(([, socket]) => socket.connected).map(([agentId]) => agentId);
+    await this.opts.agents.renewPresence(this.opts.controllerId, held, now.toISOString());
+    await this.opts.agents.dropStalePresence(new Date(now.getTime() - this.opts.presenceTtlMs).toISOString());
   }
 
   // ---------------------------------------------------------------- inbound
@@ -350,6 +435,7 @@ export class AgentGateway {
         () => this.online.set(agent.id, socket),
         'this agent is already connected and its connection answers; a second connection with its credential is refused',
       );
+      await this.claimFromOtherControllers(agent.id, socket);
       return { kind: 'agent', agentId: agent.id, hostname };
     }
     const join = await this.opts.agents.usableJoinToken(hash, this.now());
@@ -403,6 +489,28 @@ export class AgentGateway {
     holder.disconnect(true);
   }
 
+  /**
+   * The same rule across controllers: when another controller holds the agent's socket, it is pinged through the
+   * agent's room; an answer refuses the newcomer, silence (a dead controller, a half-dead socket) cuts the old one.
+   */
+  private async claimFromOtherControllers(agentId: string, socket: AgentSocket): Promise<void> {
+    if (!(await this.heldElsewhere(agentId))) return;
+    const answers = await this.askAgentRoom(
+      agentId,
+      'agent:ping',
+      { sentAt: this.now() },
+      this.opts.probeTimeoutMs,
+    );
+    if (answers.length > 0) {
+      if (this.online.get(agentId) === socket) this.online.delete(agentId);
+      throw new DeployBotError(
+        'conflict',
+        'this agent is already connected to another controller and its connection answers; a second connection with its credential is refused',
+      );
+    }
+    this.nsp.in(agentRoom(agentId)).disconnectSockets(true);
+  }
+
   private onConnection(socket: AgentSocket): void {
     const session = socket.data.session as AgentSession;
     const log = this.opts.logger.child({ hostname: session.hostname });
@@ -416,6 +524,7 @@ export class AgentGateway {
       return;
     }
     this.limitTraffic(socket);
+    if (session.kind === 'agent') void socket.join(agentRoom(session.agentId));
     log.info({ kind: session.kind }, 'agent connected');
 
     // Every handler validates its payload and only ever touches the socket's own agent and jobs.
@@ -461,6 +570,9 @@ export class AgentGateway {
         previousRelease: true,
       };
     }
+    // Before its pending jobs are read: a job created meanwhile is sent either by its creator, which now finds
+    // the agent here, or by the reconcile below.
+    await this.opts.agents.claimPresence(session.agentId, this.opts.controllerId, at);
     await this.opts.agents.markConnected(session.agentId, at, addressOf(socket), info);
     await this.reconcileJobs(session.agentId, info.runningJobs);
     this.opts.onAgentChanged(session.agentId);
@@ -599,6 +711,12 @@ export class AgentGateway {
     this.online.delete(session.agentId);
     this.heartbeats.drop(session.agentId);
     const at = this.now();
+    if (!(await this.opts.agents.releasePresence(session.agentId, this.opts.controllerId))) {
+      // It said hello to another controller already (or never to this one): that one holds it now.
+      this.opts.logger.info({ hostname: session.hostname }, 'agent connection closed; held elsewhere');
+      this.opts.onAgentChanged(session.agentId);
+      return;
+    }
     await this.opts.agents.markDisconnected(session.agentId, at);
     await this.opts.jobs.markLost(session.agentId, at);
     this.opts.logger.info({ hostname: session.hostname }, 'agent disconnected');
@@ -664,6 +782,10 @@ export class AgentGateway {
   async close(): Promise<void> {
     this.closing = true;
     this.heartbeats.close();
+    // The sockets go with this controller: another one (or its successor) is where the agents come back to.
+    await this.opts.agents
+      .releaseAllPresence(this.opts.controllerId)
+      .catch((err) => this.opts.logger.warn({ err }, 'could not release the agents this controller held'));
     this.nsp.disconnectSockets(true);
   }
 }

@@ -58,7 +58,14 @@ export class AgentsService {
     const last = row.last_heartbeat_at?.getTime() ?? 0;
     const fresh = this.clock.now().getTime() - last <= this.opts.offlineAfterMs;
     const cleanlyGone = row.disconnected_at !== null && row.disconnected_at.getTime() >= last;
-    return fresh && !cleanlyGone && this.gateway.isConnected(row.id) ? 'online' : 'offline';
+    return fresh && !cleanlyGone && this.socketHeld(row) ? 'online' : 'offline';
+  }
+
+  /** Some controller holds the agent's socket: this one, or another that renewed its presence lately. */
+  private socketHeld(row: AgentRow): boolean {
+    if (this.gateway.isConnected(row.id)) return true;
+    const seen = row.presence_seen_at?.getTime();
+    return seen !== undefined && this.clock.now().getTime() - seen <= this.opts.offlineAfterMs;
   }
 
   toDto(row: AgentRow, runningJobs: number): AgentDto {

@@ -18,7 +18,15 @@ export interface AgentRow {
   run_id: string | null;
   created_at: Date;
   revoked_at: Date | null;
+  /** The controller holding the agent's socket (agent_presence), when read with it; absent from RETURNING rows. */
+  presence_controller_id?: string | null;
+  /** When that controller last said it still holds it. */
+  presence_seen_at?: Date | null;
 }
+
+/** An agent with where its socket is: the holding controller renews its rows, a dead one's rows go stale. */
+const SELECT_AGENT = `SELECT a.*, p.controller_id AS presence_controller_id, p.seen_at AS presence_seen_at
+  FROM agents a LEFT JOIN agent_presence p ON p.agent_id = a.id`;
 
 export interface JoinTokenRow {
   id: string;
@@ -41,18 +49,18 @@ export class AgentsStore {
 
   async list(includeRevoked = false): Promise<AgentRow[]> {
     return this.db.query<AgentRow>(
-      `SELECT * FROM agents ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY hostname`,
+      `${SELECT_AGENT} ${includeRevoked ? '' : 'WHERE a.revoked_at IS NULL'} ORDER BY a.hostname`,
     );
   }
 
   async get(id: string): Promise<AgentRow | null> {
-    return (await this.db.query<AgentRow>('SELECT * FROM agents WHERE id = $1', [id]))[0] ?? null;
+    return (await this.db.query<AgentRow>(`${SELECT_AGENT} WHERE a.id = $1`, [id]))[0] ?? null;
   }
 
   async getByHostname(hostname: string): Promise<AgentRow | null> {
     return (
       (
-        await this.db.query<AgentRow>('SELECT * FROM agents WHERE hostname = $1 AND revoked_at IS NULL', [
+        await this.db.query<AgentRow>(`${SELECT_AGENT} WHERE a.hostname = $1 AND a.revoked_at IS NULL`, [
           hostname,
         ])
       )[0] ?? null
@@ -63,7 +71,7 @@ export class AgentsStore {
     return (
       (
         await this.db.query<AgentRow>(
-          'SELECT * FROM agents WHERE credential_hash = $1 AND revoked_at IS NULL',
+          `${SELECT_AGENT} WHERE a.credential_hash = $1 AND a.revoked_at IS NULL`,
           [hash],
         )
       )[0] ?? null
@@ -137,6 +145,54 @@ export class AgentsStore {
               info = COALESCE($4, info) WHERE id = $1`,
       [id, at, address, info && JSON.stringify(info)],
     );
+  }
+
+  // ---- presence: which controller holds the agent's socket
+
+  /** `controllerId` holds the agent's socket from `at` on (a newer connection elsewhere takes the row over). */
+  async claimPresence(agentId: string, controllerId: string, at: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO agent_presence (agent_id, controller_id, connected_at, seen_at) VALUES ($1, $2, $3, $3)
+       ON CONFLICT (agent_id) DO UPDATE SET controller_id = $2, connected_at = $3, seen_at = $3`,
+      [agentId, controllerId, at],
+    );
+  }
+
+  /**
+   * Ends `controllerId`'s hold on the agent; false when it no longer held it (the agent has already said hello
+   * to another controller, whose row must stay).
+   */
+  async releasePresence(agentId: string, controllerId: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'DELETE FROM agent_presence WHERE agent_id = $1 AND controller_id = $2 RETURNING agent_id',
+      [agentId, controllerId],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * `controllerId` still holds these agents' sockets. A row another controller dropped as stale (this one was too
+   * slow to renew it) comes back; a row another controller took over stays its own.
+   */
+  async renewPresence(controllerId: string, agentIds: string[], at: string): Promise<void> {
+    if (agentIds.length === 0) return;
+    await this.db.query(
+      `INSERT INTO agent_presence (agent_id, controller_id, connected_at, seen_at)
+       SELECT id, $1, $3, $3 FROM unnest($2::uuid[]) AS id
+       ON CONFLICT (agent_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+       WHERE agent_presence.controller_id = EXCLUDED.controller_id`,
+      [controllerId, agentIds, at],
+    );
+  }
+
+  /** `controllerId` stops: it holds no socket any more. */
+  async releaseAllPresence(controllerId: string): Promise<void> {
+    await this.db.query('DELETE FROM agent_presence WHERE controller_id = $1', [controllerId]);
+  }
+
+  /** Rows not renewed since `before`: their controller died (or lost the database) with the sockets. */
+  async dropStalePresence(before: string): Promise<void> {
+    await this.db.query('DELETE FROM agent_presence WHERE seen_at < $1', [before]);
   }
 
   async markDisconnected(id: string, at: string): Promise<void> {

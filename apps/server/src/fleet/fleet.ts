@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../auth/audit-log';
 import type { Db } from '../db/db';
@@ -39,6 +40,11 @@ export interface FleetOptions {
   reconnectGraceMs?: number;
   /** How long a connection holding an agent's place has to answer a ping before a new connection replaces it. Default 5 s. */
   probeTimeoutMs?: number;
+  /**
+   * This controller among those sharing the database: agent_presence names the one holding each agent's socket.
+   * Default: a random UUID (a restarted controller is a new one; its predecessor's holds go stale).
+   */
+  controllerId?: string;
   /** Log lines stored per job; the first line past it becomes a truncation marker. Default 100,000. */
   jobLogMaxLines?: number;
   /** Bytes of log text stored per job, likewise. Default 32 MiB. */
@@ -72,6 +78,8 @@ export class Fleet {
   readonly jobs: JobsService;
   readonly metrics: FleetMetrics;
   readonly gateway: AgentGateway;
+  /** Who this controller is in agent_presence. */
+  readonly controllerId: string;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepRun: Promise<void> | null = null;
   private closed = false;
@@ -89,6 +97,7 @@ export class Fleet {
     /** Seals repository credentials at rest. */
     secrets: SecretBox,
   ) {
+    this.controllerId = options.controllerId ?? randomUUID();
     const agentsStore = new AgentsStore(db);
     this.agentsStore = agentsStore;
     const jobsStore = new JobsStore(db, {
@@ -123,6 +132,8 @@ export class Fleet {
       heartbeatFloodFactor: this.limits.heartbeatFloodFactor,
       floodCooldownMs: this.limits.floodCooldownMs,
       probeTimeoutMs: this.limits.probeTimeoutMs,
+      controllerId: this.controllerId,
+      presenceTtlMs: options.offlineAfterMs,
       urlForAgent: (repository) => this.repositories.urlForAgent(repository),
       onAgentChanged: (id) =>
         void this.agents.publish(id).catch((err) => logger.error({ err }, 'agent publish failed')),
@@ -155,6 +166,8 @@ export class Fleet {
 
   private async sweepOnce(): Promise<void> {
     try {
+      // First, so that the list below sees agents held by live controllers only.
+      await this.gateway.renewPresence();
       let agents = await this.agents.list();
       const awaited = new Set(this.agents.awaitedAfterRestart(agents).map((a) => a.id));
       await this.jobs.markStaleAgentsLost(

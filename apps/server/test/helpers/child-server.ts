@@ -7,6 +7,8 @@ import { TEST_ADMIN_TOKEN } from '../../src/testing/test-security';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../..');
 const ENTRY = 'apps/server/test/fixtures/crash-server.ts';
+/** A controller of a test cluster (test/cluster): built-in and test workflows, the real fleet. */
+export const CLUSTER_ENTRY = 'apps/server/test/fixtures/cluster-server.ts';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -22,9 +24,16 @@ process.once('exit', () => {
   for (const child of alive) child.kill('SIGKILL');
 });
 
-/** Starts the crash-test server as a real process (`node --import tsx`, so the pid is the server itself). */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 120_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+/**
+ * Starts the crash-test server (or another fixture, `entry` from the repository root) as a real process
+ * (`node --import tsx`, so the pid is the server itself).
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+  entry = ENTRY,
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,0 +1,122 @@
+import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
+import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { createClient } from 'redis';
+import type { Server } from 'socket.io';
+import type { Db } from '../db/db';
+import type { PostgresDb } from '../db/postgres-db';
+
+/** How Socket.IO's rooms and broadcasts reach the sockets held by the other controllers. */
+export type SocketAdapterKind = 'redis' | 'postgres' | 'none';
+
+export interface SocketAdapter {
+  kind: SocketAdapterKind;
+  /** Frees what the adapter holds (its pool, its Redis clients); call after `io.close()` closed the namespaces. */
+  close(): Promise<void>;
+}
+
+export interface SocketAdapterOptions {
+  db: Db;
+  /** REDIS_URL: Redis carries the events even when the database is PostgreSQL. */
+  redisUrl?: string;
+  logger: Logger;
+}
+
+/**
+ * How often each controller says it is alive on the adapter's channel, and after how long without a word it is
+ * taken for gone. A broadcast that waits for acknowledgements (a job sent to an agent held by another
+ * controller) waits for every controller it knows: a killed one is forgotten after the timeout.
+ */
+const HEARTBEAT_INTERVAL_MS = 2_000;
+const HEARTBEAT_TIMEOUT_MS = 6_000;
+
+/**
+ * Chooses and attaches the adapter that lets N controllers serve one set of rooms: Redis when REDIS_URL is set,
+ * else PostgreSQL's LISTEN/NOTIFY when the database is PostgreSQL, else none (PGlite is one process). Every
+ * namespace (`/` for browsers, `/agents`) gets it, so `nsp.to(room).emit(...)`, `disconnectSockets()` and
+ * acknowledged broadcasts reach sockets on any controller.
+ */
+export async function attachSocketAdapter(io: Server, opts: SocketAdapterOptions): Promise<SocketAdapter> {
+  if (opts.redisUrl) return attachRedis(io, opts.redisUrl, opts.logger);
+  if (opts.db.kind === 'postgres') return attachPostgres(io, opts.db as PostgresDb, opts.logger);
+  return { kind: 'none', close: async () => {} };
+}
+
+async function attachRedis(io: Server, url: string, logger: Logger): Promise<SocketAdapter> {
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  // node-redis reconnects by itself; an error it reports must not end the process.
+  for (const client of [pub, sub]) {
+    client.on('error', (err: unknown) => logger.warn({ err }, 'Redis (Socket.IO adapter) error'));
+  }
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createRedisAdapter(pub, sub));
+  logger.info('Socket.IO events cross controllers through Redis');
+  return {
+    kind: 'redis',
+    close: async () => {
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}
+
+async function attachPostgres(io: Server, db: PostgresDb, logger: Logger): Promise<SocketAdapter> {
+  const config = db.connectionConfig;
+  // One connection LISTENs for as long as the controller runs, one publishes, one fetches large payloads.
+  const pool = new pg.Pool({ ...config, max: 3 });
+  pool.on('error', (err) => logger.warn({ err }, 'PostgreSQL (Socket.IO adapter) connection lost'));
+  // NOTIFY channels are per database, not per schema: controllers sharing a schema share a channel, and
+  // deployments (or test clusters) in other schemas of the same database do not hear each other.
+  const schema = /search_path=([a-z_][a-z0-9_]*)/.exec(String(config.options ?? ''))?.[1];
+  const adapter = createPostgresAdapter(inOrder(pool), {
+    channelPrefix: schema ? `socket.io:${schema}` : 'socket.io',
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    errorHandler: (err) => logger.warn({ err }, 'Socket.IO PostgreSQL adapter error'),
+  });
+  // Socket.IO calls the factory with `new`: a function, not an arrow.
+  io.adapter(function orderedAdapter(nsp: unknown) {
+    return publishInOrder(adapter(nsp));
+  } as unknown as Parameters<Server['adapter']>[0]);
+  logger.info('Socket.IO events cross controllers through PostgreSQL LISTEN/NOTIFY');
+  return { kind: 'postgres', close: () => pool.end() };
+}
+
+/**
+ * The adapter publishes each message with its own query, and one over NOTIFY's limit with two (store, then
+ * notify): concurrent publishes could overtake each other, and a client would see a run's events out of order.
+ * Publishing one message at a time keeps the order they were emitted in.
+ */
+function publishInOrder<A extends object>(adapter: A): A {
+  const target = adapter as unknown as { doPublish(message: unknown): Promise<unknown> };
+  const publish = target.doPublish.bind(adapter);
+  let last: Promise<unknown> = Promise.resolve();
+  target.doPublish = (message) => {
+    const next = last.then(() => publish(message));
+    last = next.catch(() => {});
+    return next;
+  };
+  return adapter;
+}
+
+/**
+ * The pool the adapter uses, whose listening connection hands notifications over one at a time: a message whose
+ * payload must first be read from its table is delivered before the ones notified after it.
+ */
+function inOrder(pool: pg.Pool): pg.Pool {
+  const connect = async () => {
+    const client = await pool.connect();
+    const on = client.on.bind(client);
+    let last: Promise<unknown> = Promise.resolve();
+    client.on = ((event: string, listener: (...args: unknown[]) => unknown) => {
+      if (event !== 'notification') return on(event as 'end', listener as () => void);
+      return on('notification', (msg) => {
+        last = last.then(() => listener(msg)).catch(() => {});
+      });
+    }) as typeof client.on;
+    return client;
+  };
+  // Only what the adapter calls; pg's own query() must keep using the pool's connect (with its callback).
+  return { connect, query: pool.query.bind(pool) } as unknown as pg.Pool;
+}
