@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lockDataDir } from './data-dir-lock';
 import type { Db } from './db';
 import { migrate } from './migrate';
 import { PgliteDb } from './pglite-db';
@@ -22,7 +23,19 @@ export async function openDb(config: DbConfig): Promise<Db> {
   } else {
     const dir = join(config.dataDir, 'pgdata');
     await mkdir(dir, { recursive: true });
-    db = await PgliteDb.open(dir);
+    // One controller per data directory: a second is refused before it touches the database files.
+    const release = await lockDataDir(config.dataDir);
+    try {
+      db = await PgliteDb.open(dir);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    const close = db.close.bind(db);
+    db.close = async () => {
+      await close();
+      await release();
+    };
   }
   await migrate(db);
   return db;
