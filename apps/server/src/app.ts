@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import {
   type ClientToServerEvents,
@@ -17,9 +18,11 @@ import { AuthService } from './auth/auth.service';
 import { DecisionPolicy, type DecisionPolicyOptions } from './auth/decision-policy';
 import { GuardedWorkflows } from './auth/guarded-workflows';
 import { UsersStore } from './auth/users.store';
+import { LeaseKeeper } from './cluster/lease-keeper';
 import type { Db } from './db/db';
 import { DefinitionsStore } from './db/definitions.store';
 import { RunHistoryStore } from './db/run-history.store';
+import { SqlRunLeases } from './db/run-leases';
 import { SqlWorkflowStore } from './db/workflow-store';
 import { WorkflowEngine } from './engine/engine';
 import { type ChildRuns, coreStepKinds } from './engine/kinds/core-kinds';
@@ -34,6 +37,7 @@ import { createHttpApp } from './http/http-app';
 import { createMetrics, type LeaseStats } from './observability/metrics';
 import { registerChatHandlers } from './realtime/chat-socket';
 import { registerFleetHandlers } from './realtime/fleet-socket';
+import { attachSocketAdapter, type SocketAdapter } from './realtime/socket-adapter';
 import { authenticateSockets, originAllowed, sessionRoom, userRoom } from './realtime/socket-auth';
 import { DEFAULT_SOCKET_LIMITS, guardSockets, type SocketLimits } from './realtime/socket-guard';
 import { registerWorkflowHandlers } from './realtime/workflow-socket';
@@ -66,6 +70,15 @@ export interface AppDeps {
   assistant?: AssistantConfig;
   /** How often a controller looks for triggers changed by another controller. Default 5 s. */
   triggerPollMs?: number;
+  /** This controller among those sharing the database (which one holds an agent's socket). Default: a random UUID. */
+  controllerId?: string;
+  /**
+   * On PostgreSQL, how long this controller's lease on its runs lasts unless renewed (renewed four times as
+   * often): the time within which another controller takes over the runs of one that died. Default 10 s.
+   */
+  leaseMs?: number;
+  /** REDIS_URL: Socket.IO crosses controllers through Redis; else through PostgreSQL when that is the database. */
+  redisUrl?: string;
   /** DEPLOYBOT_METRICS_TOKEN: when set, /metrics wants it (or a user token); unset, loopback reads it freely. */
   metricsToken?: string;
   /** Run leases held and taken over, for /metrics. Default: none (both 0). */
@@ -73,6 +86,9 @@ export interface AppDeps {
   /** Whether the run-lease loop is renewing, for /health/ready. Default: always. */
   leaseLoopAlive?: () => boolean;
 }
+
+/** A dead controller's runs move again within this (on PostgreSQL); see AppDeps.leaseMs. */
+export const DEFAULT_LEASE_MS = 10_000;
 
 /** What a controller's workflows are made of. */
 export interface WorkflowSetup {
@@ -141,18 +157,25 @@ export function createApp(deps: AppDeps): App {
   auth.onSessionEnded = (hash) => io.of('/').in(sessionRoom(hash)).disconnectSockets(true);
   const actorOf: ActorResolver = principalActor;
   const secrets = deps.secrets ?? SecretBox.ephemeral();
+  const controllerId = deps.controllerId ?? deps.fleet.controllerId ?? randomUUID();
+  // PGlite is one process (its data directory is locked): that controller owns every run, no leases needed.
+  const leases =
+    deps.db.kind === 'postgres'
+      ? new SqlRunLeases(deps.db, { controllerId, leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS })
+      : undefined;
+  let keeper: LeaseKeeper | undefined;
   const metrics = createMetrics({
     db: deps.db,
     clock,
     offlineAfterMs: deps.fleet.offlineAfterMs,
     socketCounts: () => [...io._nsps].map(([name, nsp]) => [name, nsp.sockets.size] as const),
-    leaseStats: deps.leaseStats,
+    leaseStats: deps.leaseStats ?? (() => keeper?.stats() ?? { held: engine.ownedCount(), takenOver: 0 }),
     logger: deps.logger,
   });
   const fleet = new Fleet(
     deps.db,
     io.of('/agents') as unknown as AgentNamespace,
-    deps.fleet,
+    { ...deps.fleet, controllerId },
     clock,
     deps.logger,
     audit,
@@ -183,7 +206,10 @@ export function createApp(deps: AppDeps): App {
   };
   const registry = new StepKindRegistry([...coreStepKinds(children), ...setup.kinds]);
   const engine = new WorkflowEngine({
-    store: (deps.wrapStore ?? ((store) => store))(metrics.timeCommits(new SqlWorkflowStore(deps.db))),
+    store: (deps.wrapStore ?? ((store) => store))(
+      metrics.timeCommits(new SqlWorkflowStore(deps.db, { owner: leases?.controllerId })),
+    ),
+    leases,
     definitions: setup.definitions ?? [],
     secrets,
     clock,
@@ -196,6 +222,11 @@ export function createApp(deps: AppDeps): App {
     },
     onError: (err, runId) => deps.logger.error({ err, runId }, 'workflow driver error'),
   });
+  if (leases)
+    keeper = new LeaseKeeper(leases, engine, {
+      leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
+      logger: deps.logger.child({ component: 'leases' }),
+    });
   const catalog = new WorkflowCatalog(
     new DefinitionsStore(deps.db),
     engine,
@@ -264,7 +295,7 @@ export function createApp(deps: AppDeps): App {
     triggers,
     metrics,
     metricsToken: deps.metricsToken,
-    leaseLoopAlive: deps.leaseLoopAlive,
+    leaseLoopAlive: deps.leaseLoopAlive ?? (() => keeper?.alive() ?? true),
   });
   // Socket.IO takes its own path off this server and hands every other request to Express.
   const http = createServer(express);
@@ -276,6 +307,8 @@ export function createApp(deps: AppDeps): App {
   forward = registerWorkflowHandlers(io.of('/'), engine, socketLogger);
   registerFleetHandlers(io.of('/'), fleet, socketLimits, socketLogger);
   registerChatHandlers(io.of('/'), assistant, socketLogger);
+
+  let adapter: SocketAdapter | null = null;
 
   return {
     http,
@@ -294,14 +327,24 @@ export function createApp(deps: AppDeps): App {
       // Before any request or agent can see a stored URL that still carries credentials.
       const sealed = await fleet.repositories.sealStoredCredentials();
       if (sealed > 0) deps.logger.info({ sealed }, 'sealed credentials found in repository URLs');
+      // Before any request: a run this controller starts names it as its owner.
+      await keeper?.register();
+      // Before the first socket: rooms and broadcasts reach the sockets held by the other controllers.
+      adapter = await attachSocketAdapter(io, {
+        db: deps.db,
+        redisUrl: deps.redisUrl,
+        logger: deps.logger.child({ component: 'socket-adapter' }),
+      });
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => resolve());
       });
       await assistant.recover();
       // Listen first: recovered runs may wait for agents, which need the port to reconnect.
+      // With leases: claims the runs of controllers whose lease ran out (or that shut down), then keeps doing so.
       const recovered = await engine.recover();
       if (recovered > 0) deps.logger.info({ recovered }, 'resumed unfinished workflow runs');
+      await keeper?.start();
       engine.startDeadlineSweeper(deps.deadlineSweepMs);
       fleet.startSweeper(deps.fleetSweepMs);
       // Once runs are recovered: a schedule's first firing may start one at once.
@@ -313,8 +356,11 @@ export function createApp(deps: AppDeps): App {
       await triggers.stop();
       await assistant.close();
       await engine.stop();
+      // Its runs belong to nobody now: another controller claims them at once, not a lease later.
+      await keeper?.stop();
       await fleet.close();
       await io.close(); // also closes the HTTP server
+      await adapter?.close();
     },
   };
 }

@@ -19,12 +19,22 @@ const envSchema = z.object({
   DEPLOYBOT_DATA_DIR: z.string().optional(),
   /** PostgreSQL connection string; when set, it replaces the embedded PGlite. */
   DATABASE_URL: z.string().optional(),
+  /**
+   * Redis URL (`redis://host:6379`): when set, Socket.IO events cross controllers through Redis instead of
+   * PostgreSQL's NOTIFY. Optional even with several controllers.
+   */
+  REDIS_URL: z.string().optional(),
   /** Log lines: `pretty` (readable, coloured) or `json` (one object a line). Default pretty on a terminal, else json. */
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   /** pino level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often expired approval deadlines are looked for, in ms. Default 1000. */
   DEPLOYBOT_DEADLINE_SWEEP_MS: z.coerce.number().int().min(10).default(1000),
+  /**
+   * On PostgreSQL: how long a controller's lease on its runs lasts unless renewed (it renews four times as
+   * often). Another controller takes over the runs of one that died within about this long. Default 10 s.
+   */
+  DEPLOYBOT_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
   /**
    * Create the demo repository and start the local demo agent. Unset (default): only on the embedded database
    * with HOST on loopback. `true` forces it on, `false` turns it off.
@@ -145,9 +155,13 @@ export type Config = {
   /** DEPLOYBOT_DATA_DIR was not set: the default location, which an earlier version's data may stand in for. */
   dataDirDefaulted: boolean;
   databaseUrl?: string;
+  /** REDIS_URL: Socket.IO's adapter goes through Redis rather than PostgreSQL. */
+  redisUrl?: string;
   logFormat?: 'pretty' | 'json';
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   deadlineSweepMs: number;
+  /** DEPLOYBOT_LEASE_MS: run leases on PostgreSQL. */
+  leaseMs: number;
   demo: DemoDecision;
   /** DEPLOYBOT_DEMO_DIR, resolved. */
   demoDir?: string;
@@ -175,9 +189,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolveDataDir(e.DEPLOYBOT_DATA_DIR, env),
     dataDirDefaulted: !e.DEPLOYBOT_DATA_DIR,
     databaseUrl: e.DATABASE_URL || undefined,
+    redisUrl: e.REDIS_URL || undefined,
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
     deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
+    leaseMs: e.DEPLOYBOT_LEASE_MS,
     demo: decideDemo({ setting: e.DEPLOYBOT_DEMO, databaseUrl: e.DATABASE_URL || undefined, host: e.HOST }),
     demoDir: e.DEPLOYBOT_DEMO_DIR ? resolve(e.DEPLOYBOT_DEMO_DIR) : undefined,
     connectTimeoutMs: e.DEPLOYBOT_CONNECT_TIMEOUT_MS,

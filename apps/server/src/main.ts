@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       }),
     webDist: join(import.meta.dirname, '..', '..', 'web', 'dist'),
     deadlineSweepMs: config.deadlineSweepMs,
+    leaseMs: config.leaseMs,
+    redisUrl: config.redisUrl,
     security: config.security,
     secrets: await loadSecretBox(config.secretKey, config.dataDir),
     assistant: config.assistant,
