@@ -38,12 +38,12 @@ const HEARTBEAT_TIMEOUT_MS = 6_000;
  * acknowledged broadcasts reach sockets on any controller.
  */
 export async function attachSocketAdapter(io: Server, opts: SocketAdapterOptions): Promise<SocketAdapter> {
-  if (opts.redisUrl) return attachRedis(io, opts.redisUrl, opts.logger);
+  if (opts.redisUrl) return attachRedis(io, opts.redisUrl, channelPrefix(opts.db), opts.logger);
   if (opts.db.kind === 'postgres') return attachPostgres(io, opts.db as PostgresDb, opts.logger);
   return { kind: 'none', close: async () => {} };
 }
 
-async function attachRedis(io: Server, url: string, logger: Logger): Promise<SocketAdapter> {
+async function attachRedis(io: Server, url: string, key: string, logger: Logger): Promise<SocketAdapter> {
   const pub = createClient({ url });
   const sub = pub.duplicate();
   // node-redis reconnects by itself; an error it reports must not end the process.
@@ -51,7 +51,7 @@ async function attachRedis(io: Server, url: string, logger: Logger): Promise<Soc
     client.on('error', (err: unknown) => logger.warn({ err }, 'Redis (Socket.IO adapter) error'));
   }
   await Promise.all([pub.connect(), sub.connect()]);
-  io.adapter(createRedisAdapter(pub, sub));
+  io.adapter(createRedisAdapter(pub, sub, { key }));
   logger.info('Socket.IO events cross controllers through Redis');
   return {
     kind: 'redis',
@@ -66,11 +66,8 @@ async function attachPostgres(io: Server, db: PostgresDb, logger: Logger): Promi
   // One connection LISTENs for as long as the controller runs, one publishes, one fetches large payloads.
   const pool = new pg.Pool({ ...config, max: 3 });
   pool.on('error', (err) => logger.warn({ err }, 'PostgreSQL (Socket.IO adapter) connection lost'));
-  // NOTIFY channels are per database, not per schema: controllers sharing a schema share a channel, and
-  // deployments (or test clusters) in other schemas of the same database do not hear each other.
-  const schema = /search_path=([a-z_][a-z0-9_]*)/.exec(String(config.options ?? ''))?.[1];
   const adapter = createPostgresAdapter(inOrder(pool), {
-    channelPrefix: schema ? `socket.io:${schema}` : 'socket.io',
+    channelPrefix: channelPrefix(db),
     heartbeatInterval: HEARTBEAT_INTERVAL_MS,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     errorHandler: (err) => logger.warn({ err }, 'Socket.IO PostgreSQL adapter error'),
@@ -81,6 +78,18 @@ async function attachPostgres(io: Server, db: PostgresDb, logger: Logger): Promi
   } as unknown as Parameters<Server['adapter']>[0]);
   logger.info('Socket.IO events cross controllers through PostgreSQL LISTEN/NOTIFY');
   return { kind: 'postgres', close: () => pool.end() };
+}
+
+/**
+ * The channel (Redis: key prefix) the controllers of one deployment share. NOTIFY channels are per database and
+ * Redis channels per server, not per schema: controllers on one schema share a channel, and deployments (or test
+ * clusters) in other schemas of the same database do not hear each other.
+ */
+function channelPrefix(db: Db): string {
+  if (db.kind !== 'postgres') return 'socket.io';
+  const options = String((db as PostgresDb).connectionConfig.options ?? '');
+  const schema = /search_path=([a-z_][a-z0-9_]*)/.exec(options)?.[1];
+  return schema ? `socket.io:${schema}` : 'socket.io';
 }
 
 /**

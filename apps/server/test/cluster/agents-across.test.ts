@@ -1,0 +1,115 @@
+/**
+ * Agents connect to any controller (issue 15, item 4), with real processes: three controllers on one PostgreSQL,
+ * a real agent dialling C first and A second, a real git repository. A job created through A reaches the agent
+ * through C; when C is killed mid-job, the agent carries on through A and the job ends as it would have.
+ */
+import type { JobDto } from '@deploybot/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AgentProcess, waitFor } from '../fleet/support/fleet-harness';
+import { GREETING } from '../fleet/support/git-repo';
+import {
+  type Cluster,
+  type ClusterController,
+  enrollClusterAgent,
+  jobFinished as finished,
+  job,
+  logs,
+  registerClusterRepo,
+  releaseJob,
+  startCluster,
+  waitForAgentStatus,
+} from './support/cluster';
+
+describe('agents connect to any controller', () => {
+  let cluster: Cluster;
+  let A: ClusterController;
+  let C: ClusterController;
+  let agent: AgentProcess;
+  const diag = () => `\n--- agent ---\n${agent?.output().slice(-6000)}\n${cluster?.logs().slice(-12000)}`;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ size: 3 });
+    A = cluster.byName.A!;
+    C = cluster.byName.C!;
+    await registerClusterRepo(cluster, A, 'acme/web');
+    // C first, A second: the agent holds a socket on C until C dies.
+    ({ agent } = await enrollClusterAgent(cluster, 'web-01', [C, A]));
+    await agent.waitForOutput(/connected to the controller/);
+  }, 180_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('runs a job created through A on the agent connected to C, and every controller sees it end', async () => {
+    // A holds no socket of web-01: it is online there all the same (agent_presence), so jobs are accepted.
+    await waitForAgentStatus(A, 'web-01', 'online');
+    await waitForAgentStatus(cluster.byName.B!, 'web-01', 'online');
+    const created = await A.api.post<JobDto>('/v1/jobs', {
+      repository: 'acme/web',
+      ref: 'main',
+      agent: 'web-01',
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id;
+    const done = await waitFor(`job ${id} to finish`, () => job(A, id), finished, 30_000).catch((err) => {
+      throw new Error(`${(err as Error).message}${diag()}`);
+    });
+    expect(done.status, `${done.error}${diag()}`).toBe('success');
+    expect((await job(cluster.byName.B!, id)).status).toBe('success');
+    const text = (await logs(A, id)).map((l) => l.line);
+    expect(text).toContain(`${GREETING}, version 1.0.0`);
+  }, 60_000);
+
+  it('keeps running a job when the controller holding the agent dies: the agent carries on through A', async () => {
+    const created = await A.api.post<JobDto>('/v1/jobs', {
+      repository: 'acme/web',
+      ref: 'long',
+      agent: 'web-01',
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id;
+    // Running, with some of its lines stored through C.
+    await waitFor(
+      `job ${id} to run and log through C`,
+      async () => ({ job: await job(A, id), lines: await logs(A, id) }),
+      (s) => s.job.status === 'running' && s.lines.some((l) => l.line.startsWith('tick')),
+      30_000,
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}${diag()}`);
+    });
+
+    await C.kill();
+    await agent.waitForOutput(/connecting to the next controller/, 20_000);
+    // Back online through A (the agent said hello there, and its job is not lost).
+    await waitFor(
+      'web-01 to say hello to A',
+      async () =>
+        agent
+          .output()
+          .split('\n')
+          .filter((l) => /connected to the controller"/.test(l)).length,
+      (n) => n >= 2,
+      30_000,
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}${diag()}`);
+    });
+    await waitForAgentStatus(A, 'web-01', 'online', 30_000);
+    expect((await job(A, id)).status).toBe('running');
+
+    // Let the step finish: the final status and the last lines arrive through A.
+    await releaseJob(cluster, id);
+    const done = await waitFor(`job ${id} to finish`, () => job(A, id), finished, 30_000).catch((err) => {
+      throw new Error(`${(err as Error).message}${diag()}`);
+    });
+    expect(done.status, `${done.error}${diag()}`).toBe('success');
+    const lines = await logs(A, id);
+    const text = lines.map((l) => l.line);
+    expect(text).toContain('warming up');
+    expect(text).toContain('long step done');
+    // No line lost across the move (the controller would have added a line saying the log is incomplete).
+    expect(text.some((t) => t.includes('this log is incomplete'))).toBe(false);
+    const seqs = lines.map((l) => l.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  }, 120_000);
+});
