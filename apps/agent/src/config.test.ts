@@ -25,6 +25,29 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('resolveConfig: several controllers', () => {
+  const base = { hostname: 'web-01', workdir: '/srv/a' };
+
+  it('takes one URL, the flag repeated, or comma-separated lists (DEPLOYBOT_CONTROLLER), in that order', () => {
+    expect(resolveConfig({ ...base, controller: 'http://a:1' }).controllers).toEqual(['http://a:1']);
+    expect(
+      resolveConfig({ ...base, controller: ['http://a:1', 'https://b:2, http://c:3'] }).controllers,
+    ).toEqual(['http://a:1', 'https://b:2', 'http://c:3']);
+    expect(resolveConfig({ ...base, controller: 'http://a:1,http://b:2' }).controllers).toEqual([
+      'http://a:1',
+      'http://b:2',
+    ]);
+  });
+
+  it('refuses a list with a bad URL in it, or none at all', () => {
+    expect(() => resolveConfig({ ...base, controller: 'http://a:1,ftp://b' })).toThrow(
+      /--controller \(or DEPLOYBOT_CONTROLLER\) must be an http/,
+    );
+    expect(() => resolveConfig({ ...base, controller: ' , ' })).toThrow(/--controller .* is required/);
+    expect(() => resolveConfig({ ...base })).toThrow(/--controller .* is required/);
+  });
+});
+
 describe('resolveConfig: the state dir', () => {
   const base = { controller: 'http://127.0.0.1:3000', hostname: 'web-01' };
 

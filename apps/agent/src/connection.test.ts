@@ -34,8 +34,10 @@ async function controller(takesPreviousRelease: boolean) {
   const http = createServer();
   const io = new Server(http);
   const received: Record<string, unknown>[] = [];
+  let hellos = 0;
   io.of(AGENT_NAMESPACE).on('connection', (socket) => {
-    socket.on('agent:hello', (_info, ack) =>
+    socket.on('agent:hello', (_info, ack) => {
+      hellos++;
       ack({
         data: {
           agentId: 'agent-1',
@@ -43,8 +45,8 @@ async function controller(takesPreviousRelease: boolean) {
           logReceipts: true,
           ...(takesPreviousRelease && { previousRelease: true }),
         },
-      }),
-    );
+      });
+    });
     socket.on('job:status', (update, ack) => {
       received.push(update);
       // As an old controller does: its strict schema has no `previousRelease`.
@@ -60,18 +62,37 @@ async function controller(takesPreviousRelease: boolean) {
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
     io.close();
     await new Promise((r) => http.close(r));
-  });
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, received };
+  };
+  cleanups.push(close);
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    received,
+    hellos: () => hellos,
+    /** Stops it, as a controller that dies (its sockets close). */
+    close,
+  };
 }
 
-function connect(url: string) {
+/** A URL where nothing listens. */
+async function deadUrl(): Promise<string> {
+  const http = createServer();
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  await new Promise((r) => http.close(r));
+  return `http://127.0.0.1:${port}`;
+}
+
+function connect(...controllers: string[]) {
   const logger = pino({ level: 'silent' });
   const outbox = new Outbox(logger);
   const connection = new ControllerConnection({
-    controllers: [url],
+    controllers,
     hostname: 'web-01',
     version: 'test',
     token: () => 'dba_0123456789abcdef0123456789abcdef',
@@ -104,5 +125,27 @@ describe('job:status and the release live before a job', () => {
     outbox.status({ jobId: id, status: 'success', exitCode: 0, previousRelease: RELEASE });
     await waitFor(() => outbox.size === 0 && c.received.length === 1, 10_000, 'the status to be delivered');
     expect(c.received[0]).toEqual({ jobId: id, status: 'success', exitCode: 0 });
+  });
+});
+
+describe('several controllers', () => {
+  it('dials the next controller when the first cannot be reached', async () => {
+    const second = await controller(true);
+    connect(await deadUrl(), second.url);
+    await waitFor(() => second.hellos() === 1, 15_000, 'hello to the second controller');
+  });
+
+  it('after losing its controller, carries on with the next one, which gets what was not delivered yet', async () => {
+    const first = await controller(true);
+    const second = await controller(true);
+    const outbox = connect(first.url, second.url);
+    await waitFor(() => first.hellos() === 1, 10_000, 'hello to the first controller');
+    await first.close();
+    const id = jobId();
+    outbox.status({ jobId: id, status: 'success', exitCode: 0 });
+    await waitFor(() => second.hellos() === 1, 15_000, 'hello to the second controller');
+    await waitFor(() => outbox.size === 0, 10_000, 'the status to be delivered');
+    expect(second.received).toEqual([{ jobId: id, status: 'success', exitCode: 0 }]);
+    expect(first.received).toEqual([]);
   });
 });

@@ -40,6 +40,20 @@ describe('CredentialStore', () => {
     expect(saved.controller).toBe('http://127.0.0.1:4001');
   });
 
+  it('uses a credential issued by any of the controllers the agent dials (they share one database)', async () => {
+    const dir = await tempDir();
+    await new CredentialStore(dir, 'http://127.0.0.1:4000', 'web-01').saveCredential(CREDENTIAL);
+    const both = new CredentialStore(dir, ['http://127.0.0.1:4001', 'http://127.0.0.1:4000/'], 'web-01');
+    expect(await both.credential()).toBe(CREDENTIAL);
+    // An update keeps the controller that issued it.
+    await both.saveConfiguration('staging', {});
+    expect(JSON.parse(await readFile(both.file, 'utf8'))).toMatchObject({
+      controller: 'http://127.0.0.1:4000',
+      credential: CREDENTIAL,
+    });
+    expect(await new CredentialStore(dir, ['http://127.0.0.1:4001'], 'web-01').credential()).toBeNull();
+  });
+
   it('treats a damaged file as no credential', async () => {
     const dir = await tempDir();
     const store = new CredentialStore(dir, 'http://h:1', 'web-01');
