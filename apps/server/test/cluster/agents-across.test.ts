@@ -112,4 +112,36 @@ describe('agents connect to any controller', () => {
     const seqs = lines.map((l) => l.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   }, 120_000);
+
+  it('a restarted C sees the agent A now holds, and a cancel given to C stops the job on the agent', async () => {
+    await C.restart();
+    await waitForAgentStatus(C, 'web-01', 'online', 30_000);
+    const created = await C.api.post<JobDto>('/v1/jobs', {
+      repository: 'acme/web',
+      ref: 'long',
+      agent: 'web-01',
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id;
+    await waitFor(
+      `job ${id} to run`,
+      async () => ({ job: await job(C, id), lines: await logs(C, id) }),
+      (s) => s.job.status === 'running' && s.lines.some((l) => l.line.startsWith('tick')),
+      30_000,
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}${diag()}`);
+    });
+    const cancel = await C.api.post<JobDto>(`/v1/jobs/${id}/cancel`, { reason: 'cluster test' });
+    expect(cancel.status, cancel.text).toBe(200);
+    const done = await waitFor(`job ${id} to end`, () => job(C, id), finished, 30_000);
+    expect(done).toMatchObject({ status: 'cancelled', cause: 'cancelled' });
+    expect(done.error).toMatch(/cancelled by .*: cluster test/);
+    // The agent stopped it and said so; C did not give up on an unreachable agent.
+    const text = (await logs(A, id)).map((l) => l.line);
+    expect(
+      text.some((t) => t.includes('unreachable')),
+      text.join('\n'),
+    ).toBe(false);
+    expect(text).not.toContain('long step done');
+  }, 90_000);
 });
