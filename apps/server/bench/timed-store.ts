@@ -61,6 +61,10 @@ export class TimedStore implements WorkflowStore {
     return this.inner.listExpired(now);
   }
 
+  nextDeadline(): Promise<string | null> {
+    return this.inner.nextDeadline();
+  }
+
   eventsAfter(runId: string, seq: number): Promise<EventRecord[]> {
     return this.inner.eventsAfter(runId, seq);
   }

@@ -345,7 +345,7 @@ export function createApp(deps: AppDeps): App {
       const recovered = await engine.recover();
       if (recovered > 0) deps.logger.info({ recovered }, 'resumed unfinished workflow runs');
       await keeper?.start();
-      engine.startDeadlineSweeper(deps.deadlineSweepMs);
+      await engine.startDeadlineTimer();
       fleet.startSweeper(deps.fleetSweepMs);
       // Once runs are recovered: a schedule's first firing may start one at once.
       await triggers.start();

@@ -299,6 +299,17 @@ export class SqlWorkflowStore implements WorkflowStore {
     return rows.map((r) => r.id);
   }
 
+  async nextDeadline(): Promise<string | null> {
+    const [row] = await this.db.query<{ next: Date | string | null }>(
+      `SELECT min(deadline_at) AS next FROM workflow_runs
+        WHERE status IN ('running', 'waiting') AND deadline_at IS NOT NULL
+          AND ($1::uuid IS NULL OR owner = $1::uuid)`,
+      [this.owner],
+    );
+    const next = row?.next ?? null;
+    return next instanceof Date ? next.toISOString() : next;
+  }
+
   async listWaiting(key: string): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
       `SELECT id FROM workflow_runs

@@ -405,6 +405,27 @@ describe('gates', () => {
     expect(failed.steps[0]).toMatchObject({ status: 'failed', error: 'approval expired', deadline: null });
     expect(applied).toHaveLength(0);
   });
+
+  it('wakes for every deadline, a later one set while an earlier one is pending too, without a sweeper', async () => {
+    const gate = (id: string, deadlineMs: number): WorkflowDefinition['steps'][number] => ({
+      id,
+      title: id,
+      description: '',
+      kind: 'gate',
+      deadlineMs,
+      needs: [],
+      continueOnError: true,
+      plan: async () => ({ summary: 'plan' }),
+      apply: async () => ({ summary: 'applied' }),
+    });
+    const h = createEngineHarness(db, [def('two_deadlines', [gate('soon', 300), gate('later', 900)])]);
+    const run = await h.engine.start('two_deadlines', {}, 'alice');
+    const done = await h.waitFor(run.id, (r) => r.steps.every((s) => s.status === 'failed'), 10_000);
+    expect(done.steps.map((s) => [s.id, s.error])).toEqual([
+      ['soon', 'approval expired'],
+      ['later', 'approval expired'],
+    ]);
+  });
 });
 
 describe('input steps', () => {

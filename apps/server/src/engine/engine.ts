@@ -105,7 +105,6 @@ export class WorkflowEngine {
   private readonly driver: RunDriver;
   private readonly leases: RunLeases | undefined;
   private stopping = false;
-  private sweepTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeTimerAt = Number.POSITIVE_INFINITY;
 
@@ -571,6 +570,7 @@ export class WorkflowEngine {
     if (runs.length > 0 || !this.leases) {
       for (const key of await this.store.freeQueueKeys()) await this.dequeue(key);
       await this.expireDeadlines();
+      await this.armNextDeadline();
     }
     return running;
   }
@@ -621,12 +621,12 @@ export class WorkflowEngine {
     return this.journal.ownedIds().length;
   }
 
-  /** Starts the deadline sweeper (every `intervalMs`). */
-  startDeadlineSweeper(intervalMs = 1000): void {
-    this.sweepTimer = setInterval(() => {
-      this.expireDeadlines().catch((err) => this.onError(err, '*'));
-    }, intervalMs);
-    this.sweepTimer.unref();
+  /**
+   * Wakes up for deadlines: at the earliest deadline of this controller's parked steps (one query now, one after
+   * each expiry), and at each deadline a step parks with. Nothing is polled while runs sit parked.
+   */
+  async startDeadlineTimer(): Promise<void> {
+    await this.armNextDeadline();
   }
 
   /** Fails every waiting run whose deadline has passed: an expired approval is never a silent approve. */
@@ -687,7 +687,6 @@ export class WorkflowEngine {
   /** Stops driving without changing any run: what was in flight is picked up by `recover` on the next start. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.driver.stop();
   }
@@ -800,20 +799,32 @@ export class WorkflowEngine {
     }
   }
 
-  /** Looks at deadlines at `deadline` (the sweeper is the fallback for deadlines set by another process). */
+  /** Arms the deadline timer at the earliest deadline the store has for this controller's runs. */
+  private async armNextDeadline(): Promise<void> {
+    if (this.stopping) return;
+    const next = await this.store.nextDeadline();
+    if (next) this.wakeAt(next);
+  }
+
+  /**
+   * Looks at deadlines at `deadline`. One timer, at the earliest deadline known: a later one is found again by
+   * the query that follows each expiry (armNextDeadline), so none is forgotten and none needs polling.
+   */
   private wakeAt(deadline: string): void {
+    if (this.stopping) return;
     const at = Date.parse(deadline);
     if (this.wakeTimer && this.wakeTimerAt <= at) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimerAt = at;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.wakeTimerAt = Number.POSITIVE_INFINITY;
-        this.expireDeadlines().catch((err) => this.onError(err, '*'));
-      },
-      Math.max(0, at - this.clock.now().getTime()),
-    );
+    // setTimeout holds at most ~24.8 days; a later deadline is looked at again then.
+    const delay = Math.min(Math.max(0, at - this.clock.now().getTime()), MAX_TIMER_MS);
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeTimerAt = Number.POSITIVE_INFINITY;
+      this.expireDeadlines()
+        .then(() => this.armNextDeadline())
+        .catch((err) => this.onError(err, '*'));
+    }, delay);
     this.wakeTimer.unref();
   }
 
@@ -858,6 +869,9 @@ export class WorkflowEngine {
     if (this.stopping) throw new ShutdownError();
   }
 }
+
+/** The longest delay setTimeout keeps (2^31 - 1 ms); a deadline further away is re-armed when it elapses. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Runs claimed per query: recovery of many runs goes in batches, each driven as soon as it is claimed. */
 const CLAIM_BATCH = 100;

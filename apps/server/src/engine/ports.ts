@@ -36,6 +36,8 @@ export interface WorkflowStore {
   listUnfinished(): Promise<WorkflowRun[]>;
   /** Ids of unfinished runs (this controller's, when runs have owners) with a parked step whose deadline is at or before `now`. */
   listExpired(now: string): Promise<string[]>;
+  /** The earliest deadline of the unfinished runs (this controller's, when runs have owners), or null. */
+  nextDeadline(): Promise<string | null>;
   /** Ids of unfinished runs with a step parked on the durable wait `key`. */
   listWaiting(key: string): Promise<string[]>;
   /** The oldest run queued behind concurrency `key`, if no active run holds it. */

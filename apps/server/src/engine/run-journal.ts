@@ -192,7 +192,8 @@ export class RunJournal {
     if (asOwner) {
       // Another controller's commits since our last announcement go out first: clients see seq order.
       await this.catchUp(prev);
-      if (last.run.status === 'running') this.cache.set(last.run.id, last.run);
+      // Kept while unfinished: the driver reads it right back (a parked step's turn) and releases it as it leaves.
+      if (!TERMINAL_RUN_STATUSES.includes(last.run.status)) this.cache.set(last.run.id, last.run);
       else this.cache.delete(last.run.id);
     }
     for (const c of committed) {
