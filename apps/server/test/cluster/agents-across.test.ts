@@ -5,8 +5,14 @@
  */
 import type { JobDto } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, waitFor } from '../fleet/support/fleet-harness';
+import {
+  type AgentProcess,
+  awaitingApproval,
+  finished as runFinished,
+  waitFor,
+} from '../fleet/support/fleet-harness';
 import { GREETING } from '../fleet/support/git-repo';
+import { WORKFLOWS } from '../helpers/http-client';
 import {
   type Cluster,
   type ClusterController,
@@ -20,17 +26,27 @@ import {
   waitForAgentStatus,
 } from './support/cluster';
 
+async function approveOn(c: ClusterController, runId: string, stepId: string, extra: object = {}) {
+  const res = await c.api.post(`${WORKFLOWS}/${runId}/approve`, {
+    approved: true,
+    step_id: stepId,
+    ...extra,
+  });
+  if (res.status !== 200)
+    throw new Error(`approve ${stepId} on ${c.name} answered ${res.status}: ${res.text}`);
+}
+
 describe('agents connect to any controller', () => {
   let cluster: Cluster;
   let A: ClusterController;
+  let B: ClusterController;
   let C: ClusterController;
   let agent: AgentProcess;
   const diag = () => `\n--- agent ---\n${agent?.output().slice(-6000)}\n${cluster?.logs().slice(-12000)}`;
 
   beforeAll(async () => {
     cluster = await startCluster({ size: 3 });
-    A = cluster.byName.A!;
-    C = cluster.byName.C!;
+    ({ A, B, C } = cluster.byName as Record<'A' | 'B' | 'C', ClusterController>);
     await registerClusterRepo(cluster, A, 'acme/web');
     // C first, A second: the agent holds a socket on C until C dies.
     ({ agent } = await enrollClusterAgent(cluster, 'web-01', [C, A]));
@@ -44,7 +60,7 @@ describe('agents connect to any controller', () => {
   it('runs a job created through A on the agent connected to C, and every controller sees it end', async () => {
     // A holds no socket of web-01: it is online there all the same (agent_presence), so jobs are accepted.
     await waitForAgentStatus(A, 'web-01', 'online');
-    await waitForAgentStatus(cluster.byName.B!, 'web-01', 'online');
+    await waitForAgentStatus(B, 'web-01', 'online');
     const created = await A.api.post<JobDto>('/v1/jobs', {
       repository: 'acme/web',
       ref: 'main',
@@ -56,10 +72,30 @@ describe('agents connect to any controller', () => {
       throw new Error(`${(err as Error).message}${diag()}`);
     });
     expect(done.status, `${done.error}${diag()}`).toBe('success');
-    expect((await job(cluster.byName.B!, id)).status).toBe('success');
+    expect((await job(B, id)).status).toBe('success');
     const text = (await logs(A, id)).map((l) => l.line);
     expect(text).toContain(`${GREETING}, version 1.0.0`);
   }, 60_000);
+
+  it('deploy_application started on A, approved on B, deploys through the agent held by C', async () => {
+    const run = await A.api.start('deploy_application', { repository: 'acme/web', ref: 'main' });
+    await A.api.waitForRun(run.id, awaitingApproval('select_agent'), 'select_agent plan', 30_000);
+    await approveOn(B, run.id, 'select_agent', { user_input: 'web-01' });
+    await A.api.waitForRun(
+      run.id,
+      (r) => awaitingApproval('create_job')(r) || runFinished(r),
+      'create_job plan',
+      30_000,
+    );
+    await approveOn(B, run.id, 'create_job');
+    const done = await A.api.waitForRun(run.id, runFinished, 'the deploy to finish', 60_000).catch((err) => {
+      throw new Error(`${(err as Error).message}${diag()}`);
+    });
+    expect(done.status, `${done.error}${diag()}`).toBe('completed');
+    const jobs = await A.api.get<{ jobs: JobDto[] }>(`/v1/jobs?limit=500`);
+    const deployed = jobs.body.jobs.find((j) => j.runId === run.id);
+    expect(deployed).toMatchObject({ status: 'success', agentHostname: 'web-01' });
+  }, 120_000);
 
   it('keeps running a job when the controller holding the agent dies: the agent carries on through A', async () => {
     const created = await A.api.post<JobDto>('/v1/jobs', {
