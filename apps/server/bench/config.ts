@@ -11,6 +11,7 @@ export const SCENARIOS = [
   'coldstart',
   'history',
   'trends',
+  'cluster',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -50,6 +51,14 @@ export interface BenchConfig {
   trendsRuns: number;
   /** Times each trends range is read (after one warm-up read). */
   trendsSamples: number;
+  /** Chain runs measured per throughput pass of the cluster scenario. */
+  clusterRuns: number;
+  /** bench_slow runs on the controller the cluster scenario kills. */
+  clusterFailoverRuns: number;
+  /** Run leases of the cluster's controllers (the product's DEPLOYBOT_LEASE_MS, 10 s by default). */
+  clusterLeaseMs: number;
+  /** How long bench_slow's slow step takes. */
+  clusterSlowMs: number;
   databaseUrl: string;
   /** A scenario process still running after this long is killed and reported as an error. */
   timeoutMs: number;
@@ -74,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     historySamples: positiveInt(env, 'BENCH_HISTORY_SAMPLES', 30),
     trendsRuns: positiveInt(env, 'BENCH_TRENDS_RUNS', 100_000),
     trendsSamples: positiveInt(env, 'BENCH_TRENDS_SAMPLES', 20),
+    clusterRuns: positiveInt(env, 'BENCH_CLUSTER_RUNS', 400),
+    clusterFailoverRuns: positiveInt(env, 'BENCH_CLUSTER_FAILOVER_RUNS', 20),
+    clusterLeaseMs: positiveInt(env, 'BENCH_CLUSTER_LEASE_MS', 10_000),
+    clusterSlowMs: positiveInt(env, 'BENCH_CLUSTER_SLOW_MS', 500),
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
   };

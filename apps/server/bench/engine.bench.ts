@@ -8,13 +8,16 @@
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test  BENCH_TIMEOUT_S=150  BENCH_COLD_SETTLE_S=10
  * BENCH_SCENARIOS=coldstart BENCH_DB=pglite measures only the controller's first start and restart.
  * BENCH_SCENARIOS=history reads run history pages (first and deep, filtered) at 100,000 runs.
+ * BENCH_SCENARIOS=cluster BENCH_DB=postgres: two controller processes on one PostgreSQL (vs one), and a failover;
+ *   BENCH_CLUSTER_RUNS=400  BENCH_CLUSTER_FAILOVER_RUNS=20  BENCH_CLUSTER_LEASE_MS=10000  BENCH_CLUSTER_SLOW_MS=500
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type BenchConfig, type DbKind, loadConfig, type ScenarioName } from './config';
 import { createPgliteTemplate, PGLITE_TEMPLATE_ENV } from './databases';
 import { renderHeader, renderReport } from './report';
-import type { Outcome } from './results';
+import type { Outcome, ScenarioResult } from './results';
+import { cluster } from './scenarios/cluster';
 import { coldStart } from './scenarios/cold-start';
 
 const SCENARIO_PROCESS = fileURLToPath(new URL('./scenario-process.ts', import.meta.url));
@@ -51,18 +54,20 @@ function runInProcess(
   });
 }
 
-/** The cold start spawns controllers itself: it runs from this process, which takes no part in what is measured. */
-async function runColdStart(cfg: BenchConfig): Promise<Outcome> {
+/**
+ * The cold start and the cluster spawn controllers themselves: they run from this process, which takes no part
+ * in what is measured (the cluster's REST and Socket.IO clients run here; their CPU is reported apart).
+ */
+async function runHere(
+  scenario: ScenarioName,
+  db: DbKind,
+  measure: () => Promise<ScenarioResult>,
+): Promise<Outcome> {
   try {
-    return { db: 'pglite', scenario: 'coldstart', ok: true, result: await coldStart(cfg) };
+    return { db, scenario, ok: true, result: await measure() };
   } catch (err) {
     console.error(err);
-    return {
-      db: 'pglite',
-      scenario: 'coldstart',
-      ok: false,
-      error: err instanceof Error ? err.message : String(err),
-    };
+    return { db, scenario, ok: false, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -72,13 +77,17 @@ async function runAll(cfg: BenchConfig, env: NodeJS.ProcessEnv): Promise<Outcome
     for (const scenario of cfg.scenarios) {
       // The embedded database is the one that lives in the controller's process; the others start elsewhere.
       if (scenario === 'coldstart' && db !== 'pglite') continue;
+      // Several controllers need a database they can share.
+      if (scenario === 'cluster' && db !== 'postgres') continue;
       const started = performance.now();
       // Whole lines only: the scenario process may write its own (an error's stack) in between.
       process.stderr.write(`… ${scenario} on ${db}\n`);
       const outcome =
         scenario === 'coldstart'
-          ? await runColdStart(cfg)
-          : await runInProcess(scenario, db, cfg.timeoutMs, env);
+          ? await runHere(scenario, db, () => coldStart(cfg))
+          : scenario === 'cluster'
+            ? await runHere(scenario, db, () => cluster(cfg))
+            : await runInProcess(scenario, db, cfg.timeoutMs, env);
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       process.stderr.write(`  ${outcome.ok ? 'done' : 'FAILED'} in ${seconds} s\n`);
       outcomes.push(outcome);
@@ -90,7 +99,7 @@ async function runAll(cfg: BenchConfig, env: NodeJS.ProcessEnv): Promise<Outcome
 async function main(): Promise<void> {
   const cfg = loadConfig();
   console.log(renderHeader(cfg));
-  const engineScenarios = cfg.scenarios.some((s) => s !== 'coldstart');
+  const engineScenarios = cfg.scenarios.some((s) => s !== 'coldstart' && s !== 'cluster');
   const template = engineScenarios && cfg.dbs.includes('pglite') ? await createPgliteTemplate() : undefined;
   let outcomes: Outcome[];
   try {

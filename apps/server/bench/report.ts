@@ -1,6 +1,8 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { BenchConfig, DbKind, ScenarioName } from './config';
 import type {
+  ClusterPass,
+  ClusterResult,
   ColdStartPhase,
   ColdStartResult,
   FanoutPass,
@@ -157,6 +159,89 @@ function buildSections(cfg: BenchConfig): Section[] {
         "gate waits (awaiting_approval → its decision, failure or the run's end), failing steps; one warm-up read first",
       ],
     },
+    {
+      scenario: 'cluster',
+      title: `9. Several controllers on one PostgreSQL: ${int(cfg.clusterRuns)} runs × ${cfg.steps} steps over REST, alternately on each controller, ${cfg.inFlight} in flight; 1 controller, then 2; then a failover`,
+      rows: [...clusterPassRows(0), ...clusterPassRows(1), ...failoverRows(cfg)],
+      notes: [
+        'each controller is its own process (bench/cluster-controller.ts); a run is done when every client has seen',
+        "run.completed. transitions/s = sum of the runs' final seq / wall time of the pass.",
+        "latency = client handler ran − the event's `at` (stamped just before its commit; ms precision, so up to",
+        '+1 ms), one clock: owner = the client on the controller that started the run, other = the client on the',
+        'other controller (NOTIFY hand-off through the Socket.IO PostgreSQL adapter). 1 controller: both clients on it.',
+        'CPU = utime+stime over the pass, % of one core: controllers (/proc/<pid>/stat), this process (REST + both',
+        'clients), every `postgres` process, the rest of the machine (/proc/stat busy − those: other tenants).',
+        `failover: SIGKILL of A with its bench_slow runs (${cfg.clusterSlowMs} ms step) in flight; B claims them once A's`,
+        `lease (${int(cfg.clusterLeaseMs)} ms, renewed every ${int(cfg.clusterLeaseMs / 4)} ms) has run out, then re-runs the slow step:`,
+        "expect lease − up to a quarter of it + up to a quarter (B's next claim) + the step. A shared machine: noisy.",
+      ],
+    },
+  ];
+}
+
+/** The rows of the `index`th cluster pass (0: one controller, 1: two). */
+function clusterPassRows(index: number): RowSpec[] {
+  const pass = (f: (p: ClusterPass, r: ClusterResult) => string): Cell =>
+    cellOf<ClusterResult>((r) => {
+      const p = r.passes[index];
+      return p ? f(p, r) : '–';
+    });
+  const spread = (p: Percentiles | null) =>
+    p ? `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)} (${int(p.count)})` : '–';
+  const core = (p: ClusterPass, cpuSeconds: number) => `${Math.round((cpuSeconds / p.cpu.seconds) * 100)} %`;
+  const controllersCpu = (p: ClusterPass) => p.cpu.controllers.reduce((a, b) => a + b, 0);
+  const label = index === 0 ? '1 controller' : '2 controllers';
+  return [
+    {
+      label: `${label}: transitions/s (steps/s)`,
+      cell: pass((p) => `${int(p.transitionsPerSec)} (${int(p.stepsPerSec)})`),
+    },
+    {
+      label: '  wall time; transitions committed / expected',
+      cell: pass((p) => `${p.seconds.toFixed(2)} s; ${int(p.transitions)} / ${int(p.expectedTransitions)}`),
+    },
+    { label: '  run outcomes', cell: pass((p) => statusList(p.statuses)) },
+    { label: '  at → client on the owner p50/p95/p99 ms', cell: pass((p) => spread(p.ownerClientMs)) },
+    ...(index === 0
+      ? []
+      : [{ label: '  at → client on the other p50/p95/p99 ms', cell: pass((p) => spread(p.otherClientMs)) }]),
+    {
+      label: '  events received per client / committed',
+      cell: pass((p) => `${p.received.map(int).join(', ')} / ${int(p.transitions)}`),
+    },
+    {
+      label: `  CPU, % of a core: controller${index === 0 ? '' : 's A, B'}`,
+      cell: pass((p) => p.cpu.controllers.map((c) => core(p, c)).join(', ')),
+    },
+    { label: '    bench driver (REST + 2 clients)', cell: pass((p) => core(p, p.cpu.bench)) },
+    { label: '    PostgreSQL (all its processes)', cell: pass((p) => core(p, p.cpu.postgres)) },
+    {
+      label: '    rest of the machine (others)',
+      cell: pass((p) => core(p, p.cpu.machineBusy - controllersCpu(p) - p.cpu.bench - p.cpu.postgres)),
+    },
+    {
+      label: '    machine busy (of all cores)',
+      cell: pass((p, r) => `${core(p, p.cpu.machineBusy)} of ${r.cores * 100} %`),
+    },
+    {
+      label: '  controller CPU per transition (µs)',
+      cell: pass((p) => int((controllersCpu(p) * 1e6) / p.transitions)),
+    },
+  ];
+}
+
+function failoverRows(cfg: BenchConfig): RowSpec[] {
+  const f = (format: (r: ClusterResult) => string): Cell => cellOf<ClusterResult>(format);
+  const s = (msValue: number) => `${(msValue / 1000).toFixed(2)} s`;
+  return [
+    {
+      label: `failover (lease ${int(cfg.clusterLeaseMs)} ms): runs on A, in flight at kill`,
+      cell: f((r) => `${r.failover.runs}, ${r.failover.orphans}`),
+    },
+    { label: '  SIGKILL → all owned by B (database)', cell: f((r) => s(r.failover.ownedMs)) },
+    { label: "  SIGKILL → all moving again (B's client)", cell: f((r) => s(r.failover.movingMs)) },
+    { label: '  SIGKILL → all completed', cell: f((r) => s(r.failover.completedMs)) },
+    { label: '  run outcomes', cell: f((r) => statusList(r.failover.statuses)) },
   ];
 }
 

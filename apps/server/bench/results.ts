@@ -149,7 +149,72 @@ export interface TrendsQueryResult {
   ms: Percentiles;
 }
 
+export interface ClusterResult {
+  scenario: 'cluster';
+  /** Run leases of every controller (BENCH_CLUSTER_LEASE_MS): what a failover waits out. */
+  leaseMs: number;
+  steps: number;
+  /** Runs measured per throughput pass, and in flight at a time. */
+  runs: number;
+  inFlight: number;
+  /** Runs completed before each throughput pass, not counted. */
+  warmupRuns: number;
+  cores: number;
+  /** One controller, then two. */
+  passes: ClusterPass[];
+  failover: ClusterFailover;
+}
+
+export interface ClusterPass {
+  controllers: number;
+  runs: number;
+  /** The sum of the runs' final seq. */
+  transitions: number;
+  expectedTransitions: number;
+  seconds: number;
+  transitionsPerSec: number;
+  stepsPerSec: number;
+  statuses: Record<string, number>;
+  /** From an event's `at` (stamped just before its commit) to the handler of a client on the run's owner. */
+  ownerClientMs: Percentiles;
+  /** The same for the client on the other controller (null with one controller). */
+  otherClientMs: Percentiles | null;
+  /** Events of the measured runs each client got (each should equal `transitions`). */
+  received: number[];
+  cpu: ClusterCpu;
+}
+
+/** CPU seconds used over a pass, by whom. */
+export interface ClusterCpu {
+  /** Wall time of the pass. */
+  seconds: number;
+  /** Each controller process (utime + stime from /proc/<pid>/stat). */
+  controllers: number[];
+  /** The benchmark process: REST requests and both Socket.IO clients. */
+  bench: number;
+  /** Every `postgres` process (the server and its backends, whoever they serve). */
+  postgres: number;
+  /** The whole machine, all cores (/proc/stat, all but idle and iowait). */
+  machineBusy: number;
+}
+
+export interface ClusterFailover {
+  /** bench_slow runs started on A. */
+  runs: number;
+  slowMs: number;
+  /** Runs still unfinished in the database right after A was killed. */
+  orphans: number;
+  /** SIGKILL → every orphan owned by another controller in the database (polled every 25 ms). */
+  ownedMs: number;
+  /** SIGKILL → every orphan's first event stamped after the kill has reached B's client. */
+  movingMs: number;
+  /** SIGKILL → every orphan's run.completed has reached B's client. */
+  completedMs: number;
+  statuses: Record<string, number>;
+}
+
 export type ScenarioResult =
+  | ClusterResult
   | HistoryResult
   | TrendsResult
   | ThroughputResult

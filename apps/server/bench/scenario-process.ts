@@ -12,8 +12,8 @@ type Runner = (db: Db, cfg: BenchConfig) => Promise<ScenarioResult>;
 
 // Loaded on demand: only the realtime scenario needs the whole app (HTTP, auth, fleet, assistant), and the
 // engine-only scenarios should neither carry its memory nor break when an unrelated module does not load.
-// The cold start is not here: it spawns controllers of its own from engine.bench.ts.
-const RUNNERS: Record<Exclude<ScenarioName, 'coldstart'>, () => Promise<Runner>> = {
+// The cold start and the cluster are not here: they spawn controllers of their own from engine.bench.ts.
+const RUNNERS: Record<Exclude<ScenarioName, 'coldstart' | 'cluster'>, () => Promise<Runner>> = {
   throughput: async () => (await import('./scenarios/throughput')).throughput,
   fanout: async () => (await import('./scenarios/fanout')).fanout,
   parked: async () => (await import('./scenarios/parked')).parked,
@@ -24,7 +24,8 @@ const RUNNERS: Record<Exclude<ScenarioName, 'coldstart'>, () => Promise<Runner>>
 
 async function runScenario(scenario: ScenarioName, kind: DbKind): Promise<ScenarioResult> {
   const cfg = loadConfig();
-  if (scenario === 'coldstart') throw new Error('the coldstart scenario runs from engine.bench.ts');
+  if (scenario === 'coldstart' || scenario === 'cluster')
+    throw new Error(`the ${scenario} scenario runs from engine.bench.ts`);
   const run = await RUNNERS[scenario]();
   const bench = await openBenchDb(kind, cfg.databaseUrl);
   try {

@@ -1,8 +1,11 @@
+import { sleep } from '../src/engine/attempt';
 import type { WorkflowDefinition } from '../src/engine/types';
 
 export const CHAIN_WORKFLOW = 'bench_chain';
 export const PARK_WORKFLOW = 'bench_park';
 export const FANOUT_WORKFLOW = 'bench_fanout';
+export const SLOW_WORKFLOW = 'bench_slow';
+export const SLOW_STEP = 'slow';
 export const FANOUT_ROOT = 'root';
 export const FANOUT_JOIN = 'join';
 export const fanoutBranchId = (i: number) => `branch_${i + 1}`;
@@ -85,6 +88,40 @@ export function parkWorkflow(): WorkflowDefinition {
         kind: 'gate',
         plan: async () => ({ summary: 'would change 1 thing', data: { changes: 1 } }),
         apply: async () => ({ summary: 'applied' }),
+      },
+    ],
+  };
+}
+
+/**
+ * One step that takes `ms` (honouring its abort signal, as a real step must), then one that returns at once: the
+ * cluster scenario kills the owner while the slow steps are in flight and times how long they take to move again.
+ */
+export function slowWorkflow(ms: number): WorkflowDefinition {
+  return {
+    name: SLOW_WORKFLOW,
+    title: 'Benchmark slow step',
+    description: `a ${ms} ms step, then an instant one`,
+    version: 1,
+    inputs: [],
+    steps: [
+      {
+        id: SLOW_STEP,
+        title: 'Slow',
+        description: `sleeps ${ms} ms`,
+        kind: 'automatic' as const,
+        run: async (ctx) => {
+          await sleep(ms, ctx.signal);
+          return { summary: `slept ${ms} ms`, data: { ms } };
+        },
+      },
+      {
+        id: 'after',
+        title: 'After',
+        description: 'returns a small result immediately',
+        kind: 'automatic' as const,
+        needs: [SLOW_STEP],
+        run: async () => ({ summary: 'done', data: { ok: true } }),
       },
     ],
   };
