@@ -44,3 +44,65 @@ describe.each(TEST_DATABASES)('AgentsStore.pruneHeartbeats on $name', ({ create 
     expect(await store.heartbeats(agentId, 10)).toHaveLength(2);
   });
 });
+
+describe.each(TEST_DATABASES)('AgentsStore presence on $name', ({ create }) => {
+  let db: Db;
+  let store: AgentsStore;
+  const agentId = randomUUID();
+  const [A, B] = ['controller-a', 'controller-b'];
+
+  beforeAll(async () => {
+    db = await create();
+    store = new AgentsStore(db);
+    await db.transaction((tx) =>
+      store.insert(tx, {
+        id: agentId,
+        hostname: 'presence-host',
+        environment: 'test',
+        labels: {},
+        credentialHash: randomUUID(),
+        info: null,
+        address: null,
+        registeredBy: 'tests',
+        runId: null,
+        at: hoursAgo(0),
+      }),
+    );
+  });
+  afterAll(() => db?.close());
+
+  const holder = async () => {
+    const row = await store.get(agentId);
+    return {
+      controller: row?.presence_controller_id ?? null,
+      seen: row?.presence_seen_at?.toISOString() ?? null,
+    };
+  };
+
+  it('names the controller that said hello last; only the holder releases or renews it', async () => {
+    const [t1, t2, t3] = ['2026-01-01T10:00:00.000Z', '2026-01-01T10:00:01.000Z', '2026-01-01T10:00:02.000Z'];
+    expect(await holder()).toEqual({ controller: null, seen: null });
+    await store.claimPresence(agentId, A, t1);
+    expect(await holder()).toEqual({ controller: A, seen: t1 });
+    // The agent moved to B: A's late renew and release leave B's hold alone.
+    await store.claimPresence(agentId, B, t2);
+    await store.renewPresence(A, [agentId], t3);
+    expect(await store.releasePresence(agentId, A)).toBe(false);
+    expect(await holder()).toEqual({ controller: B, seen: t2 });
+    await store.renewPresence(B, [agentId], t3);
+    expect(await holder()).toEqual({ controller: B, seen: t3 });
+    expect((await store.getByHostname('presence-host'))?.presence_controller_id).toBe(B);
+    expect(await store.releasePresence(agentId, B)).toBe(true);
+    expect(await holder()).toEqual({ controller: null, seen: null });
+  });
+
+  it('drops holds no controller renewed; the holder that was only slow gets its row back at its next renew', async () => {
+    await store.claimPresence(agentId, A, hoursAgo(5));
+    await store.dropStalePresence(hoursAgo(4));
+    expect((await holder()).controller).toBeNull();
+    await store.renewPresence(A, [agentId], hoursAgo(0));
+    expect((await holder()).controller).toBe(A);
+    await store.releaseAllPresence(A);
+    expect((await holder()).controller).toBeNull();
+  });
+});
