@@ -52,6 +52,18 @@ export function postgresDelta(before: Map<number, number>, after: Map<number, nu
   return sum;
 }
 
+/**
+ * A process's main thread (where Node's event loop runs): seconds on a CPU and seconds runnable but waiting for
+ * one (/proc/<pid>/schedstat). The wait is what a saturated machine costs it; the rest of its wall time it was
+ * idle, waiting for I/O. Zeros once it is gone.
+ */
+export async function mainThreadSchedule(pid: number): Promise<{ running: number; waiting: number }> {
+  const stat = await readFile(`/proc/${pid}/schedstat`, 'utf8').catch(() => null);
+  if (stat === null) return { running: 0, waiting: 0 };
+  const [running, waiting] = stat.trim().split(/\s+/).map(Number);
+  return { running: (running ?? 0) / 1e9, waiting: (waiting ?? 0) / 1e9 };
+}
+
 /** Busy CPU seconds of the whole machine, all cores (everything but idle and iowait). */
 export async function machineBusySeconds(): Promise<number> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;

@@ -171,6 +171,11 @@ function buildSections(cfg: BenchConfig): Section[] {
         'other controller (NOTIFY hand-off through the Socket.IO PostgreSQL adapter). 1 controller: both clients on it.',
         'CPU = utime+stime over the pass, % of one core: controllers (/proc/<pid>/stat), this process (REST + both',
         'clients), every `postgres` process, the rest of the machine (/proc/stat busy − those: other tenants).',
+        'event loop = the main thread (/proc/<pid>/schedstat): on a CPU / runnable but waiting for a core (what a',
+        'saturated machine costs), % of the pass; the rest of the pass it was idle, waiting for PostgreSQL or sockets.',
+        'pg_notify = the query the Socket.IO adapter sends per event, timed from this process every 20 ms: the',
+        'adapter publishes one message at a time and delivers even to local sockets only once published, so a',
+        'controller hands out at most ~1000/p50 events/s; an event over 8,000 bytes costs an INSERT and a SELECT more.',
         `failover: SIGKILL of A with its bench_slow runs (${cfg.clusterSlowMs} ms step) in flight; B claims them once A's`,
         `lease (${int(cfg.clusterLeaseMs)} ms, renewed every ${int(cfg.clusterLeaseMs / 4)} ms) has run out, then re-runs the slow step:`,
         "expect lease − up to a quarter of it + up to a quarter (B's next claim) + the step. A shared machine: noisy.",
@@ -210,6 +215,18 @@ function clusterPassRows(index: number): RowSpec[] {
       cell: pass((p) => `${p.received.map(int).join(', ')} / ${int(p.transitions)}`),
     },
     {
+      label: '  event JSON bytes p50 / max',
+      cell: pass((p) => `${int(p.eventBytes.p50)} / ${int(p.eventBytes.max)}`),
+    },
+    {
+      label: '  messages over NOTIFY limit (stored + read)',
+      cell: pass((p) => int(p.attachments)),
+    },
+    {
+      label: '  one pg_notify (4 KB) p50 / p95 ms',
+      cell: pass((p) => `${ms(p.roundTripMs.p50)} / ${ms(p.roundTripMs.p95)}`),
+    },
+    {
       label: `  CPU, % of a core: controller${index === 0 ? '' : 's A, B'}`,
       cell: pass((p) => p.cpu.controllers.map((c) => core(p, c)).join(', ')),
     },
@@ -222,6 +239,22 @@ function clusterPassRows(index: number): RowSpec[] {
     {
       label: '    machine busy (of all cores)',
       cell: pass((p, r) => `${core(p, p.cpu.machineBusy)} of ${r.cores * 100} %`),
+    },
+    {
+      label: `  event loop${index === 0 ? '' : 's A, B'}: on CPU / waiting for one`,
+      cell: pass((p) =>
+        p.cpu.mainThreads
+          .slice(0, p.controllers)
+          .map((t) => `${core(p, t.running)} / ${core(p, t.waiting)}`)
+          .join(', '),
+      ),
+    },
+    {
+      label: '    bench driver: on CPU / waiting for one',
+      cell: pass((p) => {
+        const t = p.cpu.mainThreads[p.controllers]!;
+        return `${core(p, t.running)} / ${core(p, t.waiting)}`;
+      }),
     },
     {
       label: '  controller CPU per transition (µs)',

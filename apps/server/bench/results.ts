@@ -181,6 +181,12 @@ export interface ClusterPass {
   otherClientMs: Percentiles | null;
   /** Events of the measured runs each client got (each should equal `transitions`). */
   received: number[];
+  /** JSON size of one event in ten, as the first client got them: the adapter's payload, give or take. */
+  eventBytes: Percentiles;
+  /** Messages the Socket.IO PostgreSQL adapter stored in its table because they exceeded NOTIFY's payload limit. */
+  attachments: number;
+  /** One `pg_notify` of ~4 KB (what the adapter sends per event), from the benchmark process every 20 ms. */
+  roundTripMs: Percentiles;
   cpu: ClusterCpu;
 }
 
@@ -190,6 +196,11 @@ export interface ClusterCpu {
   seconds: number;
   /** Each controller process (utime + stime from /proc/<pid>/stat). */
   controllers: number[];
+  /**
+   * The main thread (the event loop) of each controller, then of the benchmark process: seconds on a CPU, and
+   * seconds runnable but waiting for one (/proc/<pid>/schedstat); the rest of the pass it waited for I/O.
+   */
+  mainThreads: { running: number; waiting: number }[];
   /** The benchmark process: REST requests and both Socket.IO clients. */
   bench: number;
   /** Every `postgres` process (the server and its backends, whoever they serve). */

@@ -27,11 +27,17 @@ import { io, type Socket } from 'socket.io-client';
 import { migrate } from '../../src/db/migrate';
 import { PostgresDb } from '../../src/db/postgres-db';
 import type { BenchConfig } from '../config';
-import { machineBusySeconds, postgresCpuSeconds, postgresDelta, processCpuSeconds } from '../cpu-usage';
+import {
+  machineBusySeconds,
+  mainThreadSchedule,
+  postgresCpuSeconds,
+  postgresDelta,
+  processCpuSeconds,
+} from '../cpu-usage';
 import { wallClockMs } from '../event-loop';
 import type { ClusterCpu, ClusterFailover, ClusterPass, ClusterResult } from '../results';
 import { inPool, RunTracker } from '../run-tracker';
-import { percentiles } from '../stats';
+import { type Percentiles, percentiles } from '../stats';
 import { CHAIN_WORKFLOW, SLOW_STEP, SLOW_WORKFLOW } from '../workflows';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -59,6 +65,8 @@ interface Client {
   latencies: { runId: string; ms: number }[];
   /** The highest seq this client got per run. */
   lastSeq: Map<string, number>;
+  /** The JSON size of every tenth event it got. */
+  sizes: number[];
   /** Called on every event too (the failover pass listens here). */
   onEvent?: (event: WorkflowEvent) => void;
 }
@@ -66,11 +74,12 @@ interface Client {
 interface Rig {
   cfg: BenchConfig;
   token: string;
+  /** The benchmark's own connection to the cluster's schema. */
+  db: PostgresDb;
 }
 
 export async function cluster(cfg: BenchConfig): Promise<ClusterResult> {
   const schema = `bench_cluster_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const rig: Rig = { cfg, token: `dbt_bench-${randomBytes(16).toString('hex')}` };
   let db: PostgresDb;
   try {
     db = await PostgresDb.open(cfg.databaseUrl, { schema });
@@ -79,6 +88,7 @@ export async function cluster(cfg: BenchConfig): Promise<ClusterResult> {
       `PostgreSQL is not reachable at ${cfg.databaseUrl} (set BENCH_DATABASE_URL): ${(err as Error).message}`,
     );
   }
+  const rig: Rig = { cfg, token: `dbt_bench-${randomBytes(16).toString('hex')}`, db };
   const controllers: Controller[] = [];
   const clients: Client[] = [];
   const env = controllerEnv(cfg, schema, rig.token);
@@ -108,7 +118,7 @@ export async function cluster(cfg: BenchConfig): Promise<ClusterResult> {
     await throughputPass(rig, [A, B], [onA, onB], warmup);
     const two = await throughputPass(rig, [A, B], [onA, onB], cfg.clusterRuns);
 
-    const failover = await failoverPass(rig, db, A, onB);
+    const failover = await failoverPass(rig, A, onB);
     return {
       scenario: 'cluster',
       leaseMs: cfg.clusterLeaseMs,
@@ -146,6 +156,8 @@ async function throughputPass(
 ): Promise<ClusterPass> {
   for (const c of clients) forget(c);
   const ownerOf = new Map<string, Controller>();
+  const attachmentsBefore = await lastAttachment(rig.db);
+  const roundTrips = sampleRoundTrips(rig.db);
   const before = await sampleCpu(targets);
   const started = performance.now();
   await inPool(runs, rig.cfg.inFlight, async (i) => {
@@ -156,6 +168,8 @@ async function throughputPass(
   });
   const seconds = (performance.now() - started) / 1000;
   const cpu = await cpuSince(before, targets, seconds);
+  const roundTripMs = await roundTrips.stop();
+  const attachments = (await lastAttachment(rig.db)) - attachmentsBefore;
   // Every client saw every run end, so a run's highest seq is its number of committed transitions.
   let transitions = 0;
   for (const id of ownerOf.keys()) transitions += clients[0]!.lastSeq.get(id) ?? 0;
@@ -180,6 +194,9 @@ async function throughputPass(
     ownerClientMs: percentiles(own),
     otherClientMs: targets.length > 1 ? percentiles(other) : null,
     received: clients.map((c) => c.latencies.filter((l) => ownerOf.has(l.runId)).length),
+    eventBytes: percentiles(clients[0]!.sizes),
+    attachments,
+    roundTripMs,
     cpu,
   };
 }
@@ -189,8 +206,8 @@ async function throughputPass(
  * SIGKILL A. A's id comes from the `controllers` table (by its pid) before the kill; the runs still unfinished
  * in the database right after it are the orphans whose move to B is timed.
  */
-async function failoverPass(rig: Rig, db: PostgresDb, A: Controller, onB: Client): Promise<ClusterFailover> {
-  const { cfg } = rig;
+async function failoverPass(rig: Rig, A: Controller, onB: Client): Promise<ClusterFailover> {
+  const { cfg, db } = rig;
   forget(onB);
   const [self] = await db.query<{ id: string }>('SELECT id FROM controllers WHERE pid = $1', [A.child.pid]);
   if (!self) throw new Error(`controller A (pid ${A.child.pid}) is not in the controllers table`);
@@ -286,9 +303,18 @@ async function subscribedClient(on: Controller, token: string): Promise<Client> 
     forceNew: true,
     auth: { token },
   });
-  const client: Client = { on, socket, tracker: new RunTracker(), latencies: [], lastSeq: new Map() };
+  const client: Client = {
+    on,
+    socket,
+    tracker: new RunTracker(),
+    latencies: [],
+    lastSeq: new Map(),
+    sizes: [],
+  };
   socket.on('workflow:event', (event) => {
     client.latencies.push({ runId: event.runId, ms: wallClockMs() - Date.parse(event.at) });
+    // What the adapter publishes is this event and a few hundred bytes of envelope.
+    if (client.latencies.length % 10 === 0) client.sizes.push(Buffer.byteLength(JSON.stringify(event)));
     client.lastSeq.set(event.runId, Math.max(client.lastSeq.get(event.runId) ?? 0, event.seq));
     client.tracker.observe(event);
     client.onEvent?.(event);
@@ -306,6 +332,43 @@ function forget(client: Client): void {
   client.tracker.clear();
   client.latencies.length = 0;
   client.lastSeq.clear();
+  client.sizes.length = 0;
+}
+
+/**
+ * The last id of the Socket.IO PostgreSQL adapter's table: a message over NOTIFY's payload limit (8,000 bytes by
+ * the adapter's default) is written there first, then notified by id, and each receiver reads it back.
+ */
+async function lastAttachment(db: PostgresDb): Promise<number> {
+  const [row] = await db.query<{ id: string | null }>('SELECT max(id) AS id FROM socket_io_attachments');
+  return Number(row?.id ?? 0);
+}
+
+/**
+ * What the adapter does for each event, timed from this process every 20 ms while a pass runs: one
+ * `SELECT pg_notify(channel, ~4 KB)` (on a channel nobody listens to). The adapter publishes one message at a
+ * time, in order, and a broadcast reaches even the local sockets only once published, so one controller
+ * delivers at most about 1000 / (this in ms) events per second.
+ */
+function sampleRoundTrips(db: PostgresDb): { stop(): Promise<Percentiles> } {
+  const samples: number[] = [];
+  const payload = 'x'.repeat(4096);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = performance.now();
+      await db.query('SELECT pg_notify($1, $2)', ['deploybot_bench_probe', payload]);
+      samples.push(performance.now() - t);
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return percentiles(samples);
+    },
+  };
 }
 
 /** What every controller gets: the shared schema, the admin token, the lease, the workflows' shape. */
@@ -386,6 +449,8 @@ async function until(
 
 interface CpuSample {
   controllers: number[];
+  /** Main threads of the controllers, then of this process. */
+  schedules: { running: number; waiting: number }[];
   bench: number;
   postgres: Map<number, number>;
   machine: number;
@@ -394,6 +459,9 @@ interface CpuSample {
 async function sampleCpu(controllers: Controller[]): Promise<CpuSample> {
   return {
     controllers: await Promise.all(controllers.map((c) => processCpuSeconds(c.child.pid!))),
+    schedules: await Promise.all(
+      [...controllers.map((c) => c.child.pid!), process.pid].map(mainThreadSchedule),
+    ),
     bench: await processCpuSeconds(process.pid),
     postgres: await postgresCpuSeconds(),
     machine: await machineBusySeconds(),
@@ -406,6 +474,10 @@ async function cpuSince(before: CpuSample, controllers: Controller[], seconds: n
   return {
     seconds,
     controllers: after.controllers.map((s, i) => s - before.controllers[i]!),
+    mainThreads: after.schedules.map((s, i) => ({
+      running: s.running - before.schedules[i]!.running,
+      waiting: s.waiting - before.schedules[i]!.waiting,
+    })),
     bench: after.bench - before.bench,
     postgres: postgresDelta(before.postgres, after.postgres),
     machineBusy: after.machine - before.machine,
