@@ -175,11 +175,13 @@ export function createApp(deps: AppDeps): App {
   const fleet = new Fleet(
     deps.db,
     io.of('/agents') as unknown as AgentNamespace,
-    { ...deps.fleet, controllerId },
+    // The caller's object itself: tests change a limit (a join token's lifetime) on it while the app runs.
+    deps.fleet,
     clock,
     deps.logger,
     audit,
     secrets,
+    controllerId,
   );
   let forward: (event: WorkflowEvent) => void = () => {};
   let narrate: (event: WorkflowEvent) => void = () => {};

@@ -29,6 +29,7 @@ import { HeartbeatPacer } from './agent-traffic';
 import type { AgentsStore } from './agents.store';
 import type { FleetEvents } from './fleet-events';
 import type { JobRecord, JobsStore } from './jobs.store';
+import { RemoteEnrollments } from './remote-enrollments';
 import { AGENT_CREDENTIAL_PREFIX, hashToken } from './tokens';
 
 export type AgentNamespace = Namespace<AgentToControllerEvents, ControllerToAgentEvents>;
@@ -75,13 +76,25 @@ export interface GatewayOptions {
   controllerId: string;
   /** A presence row not renewed for this long is taken for a dead controller's (the offline threshold). */
   presenceTtlMs: number;
+  /**
+   * Other controllers may share the database (PostgreSQL): enrollments are announced to them and theirs heard.
+   * False on PGlite, one process, whose Socket.IO has no adapter to carry server-side events.
+   */
+  clustered: boolean;
 }
 
 /** Every socket of one agent, on whichever controller: what another controller sends it commands through. */
 const agentRoom = (agentId: string) => `agent:${agentId}`;
+/** The socket holding a join token, likewise. */
+const enrollRoom = (joinTokenId: string) => `enroll:${joinTokenId}`;
+
+/** Server-side events between the controllers' gateways (carried by the Socket.IO adapter). */
+const ENROLLMENT_SEEN = 'fleet:enrollment-seen';
+const ENROLLMENT_GONE = 'fleet:enrollment-gone';
+const ENROLLMENT_PROMOTE = 'fleet:enrollment-promote';
 
 /** The commands a controller sends an agent and waits for the answer to. */
-type AgentRequest = 'job:assign' | 'job:cancel' | 'agent:configure' | 'agent:ping';
+type AgentRequest = 'job:assign' | 'job:cancel' | 'agent:configure' | 'agent:ping' | 'agent:credential';
 
 /** The agent is not connected (or not the connection reviewed); it may be by the next attempt. */
 export class AgentUnavailableError extends DeployBotError {
@@ -117,6 +130,8 @@ export class AgentGateway {
   /** Agents disconnected for flooding, and until when their handshakes are refused (performance.now()). */
   private readonly benched = new Map<string, number>();
   private readonly heartbeats: HeartbeatPacer;
+  /** Enrollments held by the other controllers. */
+  private readonly remote: RemoteEnrollments;
   private closing = false;
 
   constructor(
@@ -143,6 +158,50 @@ export class AgentGateway {
       );
     });
     nsp.on('connection', (socket) => this.onConnection(socket as AgentSocket));
+    this.remote = new RemoteEnrollments(opts.presenceTtlMs);
+    if (opts.clustered) this.hearOtherControllers();
+  }
+
+  /** What the other controllers' gateways say about the enrollments they hold. */
+  private hearOtherControllers(): void {
+    const on = this.nsp.on.bind(this.nsp) as (event: string, listener: (...args: never[]) => void) => void;
+    on(ENROLLMENT_SEEN, (enrollment: Enrollment, controllerId: string) => {
+      if (controllerId === this.opts.controllerId || !this.remote.seen(enrollment, controllerId)) return;
+      this.enrolled(enrollment);
+    });
+    on(ENROLLMENT_GONE, (joinTokenId: string, enrollmentId: string) =>
+      this.remote.gone(joinTokenId, enrollmentId),
+    );
+    on(
+      ENROLLMENT_PROMOTE,
+      (p: { joinTokenId: string; enrollmentId: string; agentId: string }, ack: (held: boolean) => void) => {
+        const entry = this.enrolling.get(p.joinTokenId);
+        if (entry?.enrollment?.id !== p.enrollmentId) return ack(false);
+        this.becomeAgent(entry.socket, entry.enrollment, p.agentId).then(
+          () => ack(true),
+          (err) => {
+            this.opts.logger.error({ err }, 'could not promote an enrolling connection');
+            ack(false);
+          },
+        );
+      },
+    );
+  }
+
+  /** Tells the other controllers (if any); best effort, like every broadcast. */
+  private tellOthers(event: string, ...args: unknown[]): void {
+    if (!this.opts.clustered) return;
+    (this.nsp.serverSideEmit as (event: string, ...args: unknown[]) => boolean).call(
+      this.nsp,
+      event,
+      ...args,
+    );
+  }
+
+  /** An agent said hello with its join token, here or on another controller: whoever waits for it is told. */
+  private enrolled(enrollment: Enrollment): void {
+    for (const wake of this.enrollWaiters.get(enrollment.joinTokenId) ?? []) wake();
+    this.opts.events.emit('enrollment', { joinTokenId: enrollment.joinTokenId, enrollmentId: enrollment.id });
   }
 
   isConnected(agentId: string): boolean {
@@ -154,26 +213,31 @@ export class AgentGateway {
     return socket ? addressOf(socket) : null;
   }
 
+  /** The enrollment holding this join token, on this controller or another. */
   enrollment(joinTokenId: string): Enrollment | null {
-    return this.enrolling.get(joinTokenId)?.enrollment ?? null;
+    return this.enrolling.get(joinTokenId)?.enrollment ?? this.remote.get(joinTokenId);
   }
 
   /** The enrollment of one connection, as long as that connection is still the one holding its join token. */
   enrollmentById(id: string): Enrollment | null {
-    for (const { enrollment } of this.enrolling.values()) if (enrollment?.id === id) return enrollment;
-    return null;
+    return this.enrollments().find((e) => e.id === id) ?? null;
   }
 
-  /** Every agent connected with a join token that said hello and is not registered yet. */
+  /** Every agent connected with a join token (to any controller) that said hello and is not registered yet. */
   enrollments(): Enrollment[] {
-    return [...this.enrolling.values()].flatMap(({ enrollment }) => (enrollment ? [enrollment] : []));
+    const here = [...this.enrolling.values()].flatMap(({ enrollment }) => (enrollment ? [enrollment] : []));
+    const tokensHere = new Set(this.enrolling.keys());
+    return [...here, ...this.remote.all().filter((e) => !tokensHere.has(e.joinTokenId))];
   }
 
-  /** Ends an enrollment: its connection is cut (the caller revokes the join token). */
+  /** Ends an enrollment: its connection is cut, wherever it is (the caller revokes the join token). */
   dropEnrollment(joinTokenId: string): void {
     const entry = this.enrolling.get(joinTokenId);
     this.enrolling.delete(joinTokenId);
     entry?.socket.disconnect(true);
+    if (entry?.enrollment) this.tellOthers(ENROLLMENT_GONE, joinTokenId, entry.enrollment.id);
+    this.remote.gone(joinTokenId);
+    this.nsp.in(enrollRoom(joinTokenId)).disconnectSockets(true);
   }
 
   /** Resolves once an agent holding this join token has connected and said hello. */
@@ -210,6 +274,11 @@ export class AgentGateway {
       await this.request(target.agentId, 'agent:ping', { sentAt: this.now() });
       return { rttMs: rtt(), address: (await this.opts.agents.get(target.agentId))?.address ?? null };
     }
+    const elsewhere = 'enrollmentId' in target ? this.heldEnrollmentElsewhere(target.enrollmentId) : null;
+    if (elsewhere) {
+      await this.askEnrolling(elsewhere, 'agent:ping', { sentAt: this.now() });
+      return { rttMs: rtt(), address: elsewhere.address };
+    }
     const socket = this.socketFor(target);
     await socket.timeout(ACK_TIMEOUT_MS).emitWithAck('agent:ping', { sentAt: this.now() });
     return { rttMs: rtt(), address: addressOf(socket) };
@@ -219,7 +288,7 @@ export class AgentGateway {
   assertCurrent(enrollment: Enrollment): void {
     if (this.enrollmentById(enrollment.id)) return;
     throw new AgentUnavailableError(
-      this.enrolling.has(enrollment.joinTokenId)
+      this.enrollment(enrollment.joinTokenId)
         ? `the connection of ${enrollment.hostname} that was reviewed (from ${enrollment.address ?? 'an unknown address'}) is gone and another connection now holds its join token: review the new connection before registering it`
         : `the enrolling agent ${enrollment.hostname} disconnected; start it again with its join token`,
     );
@@ -231,22 +300,69 @@ export class AgentGateway {
    */
   async promote(enrollment: Enrollment, agentId: string, credential: string): Promise<void> {
     this.assertCurrent(enrollment);
-    const entry = this.enrolling.get(enrollment.joinTokenId)!;
+    const entry = this.enrolling.get(enrollment.joinTokenId);
+    if (!entry) return this.promoteElsewhere(enrollment, agentId, credential);
     const res = await entry.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('agent:credential', { credential });
     if ('error' in res) throw new Error(`the agent refused its credential: ${res.error.message}`);
+    await this.becomeAgent(entry.socket, enrollment, agentId);
+  }
+
+  /**
+   * The connection reviewed is held by another controller: the credential goes through its join token's room,
+   * then that controller turns the session into the agent's (and holds its presence).
+   */
+  private async promoteElsewhere(enrollment: Enrollment, agentId: string, credential: string): Promise<void> {
+    const res = (await this.askEnrolling(enrollment, 'agent:credential', { credential })) as Ack<unknown>;
+    if ('error' in res) throw new Error(`the agent refused its credential: ${res.error.message}`);
+    const held = await new Promise<unknown[]>((resolve) => {
+      const emit = this.nsp.serverSideEmit as (event: string, ...args: unknown[]) => boolean;
+      emit.call(
+        this.nsp,
+        ENROLLMENT_PROMOTE,
+        { joinTokenId: enrollment.joinTokenId, enrollmentId: enrollment.id, agentId },
+        (_err: unknown, answers?: unknown[]) => resolve(answers ?? []),
+      );
+    });
+    this.remote.gone(enrollment.joinTokenId, enrollment.id);
+    // The agent has its credential either way: if its session could not be switched, its next connection uses it.
+    if (!held.includes(true)) this.nsp.in(enrollRoom(enrollment.joinTokenId)).disconnectSockets(true);
+    this.opts.onAgentChanged(agentId);
+  }
+
+  /** The enrolling connection `socket`, now holding its credential, becomes the agent's connection here. */
+  private async becomeAgent(socket: AgentSocket, enrollment: Enrollment, agentId: string): Promise<void> {
     this.enrolling.delete(enrollment.joinTokenId);
-    entry.socket.data.session = {
-      kind: 'agent',
-      agentId,
-      hostname: enrollment.hostname,
-    } satisfies AgentSession;
+    this.tellOthers(ENROLLMENT_GONE, enrollment.joinTokenId, enrollment.id);
+    socket.data.session = { kind: 'agent', agentId, hostname: enrollment.hostname } satisfies AgentSession;
     const previous = this.online.get(agentId);
     // Set first, so the previous connection's disconnect is seen as a replacement, not the agent leaving.
-    this.online.set(agentId, entry.socket);
+    this.online.set(agentId, socket);
     previous?.disconnect(true);
-    await entry.socket.join(agentRoom(agentId));
+    await socket.leave(enrollRoom(enrollment.joinTokenId));
+    await socket.join(agentRoom(agentId));
     await this.opts.agents.claimPresence(agentId, this.opts.controllerId, this.now());
     this.opts.onAgentChanged(agentId);
+  }
+
+  /** The enrollment `id` when another controller holds its connection. */
+  private heldEnrollmentElsewhere(id: string): Enrollment | null {
+    for (const { enrollment } of this.enrolling.values()) if (enrollment?.id === id) return null;
+    return this.remote.all().find((e) => e.id === id) ?? null;
+  }
+
+  /** Asks an enrolling agent held by another controller, through its join token's room. */
+  private async askEnrolling(
+    enrollment: Enrollment,
+    event: AgentRequest,
+    payload: unknown,
+  ): Promise<unknown> {
+    const [answer] = await this.askRoom(enrollRoom(enrollment.joinTokenId), event, payload, ACK_TIMEOUT_MS);
+    if (answer === undefined) {
+      throw new AgentUnavailableError(
+        `the enrolling agent ${enrollment.hostname} did not answer through the controller that holds its connection`,
+      );
+    }
+    return answer;
   }
 
   async configure(agentId: string, payload: AgentConfigure): Promise<ConfigureResult> {
@@ -360,7 +476,7 @@ export class AgentGateway {
       return (await timed.emitWithAck(event, payload)) as R;
     }
     if (!(await this.heldElsewhere(agentId))) throw new AgentUnavailableError('the agent is not connected');
-    const [answer] = await this.askAgentRoom(agentId, event, payload, timeoutMs);
+    const [answer] = await this.askRoom(agentRoom(agentId), event, payload, timeoutMs);
     if (answer === undefined) {
       throw new AgentUnavailableError(
         'the agent did not answer through the controller that holds its connection',
@@ -382,21 +498,21 @@ export class AgentGateway {
   }
 
   /**
-   * Emits to the agent's room on every controller and resolves with the answers. The adapter calls back once
+   * Emits to a room (an agent's, a join token's) on every controller and resolves with the answers. The adapter calls back once
    * every controller it knows of has answered, or after `timeoutMs` (a controller killed a moment ago is still
    * counted until its adapter heartbeat times out): answers that did arrive are kept either way.
    */
-  private askAgentRoom(
-    agentId: string,
+  private askRoom(
+    room: string,
     event: AgentRequest,
     payload: unknown,
     timeoutMs: number,
   ): Promise<unknown[]> {
     return new Promise((resolve) => {
-      const room = this.nsp.to(agentRoom(agentId)).timeout(timeoutMs) as unknown as {
+      const sockets = this.nsp.to(room).timeout(timeoutMs) as unknown as {
         emit(event: string, payload: unknown, ack: (err: unknown, answers?: unknown[]) => void): void;
       };
-      room.emit(event, payload, (_err, answers) => resolve(answers ?? []));
+      sockets.emit(event, payload, (_err, answers) => resolve(answers ?? []));
     });
   }
 
@@ -405,6 +521,10 @@ export class AgentGateway {
     const now = this.opts.clock.now();
     const held = [...this.online].filter(([, socket]) => socket.connected).map(([agentId]) => agentId);
     await this.opts.agents.renewPresence(this.opts.controllerId, held, now.toISOString());
+    // Enrollments held here are announced again: the others forget one not heard of for presenceTtlMs.
+    for (const { enrollment } of this.enrolling.values()) {
+      if (enrollment) this.tellOthers(ENROLLMENT_SEEN, enrollment, this.opts.controllerId);
+    }
     await this.opts.agents.dropStalePresence(new Date(now.getTime() - this.opts.presenceTtlMs).toISOString());
   }
 
@@ -495,8 +615,8 @@ export class AgentGateway {
    */
   private async claimFromOtherControllers(agentId: string, socket: AgentSocket): Promise<void> {
     if (!(await this.heldElsewhere(agentId))) return;
-    const answers = await this.askAgentRoom(
-      agentId,
+    const answers = await this.askRoom(
+      agentRoom(agentId),
       'agent:ping',
       { sentAt: this.now() },
       this.opts.probeTimeoutMs,
@@ -524,7 +644,7 @@ export class AgentGateway {
       return;
     }
     this.limitTraffic(socket);
-    if (session.kind === 'agent') void socket.join(agentRoom(session.agentId));
+    void socket.join(session.kind === 'agent' ? agentRoom(session.agentId) : enrollRoom(session.joinTokenId));
     log.info({ kind: session.kind }, 'agent connected');
 
     // Every handler validates its payload and only ever touches the socket's own agent and jobs.
@@ -557,11 +677,8 @@ export class AgentGateway {
           info,
           connectedAt: at,
         };
-        for (const wake of this.enrollWaiters.get(session.joinTokenId) ?? []) wake();
-        this.opts.events.emit('enrollment', {
-          joinTokenId: session.joinTokenId,
-          enrollmentId: entry.enrollment.id,
-        });
+        this.enrolled(entry.enrollment);
+        this.tellOthers(ENROLLMENT_SEEN, entry.enrollment, this.opts.controllerId);
       }
       return {
         agentId: 'enrolling',
@@ -703,8 +820,11 @@ export class AgentGateway {
     // The controller stopping is not the agent leaving: after a restart, agents not marked gone are awaited.
     if (this.closing) return;
     if (session.kind === 'enrolling') {
-      if (this.enrolling.get(session.joinTokenId)?.socket === socket)
+      const entry = this.enrolling.get(session.joinTokenId);
+      if (entry?.socket === socket) {
         this.enrolling.delete(session.joinTokenId);
+        if (entry.enrollment) this.tellOthers(ENROLLMENT_GONE, session.joinTokenId, entry.enrollment.id);
+      }
       return;
     }
     if (this.online.get(session.agentId) !== socket) return; // replaced by a newer connection

@@ -96,8 +96,10 @@ export class Fleet {
     audit: AuditLog,
     /** Seals repository credentials at rest. */
     secrets: SecretBox,
+    /** This controller's id; default options.controllerId, else a random UUID. */
+    controllerId?: string,
   ) {
-    this.controllerId = options.controllerId ?? randomUUID();
+    this.controllerId = controllerId ?? options.controllerId ?? randomUUID();
     const agentsStore = new AgentsStore(db);
     this.agentsStore = agentsStore;
     const jobsStore = new JobsStore(db, {
@@ -134,6 +136,7 @@ export class Fleet {
       probeTimeoutMs: this.limits.probeTimeoutMs,
       controllerId: this.controllerId,
       presenceTtlMs: options.offlineAfterMs,
+      clustered: db.kind === 'postgres',
       urlForAgent: (repository) => this.repositories.urlForAgent(repository),
       onAgentChanged: (id) =>
         void this.agents.publish(id).catch((err) => logger.error({ err }, 'agent publish failed')),
