@@ -10,8 +10,9 @@ echo "==> typecheck"
 pnpm -r typecheck
 echo "==> lint"
 pnpm exec biome ci apps packages e2e
-echo "==> web build"
+echo "==> builds (web app; the controller's bundle, which its own test also builds and starts)"
 pnpm --filter @deploybot/web build
+pnpm --filter @deploybot/server build
 echo "==> tests"
 pnpm exec vitest run
 echo "==> e2e (Playwright in Debian's Chromium, real controller and agents)"

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { buildServer } from '../../build';
 import type { BenchConfig } from '../config';
 import type { ColdStartPhase, ColdStartResult } from '../results';
 
@@ -35,6 +36,8 @@ export function startCommand(): string[] {
 }
 
 export async function coldStart(cfg: BenchConfig): Promise<ColdStartResult> {
+  // `pnpm start` runs the compiled controller (dist/): measure this tree's code, never an earlier build.
+  await buildServer();
   const dataDir = await mkdtemp(join(tmpdir(), 'deploybot-bench-cold-'));
   try {
     const first = await startAndMeasure(dataDir, cfg);

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 
 /**
  * The controller's own workflows, as documents in the workflow language (YAML files beside this module, compiled
- * like any operator's template). Read once at module load: the server runs from its sources (tsx), so the files
- * ship with it, and a document that is missing fails the start rather than the first run.
+ * like any operator's template). Read once at module load: the build copies them beside the bundle (build.ts),
+ * and a document that is missing fails the start rather than the first run.
  */
 const NAMES = ['register_agent', 'deploy_application', 'troubleshoot_failure', 'health_check'] as const;
 
