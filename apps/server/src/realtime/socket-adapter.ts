@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Server } from 'socket.io';
+import { Adapter, type BroadcastOptions, MessageType } from 'socket.io-adapter';
 import type { Db } from '../db/db';
 import type { PostgresDb } from '../db/postgres-db';
 
@@ -66,15 +67,16 @@ async function attachPostgres(io: Server, db: PostgresDb, logger: Logger): Promi
   // One connection LISTENs for as long as the controller runs, one publishes, one fetches large payloads.
   const pool = new pg.Pool({ ...config, max: 3 });
   pool.on('error', (err) => logger.warn({ err }, 'PostgreSQL (Socket.IO adapter) connection lost'));
+  const prefix = channelPrefix(db);
   const adapter = createPostgresAdapter(inOrder(pool), {
-    channelPrefix: channelPrefix(db),
+    channelPrefix: prefix,
     heartbeatInterval: HEARTBEAT_INTERVAL_MS,
     heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
     errorHandler: (err) => logger.warn({ err }, 'Socket.IO PostgreSQL adapter error'),
   });
   // Socket.IO calls the factory with `new`: a function, not an arrow.
   io.adapter(function orderedAdapter(nsp: unknown) {
-    return publishInOrder(adapter(nsp));
+    return deliverLocallyFirst(publishInBatches(adapter(nsp), pool, prefix), logger);
   } as unknown as Parameters<Server['adapter']>[0]);
   logger.info('Socket.IO events cross controllers through PostgreSQL LISTEN/NOTIFY');
   return { kind: 'postgres', close: () => pool.end() };
@@ -92,19 +94,103 @@ function channelPrefix(db: Db): string {
   return schema ? `socket.io:${schema}` : 'socket.io';
 }
 
+/** NOTIFY's payload limit as the adapter sees it: a larger message goes through its attachments table. */
+const PAYLOAD_THRESHOLD = 8000;
+/** Messages per NOTIFY statement at most (each is a parameter). */
+const BATCH_MAX = 100;
+
+interface Pending {
+  message: { nsp: string };
+  payload: string | null;
+  resolve: (offset: string) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The adapter publishes each message with its own query, and one over NOTIFY's limit with two (store, then
  * notify): concurrent publishes could overtake each other, and a client would see a run's events out of order.
- * Publishing one message at a time keeps the order they were emitted in.
+ * Here they go one batch at a time, in the order they were emitted: what was emitted while a batch was on its
+ * way leaves as the next one, each message its own notification of one statement (PostgreSQL delivers a
+ * statement's notifications in order). One round trip per message capped a busy controller at a few hundred
+ * events a second (`pnpm bench`, cluster). A message the adapter must encode otherwise (binary, too large) is
+ * published by the adapter itself, alone, in its turn.
  */
-function publishInOrder<A extends object>(adapter: A): A {
-  const target = adapter as unknown as { doPublish(message: unknown): Promise<unknown> };
-  const publish = target.doPublish.bind(adapter);
-  let last: Promise<unknown> = Promise.resolve();
-  target.doPublish = (message) => {
-    const next = last.then(() => publish(message));
-    last = next.catch(() => {});
-    return next;
+function publishInBatches<A extends object>(adapter: A, pool: pg.Pool, prefix: string): A {
+  const target = adapter as unknown as { doPublish(message: { nsp: string }): Promise<unknown> };
+  const publishAlone = target.doPublish.bind(adapter);
+  let queue: Pending[] = [];
+  let draining = false;
+  const drain = async () => {
+    draining = true;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      let batch: Pending[];
+      if (head.payload === null) {
+        batch = [head];
+        queue = queue.slice(1);
+        await publishAlone(head.message).then(() => head.resolve(''), head.reject);
+        continue;
+      }
+      const end = queue.findIndex((p, i) => i >= BATCH_MAX || p.payload === null);
+      batch = end === -1 ? queue : queue.slice(0, end);
+      queue = end === -1 ? [] : queue.slice(end);
+      const params = batch.flatMap((p) => [`${prefix}#${p.message.nsp}`, p.payload]);
+      const calls = batch.map((_, i) => `pg_notify($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+      await pool.query(`SELECT ${calls}`, params).then(
+        () => {
+          for (const p of batch) p.resolve('');
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+        },
+      );
+    }
+    draining = false;
+  };
+  target.doPublish = (message) =>
+    new Promise((resolve, reject) => {
+      const payload = hasBinary(message) ? null : JSON.stringify(message);
+      const simple = payload !== null && Buffer.byteLength(payload) <= PAYLOAD_THRESHOLD;
+      queue.push({ message, payload: simple ? payload : null, resolve, reject });
+      if (!draining) void drain();
+    });
+  return adapter;
+}
+
+/** Whether a message carries bytes (Buffer, typed array): the adapter encodes those with msgpack, not JSON. */
+function hasBinary(value: unknown, depth = 0): boolean {
+  if (!value || typeof value !== 'object' || depth > 32) return false;
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return true;
+  if (Array.isArray(value)) return value.some((v) => hasBinary(v, depth + 1));
+  return Object.values(value).some((v) => hasBinary(v, depth + 1));
+}
+
+/**
+ * Socket.IO's cluster adapter gives a broadcast to this controller's own sockets only once it is published, and
+ * publishing goes one NOTIFY at a time (above): at a few hundred per second, a busy controller's own clients
+ * waited seconds for events that were ready here. Its sockets get the broadcast now; the other controllers get
+ * it in the order it was emitted, as before.
+ */
+function deliverLocallyFirst<A extends object>(adapter: A, logger: Logger): A {
+  const target = adapter as unknown as {
+    broadcast(packet: unknown, opts: BroadcastOptions): Promise<void> | void;
+    publishAndReturnOffset(message: unknown): Promise<unknown>;
+  };
+  const broadcastHere = Adapter.prototype.broadcast;
+  const clusterBroadcast = target.broadcast.bind(adapter);
+  target.broadcast = (packet, opts) => {
+    // Local-only broadcasts, and those the adapter handles itself, go the usual way.
+    if (opts.flags?.local) return clusterBroadcast(packet, opts);
+    target
+      .publishAndReturnOffset({
+        type: MessageType.BROADCAST,
+        data: {
+          packet,
+          opts: { rooms: [...opts.rooms], except: [...(opts.except ?? [])], flags: opts.flags },
+        },
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'Socket.IO PostgreSQL adapter: publishing a broadcast'));
+    broadcastHere.call(adapter as unknown as Adapter, packet as never, opts);
   };
   return adapter;
 }
