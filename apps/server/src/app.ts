@@ -62,8 +62,6 @@ export interface AppDeps {
   wrapStore?: (store: WorkflowStore) => WorkflowStore;
   clock?: Clock;
   webDist?: string;
-  /** How often expired gate deadlines are looked for. */
-  deadlineSweepMs?: number;
   /** How often the fleet looks for stale agents and lost jobs. */
   fleetSweepMs?: number;
   /** Chat provider configuration. Default: the built-in `local` assistant. */

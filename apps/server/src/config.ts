@@ -28,8 +28,6 @@ const envSchema = z.object({
   LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   /** pino level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** How often expired approval deadlines are looked for, in ms. Default 1000. */
-  DEPLOYBOT_DEADLINE_SWEEP_MS: z.coerce.number().int().min(10).default(1000),
   /**
    * On PostgreSQL: how long a controller's lease on its runs lasts unless renewed (it renews four times as
    * often). Another controller takes over the runs of one that died within about this long. Default 10 s.
@@ -159,7 +157,6 @@ export type Config = {
   redisUrl?: string;
   logFormat?: 'pretty' | 'json';
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-  deadlineSweepMs: number;
   /** DEPLOYBOT_LEASE_MS: run leases on PostgreSQL. */
   leaseMs: number;
   demo: DemoDecision;
@@ -192,7 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL || undefined,
     logFormat: e.LOG_FORMAT,
     logLevel: e.LOG_LEVEL,
-    deadlineSweepMs: e.DEPLOYBOT_DEADLINE_SWEEP_MS,
     leaseMs: e.DEPLOYBOT_LEASE_MS,
     demo: decideDemo({ setting: e.DEPLOYBOT_DEMO, databaseUrl: e.DATABASE_URL || undefined, host: e.HOST }),
     demoDir: e.DEPLOYBOT_DEMO_DIR ? resolve(e.DEPLOYBOT_DEMO_DIR) : undefined,

@@ -47,7 +47,6 @@ async function main(): Promise<void> {
         agentReturnTimeoutMs: config.connectTimeoutMs,
       }),
     webDist: join(import.meta.dirname, '..', '..', 'web', 'dist'),
-    deadlineSweepMs: config.deadlineSweepMs,
     leaseMs: config.leaseMs,
     redisUrl: config.redisUrl,
     security: config.security,

@@ -81,7 +81,6 @@ async function startController(dataDir: string, text: string): Promise<Controlle
     workflows: () => ({ kinds: [], documents: [{ name: NAME, text }] }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: 'http://127.0.0.1:0' },
     version: '0.0.0-upgrade-test',
-    deadlineSweepMs: 100,
     security: TEST_SECURITY,
   });
   const port = await app.listen(0, '127.0.0.1');

@@ -35,7 +35,6 @@ afterAll(async () => {
 const start = (): Promise<ChildServer> =>
   spawnServer({
     DEPLOYBOT_DATA_DIR: dataDir,
-    DEPLOYBOT_DEADLINE_SWEEP_MS: '100',
     LOG_LEVEL: 'warn',
     CRASH_MARKER_FILE: markerFile,
     CRASH_SLOW_MS: String(SLOW_MS),

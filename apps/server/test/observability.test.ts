@@ -61,7 +61,6 @@ async function startServer(
     }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: 'http://127.0.0.1:0' },
     version: '0.0.0-observability-test',
-    deadlineSweepMs: 50,
     security: TEST_SECURITY,
     metricsToken: opts.metricsToken,
     leaseLoopAlive: opts.leaseLoopAlive,

@@ -48,7 +48,6 @@ beforeAll(async () => {
     workflows: () => ({ kinds: [], documents: [], definitions: [...testWorkflows(), sealedCheck] }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: 'http://127.0.0.1:0' },
     version: '0.0.0-test',
-    deadlineSweepMs: 50,
     security: TEST_SECURITY,
   });
   const port = await app.listen(0, '127.0.0.1');

@@ -51,7 +51,6 @@ async function start(fleet: Partial<FleetOptions>): Promise<void> {
       }),
     fleet: options,
     version: '0.0.0-restart-test',
-    deadlineSweepMs: 100,
     fleetSweepMs: 100,
     security: TEST_SECURITY,
   });

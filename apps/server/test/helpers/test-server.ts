@@ -37,7 +37,6 @@ export async function startTestServer(): Promise<TestServer> {
     }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: url },
     version: '0.0.0-test',
-    deadlineSweepMs: 50,
     security: TEST_SECURITY,
   });
   const port = await app.listen(0, '127.0.0.1');

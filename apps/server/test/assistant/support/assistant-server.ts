@@ -52,7 +52,6 @@ export async function startAssistantServer(
     }),
     fleet: { ...DEFAULT_FLEET_OPTIONS, publicUrl: url },
     version: '0.0.0-test',
-    deadlineSweepMs: 50,
     security: TEST_SECURITY,
     assistant,
   });

@@ -85,7 +85,6 @@ async function buildController(
         connectTimeoutMs: 20_000,
         agentReturnTimeoutMs: 20_000,
       }),
-    deadlineSweepMs: 200,
     fleetSweepMs: 200,
     security: TEST_SECURITY,
   });

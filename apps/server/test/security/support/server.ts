@@ -63,7 +63,6 @@ export async function startSecurityServer(opts: SecurityServerOptions = {}): Pro
     }),
     fleet: fleetOptions,
     version: '0.0.0-security-test',
-    deadlineSweepMs: 100,
     fleetSweepMs: 200,
     security,
   });
