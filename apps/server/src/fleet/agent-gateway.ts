@@ -23,6 +23,7 @@ import type { Clock } from '../engine/ports';
 import { DeployBotError } from '../errors/deploybot-error';
 import { toErrorBody } from '../errors/to-error-body';
 import { findUnsafeText, UnsafeTextError } from '../http/safe-text';
+import { type LogContext, withLogContext } from '../observability/log-context';
 import { handshakeRefusal } from '../realtime/handshake-refusal';
 import { TokenBucket } from '../realtime/token-bucket';
 import { HeartbeatPacer } from './agent-traffic';
@@ -653,8 +654,15 @@ export class AgentGateway {
       'agent:heartbeat',
       (raw) => void this.guard(socket, undefined, raw, () => this.onHeartbeat(socket, raw)),
     );
-    socket.on('job:logs', (raw, ack) => this.guard(socket, ack, raw, () => this.onLogs(socket, raw)));
-    socket.on('job:status', (raw, ack) => this.guard(socket, ack, raw, () => this.onJobStatus(socket, raw)));
+    // A job's messages log with its id, like every other line of that job's work.
+    socket.on('job:logs', (raw, ack) =>
+      withLogContext(jobContextOf(raw), () => this.guard(socket, ack, raw, () => this.onLogs(socket, raw))),
+    );
+    socket.on('job:status', (raw, ack) =>
+      withLogContext(jobContextOf(raw), () =>
+        this.guard(socket, ack, raw, () => this.onJobStatus(socket, raw)),
+      ),
+    );
     socket.on(
       'disconnect',
       () => void this.onDisconnect(socket).catch((err) => log.error({ err }, 'disconnect handling failed')),
@@ -919,4 +927,10 @@ class ForbiddenAgentMessage extends DeployBotError {
 
 function addressOf(socket: AgentSocket): string | null {
   return socket.handshake.address?.replace(/^::ffff:/, '') || null;
+}
+
+/** The job a message is about, for its log lines: only an id that looks like one (the payload is not validated yet). */
+function jobContextOf(raw: unknown): LogContext {
+  const jobId = (raw as { jobId?: unknown } | null)?.jobId;
+  return typeof jobId === 'string' && /^[0-9a-f-]{36}$/i.test(jobId) ? { jobId } : {};
 }

@@ -18,7 +18,10 @@ const agents: FakeAgent[] = [];
 let removeRepo: () => Promise<void> = async () => {};
 
 beforeAll(async () => {
-  s = await startSecurityServer({ fleet: { jobLogMaxLines: MAX_LINES, jobLogMaxBytes: 64 * 1024 } });
+  s = await startSecurityServer({
+    fleet: { jobLogMaxLines: MAX_LINES, jobLogMaxBytes: 64 * 1024 },
+    captureLogs: true,
+  });
   admin = client(s.url, { token: TEST_ADMIN_TOKEN });
   const repo = await createGitRepo();
   removeRepo = repo.remove;
@@ -140,5 +143,22 @@ describe('a job that ends with lines missing', () => {
     await agent.ask('job:logs', { jobId: job.id, lines: lines(0, 4) });
     await agent.ask('job:status', { jobId: job.id, status: 'failed', cause: 'step_failed', exitCode: 1 });
     expect((await stored(job.id)).map((l) => l.seq)).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('log context', () => {
+  it("a job message's log lines carry the job's id", async () => {
+    const { agent } = await jobOn('ctx-01');
+    // Not this agent's job: refused, and the line saying so names the job.
+    const stranger = '00000000-0000-4000-8000-000000000001';
+    const refused = await agent.ask('job:status', { jobId: stranger, status: 'running' });
+    expect(refused).toHaveProperty('error');
+    const line = s
+      .logs()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg?: string; jobId?: string })
+      .find((l) => l.msg === 'agent message refused' && l.jobId === stranger);
+    expect(line, s.logs().slice(-2000)).toBeDefined();
   });
 });

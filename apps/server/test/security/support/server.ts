@@ -3,6 +3,7 @@ import { type App, createApp, type SecurityOptions } from '../../../src/app';
 import type { PgliteDb } from '../../../src/db/pglite-db';
 import type { WorkflowDefinition } from '../../../src/engine/types';
 import { DEFAULT_FLEET_OPTIONS, type FleetOptions } from '../../../src/fleet/fleet';
+import { createLogger } from '../../../src/logger';
 import { createPgliteTestDb } from '../../../src/testing/test-db';
 import { TEST_ADMIN_TOKEN, TEST_SECURITY } from '../../../src/testing/test-security';
 import { builtInWorkflows } from '../../../src/workflows';
@@ -39,8 +40,13 @@ export interface SecurityServer {
 export async function startSecurityServer(opts: SecurityServerOptions = {}): Promise<SecurityServer> {
   const db = await createPgliteTestDb();
   const chunks: string[] = [];
+  // The controller's own logger (its log context included), writing JSON lines here.
   const logger = opts.captureLogs
-    ? pino({ level: 'trace' }, { write: (line: string) => void chunks.push(line) })
+    ? createLogger({
+        level: 'trace',
+        format: 'json',
+        destination: { write: (line: string) => void chunks.push(line) } as NodeJS.WritableStream,
+      })
     : pino({ level: 'silent' });
   const fleetOptions: FleetOptions = {
     ...DEFAULT_FLEET_OPTIONS,
