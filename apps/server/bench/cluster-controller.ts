@@ -15,6 +15,7 @@ import { createApp } from '../src/app';
 import { migrate } from '../src/db/migrate';
 import { PostgresDb } from '../src/db/postgres-db';
 import { DEFAULT_FLEET_OPTIONS } from '../src/fleet/fleet';
+import { serveAsChild } from '../src/testing/serve-as-child';
 import { chainWorkflow, slowWorkflow } from './workflows';
 
 function required(name: string): string {
@@ -46,14 +47,4 @@ const app = createApp({
   security: { corsOrigins: [], loginLimitPerMinute: 10, fourEyes: false, approverRoles: {} },
   leaseMs: numberOf('BENCH_CLUSTER_LEASE_MS', 10_000),
 });
-const port = await app.listen(0, '127.0.0.1');
-await app.auth.bootstrap(required('BENCH_ADMIN_TOKEN'));
-process.stdout.write(`LISTENING ${port}\n`);
-
-process.once('SIGTERM', () => {
-  void (async () => {
-    await app.close();
-    await db.close();
-    process.exit(0);
-  })();
-});
+await serveAsChild(app, db, { port: 0, host: '127.0.0.1', adminToken: required('BENCH_ADMIN_TOKEN') });

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { type App, createApp, type SecurityOptions } from '../../../src/app';
 import type { PgliteDb } from '../../../src/db/pglite-db';
@@ -45,7 +46,12 @@ export async function startSecurityServer(opts: SecurityServerOptions = {}): Pro
     ? createLogger({
         level: 'trace',
         format: 'json',
-        destination: { write: (line: string) => void chunks.push(line) } as NodeJS.WritableStream,
+        destination: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            chunks.push(chunk.toString());
+            done();
+          },
+        }),
       })
     : pino({ level: 'silent' });
   const fleetOptions: FleetOptions = {
