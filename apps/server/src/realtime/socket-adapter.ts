@@ -1,8 +1,6 @@
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
-import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { createClient } from 'redis';
 import type { Server } from 'socket.io';
 import { Adapter, type BroadcastOptions, MessageType } from 'socket.io-adapter';
 import type { Db } from '../db/db';
@@ -45,6 +43,11 @@ export async function attachSocketAdapter(io: Server, opts: SocketAdapterOptions
 }
 
 async function attachRedis(io: Server, url: string, key: string, logger: Logger): Promise<SocketAdapter> {
+  // Loaded only with REDIS_URL: the client and its adapter are about 35 MB of a controller that does not use them.
+  const [{ createClient }, { createAdapter: createRedisAdapter }] = await Promise.all([
+    import('redis'),
+    import('@socket.io/redis-adapter'),
+  ]);
   const pub = createClient({ url });
   const sub = pub.duplicate();
   // node-redis reconnects by itself; an error it reports must not end the process.
