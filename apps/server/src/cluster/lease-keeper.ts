@@ -71,8 +71,13 @@ export class LeaseKeeper {
   /** Stops renewing and gives this controller's runs up (call after the engine stopped driving them). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.unlisten?.();
-    await this.leases.release();
+    try {
+      await this.unlisten?.();
+      await this.leases.release();
+    } catch (err) {
+      // The database is gone: the lease runs out instead, and another controller claims the runs then.
+      this.options.logger.warn({ err }, 'could not give this controller\'s runs up at shutdown');
+    }
   }
 
   private async tick(): Promise<void> {
