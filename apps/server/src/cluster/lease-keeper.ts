@@ -76,7 +76,7 @@ export class LeaseKeeper {
       await this.leases.release();
     } catch (err) {
       // The database is gone: the lease runs out instead, and another controller claims the runs then.
-      this.options.logger.warn({ err }, 'could not give this controller\'s runs up at shutdown');
+      this.options.logger.warn({ err }, "could not give this controller's runs up at shutdown");
     }
   }
 
