@@ -5,6 +5,9 @@ export type DbKind = (typeof DB_KINDS)[number];
 
 export const SCENARIOS = [
   'throughput',
+  // The hand-written single-statement floor: beside the throughput scenario with --compare, or alone by name.
+  'floor',
+  'runsize',
   'fanout',
   'parked',
   'realtime',
@@ -37,6 +40,17 @@ export interface BenchConfig {
   fanoutInFlight: number[];
   /** Runs parked at a gate in the memory scenario. */
   parked: number;
+  /** Seconds the parked scenario watches the database's queries once every run is parked. */
+  parkedQuietS: number;
+  /** The parked runs' gate deadline: far enough away that none is due while watching. */
+  parkedDeadlineS: number;
+  /** Runs of the 4-step chain and of the 100-step run (50 parallel) measured by the run-size scenario. */
+  runsizeSmallRuns: number;
+  runsizeLargeRuns: number;
+  /** Runs in flight in both passes of the run-size scenario. */
+  runsizeInFlight: number;
+  /** Run the single-statement floor beside the throughput scenario (`--compare` or BENCH_COMPARE=1). */
+  compare: boolean;
   /** Runs observed through Socket.IO in the realtime scenario. */
   realtimeRuns: number;
   /** Runs in flight in the realtime scenario: one measured pass per level, light load first. */
@@ -64,10 +78,15 @@ export interface BenchConfig {
   timeoutMs: number;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): BenchConfig {
+  const compare = argv.includes('--compare') || env.BENCH_COMPARE === '1';
   return {
     dbs: listOf(env, 'BENCH_DB', DB_KINDS, 'both'),
-    scenarios: listOf(env, 'BENCH_SCENARIOS', SCENARIOS, 'all'),
+    scenarios: withFloor(listOf(env, 'BENCH_SCENARIOS', SCENARIOS, 'all'), env, compare),
+    compare,
     runs: positiveInt(env, 'BENCH_RUNS', 1000),
     steps: positiveInt(env, 'BENCH_STEPS', 10),
     inFlight: positiveInt(env, 'BENCH_IN_FLIGHT', 100),
@@ -76,6 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     fanoutWidth: positiveInt(env, 'BENCH_FANOUT_WIDTH', 50),
     fanoutInFlight: positiveInts(env, 'BENCH_FANOUT_IN_FLIGHT', [10]),
     parked: positiveInt(env, 'BENCH_PARKED', 10_000),
+    parkedQuietS: positiveInt(env, 'BENCH_PARKED_QUIET_S', 10, { allowZero: true }),
+    parkedDeadlineS: positiveInt(env, 'BENCH_PARKED_DEADLINE_S', 3600),
+    runsizeSmallRuns: positiveInt(env, 'BENCH_RUNSIZE_SMALL_RUNS', 1000),
+    runsizeLargeRuns: positiveInt(env, 'BENCH_RUNSIZE_LARGE_RUNS', 50),
+    runsizeInFlight: positiveInt(env, 'BENCH_RUNSIZE_IN_FLIGHT', 10),
     realtimeRuns: positiveInt(env, 'BENCH_RT_RUNS', 200),
     realtimeInFlight: positiveInts(env, 'BENCH_RT_IN_FLIGHT', [10, 100]),
     coldSettleS: positiveInt(env, 'BENCH_COLD_SETTLE_S', 10, { allowZero: true }),
@@ -90,6 +114,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
   };
+}
+
+/**
+ * The floor runs when asked for by name, or with --compare beside the throughput scenario (right after it, on the
+ * same database, so both see the machine in the same state); `all` alone does not include it.
+ */
+function withFloor(scenarios: ScenarioName[], env: NodeJS.ProcessEnv, compare: boolean): ScenarioName[] {
+  const named = (env.BENCH_SCENARIOS ?? '').split(',').some((s) => s.trim() === 'floor');
+  const wanted = named || (compare && scenarios.includes('throughput'));
+  const rest = scenarios.filter((s) => s !== 'floor');
+  if (!wanted) return rest;
+  const at = rest.indexOf('throughput');
+  return at < 0 ? ['floor', ...rest] : [...rest.slice(0, at + 1), 'floor', ...rest.slice(at + 1)];
 }
 
 function positiveInt(

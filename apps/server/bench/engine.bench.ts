@@ -6,6 +6,12 @@
  *   BENCH_FANOUT_IN_FLIGHT=10 (10,100: then also all 100 at once)  BENCH_PARKED=10000  BENCH_RT_RUNS=200
  *   BENCH_RT_IN_FLIGHT=10,100  BENCH_HISTORY_RUNS=100000  BENCH_HISTORY_SAMPLES=30
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test  BENCH_TIMEOUT_S=150  BENCH_COLD_SETTLE_S=10
+ * `pnpm bench --compare` (or BENCH_COMPARE=1) runs the hand-written single-statement floor right after the
+ *   throughput scenario on each database and prints them side by side (steps/s, Node CPU and WAL per step).
+ * BENCH_SCENARIOS=runsize: per-transition cost of a 4-step run against a 100-step run with 50 parallel steps;
+ *   BENCH_RUNSIZE_SMALL_RUNS=1000  BENCH_RUNSIZE_LARGE_RUNS=50  BENCH_RUNSIZE_IN_FLIGHT=10
+ * The parked scenario then watches the engine's queries for BENCH_PARKED_QUIET_S=10 s (gates due in
+ *   BENCH_PARKED_DEADLINE_S=3600 s): the target is none.
  * BENCH_SCENARIOS=coldstart BENCH_DB=pglite measures only the controller's first start and restart.
  * BENCH_SCENARIOS=history reads run history pages (first and deep, filtered) at 100,000 runs.
  * BENCH_SCENARIOS=cluster BENCH_DB=postgres: two controller processes on one PostgreSQL (vs one), and a failover;

@@ -7,15 +7,19 @@ import type {
   ColdStartResult,
   FanoutPass,
   FanoutResult,
+  FloorResult,
   HistoryResult,
   Outcome,
   ParkedResult,
   RealtimeResult,
+  RunSizePass,
+  RunSizeResult,
   ScenarioResult,
   ThroughputResult,
   TrendsResult,
 } from './results';
 import type { MemorySample, Percentiles } from './stats';
+import type { WalBytes } from './wal';
 
 /** The targets the controller is held to; a miss is reported, never hidden, and never fails the process. */
 export const TARGETS = {
@@ -24,6 +28,16 @@ export const TARGETS = {
   parkedMb: 200,
   firstStartMb: 300,
   restartMb: 250,
+  /** Engine steps/s over the single-statement floor's, same database, same run of the benchmark. */
+  floorSpeedRatio: 0.75,
+  /** Engine Node CPU per step over the floor's. */
+  floorCpuRatio: 2,
+  /** Engine WAL bytes per step over the floor's. */
+  floorWalRatio: 2,
+  /** A transition of a 100-step run over one of a 4-step run: "the same", give or take the noise. */
+  runSizeRatio: 1.25,
+  /** Database statements while runs sit parked and no deadline is due. */
+  parkedQueries: 0,
 } as const;
 
 const DB_TITLES: Record<DbKind, string> = { pglite: 'PGlite (on disk)', postgres: 'PostgreSQL' };
@@ -34,7 +48,8 @@ const DB_SETUPS: Record<DbKind, (cfg: BenchConfig) => string> = {
 
 /** A label, one cell per database, and the target. */
 type Row = string[];
-type Cell = (outcome: Outcome | undefined) => string;
+/** A cell from its section's outcome on one database; `other` finds another scenario's on the same database. */
+type Cell = (outcome: Outcome | undefined, other: (scenario: ScenarioName) => Outcome | undefined) => string;
 interface RowSpec {
   label: string;
   cell: Cell;
@@ -63,7 +78,11 @@ export function renderReport(cfg: BenchConfig, outcomes: Outcome[]): string {
     outcomes.find((o) => o.db === db && o.scenario === scenario);
   const head: Row = ['', ...cfg.dbs.map((db) => DB_TITLES[db]), 'target'];
   const tables = sections.map((s) =>
-    s.rows.map((r) => [r.label, ...cfg.dbs.map((db) => r.cell(find(db, s.scenario))), r.target ?? '']),
+    s.rows.map((r) => [
+      r.label,
+      ...cfg.dbs.map((db) => r.cell(find(db, s.scenario), (scenario) => find(db, scenario))),
+      r.target ?? '',
+    ]),
   );
   // One set of column widths for every section, so the whole report reads as one table.
   const widths = head.map((_, col) => Math.max(...[head, ...tables.flat()].map((row) => row[col]!.length)));
@@ -93,6 +112,33 @@ function buildSections(cfg: BenchConfig): Section[] {
         'store write = one insertRun/commit (a step completion and the next start share one), timed by a',
         "decorator around the real store; at this load it includes the wait for the database (PGlite's queue, the pg pool)",
         'event-loop stall = longest time no timer could run: sockets and HTTP are starved for that long',
+        'Node CPU per step = process.cpuUsage over the pass / steps (on PGlite the database works in this process too)',
+        ...WAL_NOTES,
+      ],
+    },
+    {
+      scenario: 'floor',
+      title: `1b. Against the floor: the same ${int(cfg.runs)} runs × ${cfg.steps} steps, ${cfg.inFlight} in flight, same driver, each step ONE hand-written statement`,
+      rows: floorRows(),
+      notes: [
+        "floor = per step one statement (a CTE: UPDATE the run's row — status, step, seq — and INSERT its event with",
+        "the chain step's small JSON result), sequential per run; one INSERT of the run's row first. Its own tables,",
+        'in a fresh database of its own, run right after the throughput scenario (same warm-up). engine = section 1.',
+        "WAL compared: the schema's own on PostgreSQL (pg_walinspect), the whole cluster on PGlite (it is ours).",
+        'A shared machine: both passes see other tenants; compare ratios from one run of the benchmark.',
+      ],
+    },
+    {
+      scenario: 'runsize',
+      title: `1c. Run size: ${int(cfg.runsizeSmallRuns)} runs of 4 steps in a row vs ${int(cfg.runsizeLargeRuns)} runs of 100 steps (1 → 50 parallel → join → 48 in a row), ${cfg.runsizeInFlight} in flight`,
+      rows: runSizeRows(),
+      notes: [
+        'per transition = over the measured pass / transitions committed (run.started, step.started and',
+        'step.completed per step, run.completed). Ratio = 100 steps ÷ 4 steps; ≈ 1× means a transition costs',
+        `the same whatever the size of its run (PASS within ${TARGETS.runSizeRatio}×: this machine is noisy).`,
+        'The 100-step run starts 50 steps at once: its store writes queue for the pool more, so its write',
+        'time includes more waiting; CPU and WAL per transition are the like-for-like figures.',
+        ...WAL_NOTES,
       ],
     },
     {
@@ -104,6 +150,9 @@ function buildSections(cfg: BenchConfig): Section[] {
         'engine built, no run started. Absolute RSS includes PGlite (300-500 MB, in-process); PostgreSQL runs',
         "in its own processes, so that column's RSS is the controller's alone. PGlite's RSS also drifts by",
         '±30 MB on its own (WebAssembly code tiering), so its JS heap delta is the finer measure of the runs.',
+        `queries while parked = statements the engine sent through its Db (transactions' included) over`,
+        `${cfg.parkedQuietS} s (BENCH_PARKED_QUIET_S) once all runs were parked and measured; every gate is due in`,
+        `${int(cfg.parkedDeadlineS)} s (BENCH_PARKED_DEADLINE_S), so the engine holds one timer and should not ask anything.`,
       ],
     },
     {
@@ -373,6 +422,121 @@ function throughputRows(): RowSpec[] {
     { label: 'longest event-loop stall (ms)', cell: t((r) => ms(r.longestStallMs)) },
     { label: 'controller process CPU (% of a core)', cell: t((r) => `${Math.round(r.cpuPercent)} %`) },
     { label: '  CPU per transition (µs)', cell: t((r) => int(cpuPerTransitionUs(r))) },
+    { label: '  Node CPU per step (µs)', cell: t((r) => int(engineCpuPerStepUs(r))) },
+    {
+      label: 'WAL bytes per step / per transition',
+      cell: t((r) => `${int(walOf(r.wal) / (r.runs * r.steps))} / ${int(walOf(r.wal) / r.transitions)}`),
+    },
+    {
+      label: '  whole cluster, per step (incl. others)',
+      cell: t((r) => int(r.wal.total / (r.runs * r.steps))),
+    },
+  ];
+}
+
+/** Section 1b: the floor, and the engine (section 1) beside it. */
+function floorRows(): RowSpec[] {
+  const f = (format: (r: FloorResult) => string): Cell => cellOf<FloorResult>(format);
+  /** A figure of the engine's from the throughput scenario of the same database. */
+  const vs =
+    (format: (floor: FloorResult, engine: ThroughputResult) => string): Cell =>
+    (outcome, other) => {
+      const engine = other('throughput');
+      if (!outcome || !engine) return '–';
+      if (!outcome.ok || !engine.ok) return 'error (below)';
+      return format(outcome.result as FloorResult, engine.result as ThroughputResult);
+    };
+  const floorSteps = (r: FloorResult) => r.runs * r.steps;
+  const floorCpuUs = (r: FloorResult) => (r.cpuSeconds * 1e6) / floorSteps(r);
+  const floorWal = (r: FloorResult) => walOf(r.wal) / floorSteps(r);
+  const engineWal = (e: ThroughputResult) => walOf(e.wal) / (e.runs * e.steps);
+  const ratio = (x: number) => `${x.toFixed(2)}×`;
+  return [
+    { label: 'floor: durable steps/s', cell: f((r) => int(r.stepsPerSec)) },
+    {
+      label: 'engine: steps/s, engine ÷ floor',
+      cell: vs((r, e) => {
+        const x = e.stepsPerSec / r.stepsPerSec;
+        return `${int(e.stepsPerSec)}, ${ratio(x)}  ${mark(x >= TARGETS.floorSpeedRatio)}`;
+      }),
+      target: `≥ ${TARGETS.floorSpeedRatio}×`,
+    },
+    { label: 'floor: Node CPU per step (µs)', cell: f((r) => int(floorCpuUs(r))) },
+    {
+      label: 'engine: Node CPU per step (µs), ÷ floor',
+      cell: vs((r, e) => {
+        const x = engineCpuPerStepUs(e) / floorCpuUs(r);
+        return `${int(engineCpuPerStepUs(e))}, ${ratio(x)}  ${mark(x <= TARGETS.floorCpuRatio)}`;
+      }),
+      target: `≤ ${TARGETS.floorCpuRatio}×`,
+    },
+    { label: 'floor: WAL bytes per step', cell: f((r) => int(floorWal(r))) },
+    {
+      label: 'engine: WAL bytes per step, ÷ floor',
+      cell: vs((r, e) => {
+        const x = engineWal(e) / floorWal(r);
+        return `${int(engineWal(e))}, ${ratio(x)}  ${mark(x <= TARGETS.floorWalRatio)}`;
+      }),
+      target: `≤ ${TARGETS.floorWalRatio}×`,
+    },
+    {
+      label: '  whole cluster per step: floor / engine',
+      cell: vs((r, e) => `${int(r.wal.total / floorSteps(r))} / ${int(e.wal.total / (e.runs * e.steps))}`),
+    },
+    {
+      label: 'floor: statement p50 / p99 (ms)',
+      cell: f((r) => `${ms(r.statementMs.p50)} / ${ms(r.statementMs.p99)}`),
+    },
+    {
+      label: 'floor: wall time; runs completed',
+      cell: f((r) => `${r.seconds.toFixed(2)} s; ${int(r.completedRuns)} / ${int(r.runs)}`),
+    },
+  ];
+}
+
+/** Section 1c: per-transition figures of the small run and the large one, and their ratio. */
+function runSizeRows(): RowSpec[] {
+  const both =
+    (figure: (p: RunSizePass) => number, format: (n: number) => string, target?: number): Cell =>
+    (outcome) =>
+      cellOf<RunSizeResult>((r) => {
+        const [small, large] = r.passes;
+        if (!small || !large) return '–';
+        const x = figure(large) / figure(small);
+        const verdict = target === undefined ? '' : `  ${mark(x <= target)}`;
+        return `${format(figure(small))} → ${format(figure(large))} (${x.toFixed(2)}×)${verdict}`;
+      })(outcome, () => undefined);
+  const per = (p: RunSizePass, n: number) => n / p.transitions;
+  const passes = (format: (p: RunSizePass) => string): Cell =>
+    cellOf<RunSizeResult>((r) => r.passes.map(format).join(' | '));
+  return [
+    {
+      label: 'Node CPU per transition (µs): 4 → 100 steps',
+      cell: both((p) => per(p, p.cpuSeconds * 1e6), int, TARGETS.runSizeRatio),
+      target: `≈ 1× (≤ ${TARGETS.runSizeRatio}×)`,
+    },
+    {
+      label: 'WAL bytes per transition: 4 → 100 steps',
+      cell: both((p) => per(p, walOf(p.wal)), int, TARGETS.runSizeRatio),
+      target: `≈ 1× (≤ ${TARGETS.runSizeRatio}×)`,
+    },
+    { label: '  whole cluster (incl. others)', cell: both((p) => per(p, p.wal.total), int) },
+    { label: 'store write p50 (ms): 4 → 100 steps', cell: both((p) => p.commitMs.p50, ms) },
+    { label: 'store write p99 (ms): 4 → 100 steps', cell: both((p) => p.commitMs.p99, ms) },
+    {
+      label: 'store writes per transition',
+      cell: both(
+        (p) => per(p, p.writes),
+        (n) => n.toFixed(2),
+      ),
+    },
+    { label: 'transitions/s', cell: both((p) => p.transitions / p.seconds, int) },
+    {
+      label: 'transitions committed / expected',
+      cell: passes((p) => `${int(p.transitions)} / ${int(p.expectedTransitions)}`),
+    },
+    { label: 'run outcomes', cell: passes((p) => statusList(p.statuses)) },
+    { label: 'wall time', cell: passes((p) => `${p.seconds.toFixed(2)} s`) },
   ];
 }
 
@@ -430,6 +594,14 @@ function parkedRows(): RowSpec[] {
       cell: p((r) => `${int(r.before.heapUsedMb)} → ${int(r.after.heapUsedMb)}`),
     },
     { label: 'runs waiting in the database', cell: p((r) => `${int(r.waitingInDb)} / ${int(r.runs)}`) },
+    {
+      label: 'engine queries while parked',
+      cell: p(
+        (r) =>
+          `${int(r.quietStatements)} in ${r.quietSeconds} s (${int(r.quietTransactions)} transactions)  ${mark(r.quietStatements <= TARGETS.parkedQueries)}`,
+      ),
+      target: `${TARGETS.parkedQueries}`,
+    },
     {
       label: 'time to park them all',
       cell: p((r) => `${r.seconds.toFixed(1)} s${r.gcForced ? '' : ' (GC not forced: no --expose-gc)'}`),
@@ -489,6 +661,19 @@ function cellOf<R extends ScenarioResult>(format: (r: R) => string): Cell {
  */
 const cpuPerTransitionUs = (r: { cpuPercent: number; seconds: number; transitions: number }) =>
   ((r.cpuPercent / 100) * r.seconds * 1e6) / r.transitions;
+
+/** Engine Node CPU per completed step (process.cpuUsage over the pass, runs × steps). */
+const engineCpuPerStepUs = (r: ThroughputResult) =>
+  ((r.cpuPercent / 100) * r.seconds * 1e6) / (r.runs * r.steps);
+
+/** The WAL figure compared: the schema's own where pg_walinspect could tell, else the whole cluster's. */
+const walOf = (wal: WalBytes) => wal.ours ?? wal.total;
+
+const WAL_NOTES = [
+  "WAL = pg_current_wal_lsn() before/after the pass (pg_wal_lsn_diff). On PostgreSQL that is the whole cluster's,",
+  'other tenants\' writes and autovacuum included ("whole cluster"); the first figure keeps only the records of',
+  "this schema's transactions (pg_walinspect). PGlite's cluster is this process's alone: both are the same there.",
+];
 
 const loadAverage = () =>
   loadavg()

@@ -1,9 +1,12 @@
 import type { DbKind, ScenarioName } from './config';
 import type { MemorySample, Percentiles } from './stats';
+import type { WalBytes } from './wal';
 
 export interface ThroughputResult {
   scenario: 'throughput';
   runs: number;
+  /** Steps of each run. */
+  steps: number;
   transitions: number;
   /** Transitions each run should commit: run.started, step.started + step.completed per step, run.completed. */
   expectedTransitions: number;
@@ -25,6 +28,55 @@ export interface ThroughputResult {
   longestStallMs: number;
   /** CPU this process used while measuring, as % of one core: near 100 means it, not the database, is the limit. */
   cpuPercent: number;
+  /** WAL written over the measured pass. */
+  wal: WalBytes;
+}
+
+/**
+ * The fastest durable step a hand-written program makes on the same database and driver: the throughput
+ * scenario's runs × steps and runs in flight, each step one SQL statement (update the run's row, insert its event).
+ */
+export interface FloorResult {
+  scenario: 'floor';
+  runs: number;
+  steps: number;
+  inFlight: number;
+  /** Statements issued: one per run (its row) and one per step. */
+  statements: number;
+  seconds: number;
+  stepsPerSec: number;
+  /** Time of each statement, from the call to its promise resolving. */
+  statementMs: Percentiles;
+  /** Node CPU (process.cpuUsage) over the pass; on PGlite the database's work is in it too. */
+  cpuSeconds: number;
+  wal: WalBytes;
+  /** Runs whose row says `completed` after the pass (should be all). */
+  completedRuns: number;
+}
+
+/** One pass of the run-size scenario: one shape of run, measured per transition. */
+export interface RunSizePass {
+  label: string;
+  steps: number;
+  /** The most steps of one run that may run at once. */
+  parallel: number;
+  runs: number;
+  inFlight: number;
+  transitions: number;
+  expectedTransitions: number;
+  seconds: number;
+  cpuSeconds: number;
+  commitMs: Percentiles;
+  /** Store writes: fewer than transitions (a completion carries the starts it allows). */
+  writes: number;
+  wal: WalBytes;
+  statuses: Record<string, number>;
+}
+
+export interface RunSizeResult {
+  scenario: 'runsize';
+  /** A 4-step chain, then a 100-step run with 50 parallel steps. */
+  passes: RunSizePass[];
 }
 
 export interface FanoutResult {
@@ -73,6 +125,14 @@ export interface ParkedResult {
   gcForced: boolean;
   before: MemorySample;
   after: MemorySample;
+  /** The parked steps' deadline, seconds after they parked. */
+  deadlineS: number;
+  /** Seconds watched with every run parked and nothing due. */
+  quietSeconds: number;
+  /** Statements the engine sent to the database meanwhile (transactions' statements included). */
+  quietStatements: number;
+  /** Transactions it opened meanwhile. */
+  quietTransactions: number;
 }
 
 export interface RealtimeResult {
@@ -229,6 +289,8 @@ export type ScenarioResult =
   | HistoryResult
   | TrendsResult
   | ThroughputResult
+  | FloorResult
+  | RunSizeResult
   | FanoutResult
   | ParkedResult
   | RealtimeResult

@@ -15,6 +15,8 @@ type Runner = (db: Db, cfg: BenchConfig) => Promise<ScenarioResult>;
 // The cold start and the cluster are not here: they spawn controllers of their own from engine.bench.ts.
 const RUNNERS: Record<Exclude<ScenarioName, 'coldstart' | 'cluster'>, () => Promise<Runner>> = {
   throughput: async () => (await import('./scenarios/throughput')).throughput,
+  floor: async () => (await import('./scenarios/floor')).floor,
+  runsize: async () => (await import('./scenarios/runsize')).runsize,
   fanout: async () => (await import('./scenarios/fanout')).fanout,
   parked: async () => (await import('./scenarios/parked')).parked,
   realtime: async () => (await import('./scenarios/realtime')).realtime,

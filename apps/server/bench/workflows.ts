@@ -5,6 +5,7 @@ export const CHAIN_WORKFLOW = 'bench_chain';
 export const PARK_WORKFLOW = 'bench_park';
 export const FANOUT_WORKFLOW = 'bench_fanout';
 export const SLOW_WORKFLOW = 'bench_slow';
+export const WIDE_WORKFLOW = 'bench_wide';
 export const SLOW_STEP = 'slow';
 export const FANOUT_ROOT = 'root';
 export const FANOUT_JOIN = 'join';
@@ -72,8 +73,40 @@ export function fanoutWorkflow(width: number): WorkflowDefinition {
   };
 }
 
-/** One gate whose plan returns at once, so every run parks `waiting` for an approval that never comes. */
-export function parkWorkflow(): WorkflowDefinition {
+/**
+ * A large run: one step, `width` parallel steps, a join, then `tail` steps one after another (50 + 48 + 2 = 100
+ * steps by default), all returning at once. The run-size scenario compares what one transition costs in it with
+ * what it costs in a 4-step chain: a transition should not get dearer as the run it belongs to grows.
+ */
+export function wideWorkflow(width: number, tail: number): WorkflowDefinition {
+  const fanout = fanoutWorkflow(width);
+  return {
+    ...fanout,
+    name: WIDE_WORKFLOW,
+    title: 'Benchmark large run',
+    description: `1 step → ${width} parallel steps → 1 join → ${tail} steps in a row, all returning immediately`,
+    steps: [
+      ...fanout.steps,
+      // No `needs`: each waits for the step listed before it, the first for the join.
+      ...Array.from({ length: tail }, (_, i) => ({
+        id: `after_${i + 1}`,
+        title: `After ${i + 1}`,
+        description: 'returns a small result immediately',
+        kind: 'automatic' as const,
+        run: async () => ({
+          summary: `after ${i + 1} done`,
+          data: { index: i + 1, ok: true, note: 'bench' },
+        }),
+      })),
+    ],
+  };
+}
+
+/**
+ * One gate whose plan returns at once, so every run parks `waiting` for an approval that never comes (or until
+ * `deadlineMs`, when given: then the engine holds a timer for the earliest such deadline).
+ */
+export function parkWorkflow(opts: { deadlineMs?: number } = {}): WorkflowDefinition {
   return {
     name: PARK_WORKFLOW,
     title: 'Benchmark gate',
@@ -88,6 +121,7 @@ export function parkWorkflow(): WorkflowDefinition {
         kind: 'gate',
         plan: async () => ({ summary: 'would change 1 thing', data: { changes: 1 } }),
         apply: async () => ({ summary: 'applied' }),
+        deadlineMs: opts.deadlineMs,
       },
     ],
   };

@@ -2,6 +2,7 @@ import type { Db } from '../../src/db/db';
 import { SqlWorkflowStore } from '../../src/db/workflow-store';
 import { WorkflowEngine } from '../../src/engine/engine';
 import type { BenchConfig } from '../config';
+import { CountingDb } from '../counting-db';
 import { failFast } from '../fail-fast';
 import type { ParkedResult } from '../results';
 import { inPool, RunTracker } from '../run-tracker';
@@ -11,13 +12,16 @@ import { PARK_WORKFLOW, parkWorkflow } from '../workflows';
 /**
  * (3): memory with `parked` runs waiting at a gate. The baseline is taken with the database open and the engine
  * built but before any run, so the delta is what the parked runs (and the writes that parked them) cost.
+ * Then, with every run parked and its gate's deadline far off, counts what the engine asks of the database
+ * for `parkedQuietS` seconds: waiting runs should cost no queries (one timer for the earliest deadline, no poll).
  */
 export async function parked(db: Db, cfg: BenchConfig): Promise<ParkedResult> {
   const tracker = new RunTracker((run) => run.status !== 'running');
   const { onError, failed } = failFast();
+  const counted = new CountingDb(db);
   const engine = new WorkflowEngine({
-    store: new SqlWorkflowStore(db),
-    definitions: [parkWorkflow()],
+    store: new SqlWorkflowStore(counted),
+    definitions: [parkWorkflow({ deadlineMs: cfg.parkedDeadlineS * 1000 })],
     onEvent: (event) => tracker.observe(event),
     onError,
   });
@@ -40,7 +44,24 @@ export async function parked(db: Db, cfg: BenchConfig): Promise<ParkedResult> {
     const waitingInDb = await countWaiting(db);
     const gcForced = await collectGarbage();
     const after = memorySample();
-    return { scenario: 'parked', runs: cfg.parked, waitingInDb, seconds, gcForced, before, after };
+
+    // The benchmark's own queries go to `db`, not through the counter: only the engine's are counted.
+    const quietFrom = counted.snapshot();
+    await new Promise((resolve) => setTimeout(resolve, cfg.parkedQuietS * 1000));
+    const quietTo = counted.snapshot();
+    return {
+      scenario: 'parked',
+      runs: cfg.parked,
+      waitingInDb,
+      seconds,
+      gcForced,
+      before,
+      after,
+      deadlineS: cfg.parkedDeadlineS,
+      quietSeconds: cfg.parkedQuietS,
+      quietStatements: quietTo.statements - quietFrom.statements,
+      quietTransactions: quietTo.transactions - quietFrom.transactions,
+    };
   } finally {
     await engine.stop();
   }

@@ -8,6 +8,7 @@ import type { ThroughputResult } from '../results';
 import { inPool, RunTracker } from '../run-tracker';
 import { percentiles } from '../stats';
 import { TimedStore } from '../timed-store';
+import { startWalMeter } from '../wal';
 import { CHAIN_WORKFLOW, chainWorkflow } from '../workflows';
 
 /**
@@ -44,6 +45,7 @@ export async function throughput(db: Db, cfg: BenchConfig): Promise<ThroughputRe
     tracker.clear();
     transitions = 0;
 
+    const wal = await startWalMeter(db);
     const loop = watchEventLoop();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -51,9 +53,12 @@ export async function throughput(db: Db, cfg: BenchConfig): Promise<ThroughputRe
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const { longestStallMs } = loop.stop();
+    await engine.idle();
+    const walBytes = await wal.stop();
     return {
       scenario: 'throughput',
       runs: cfg.runs,
+      steps: cfg.steps,
       transitions,
       expectedTransitions: cfg.runs * (2 * cfg.steps + 2),
       seconds,
@@ -65,6 +70,7 @@ export async function throughput(db: Db, cfg: BenchConfig): Promise<ThroughputRe
       statuses: tracker.statusCounts(),
       longestStallMs,
       cpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+      wal: walBytes,
     };
   } finally {
     await engine.stop();
