@@ -19,7 +19,7 @@ import type {
   TrendsResult,
 } from './results';
 import type { MemorySample, Percentiles } from './stats';
-import type { WalBytes } from './wal';
+import type { WalBytes, WalShare } from './wal';
 
 /** The targets the controller is held to; a miss is reported, never hidden, and never fails the process. */
 export const TARGETS = {
@@ -60,6 +60,8 @@ interface Section {
   title: string;
   rows: RowSpec[];
   notes?: string[];
+  /** Lines under the table that need the outcomes (too wide for a cell). */
+  details?: (find: (db: DbKind, scenario: ScenarioName) => Outcome | undefined) => string[];
 }
 
 export function renderHeader(cfg: BenchConfig): string {
@@ -90,7 +92,7 @@ export function renderReport(cfg: BenchConfig, outcomes: Outcome[]): string {
 
   const out = ['', '═'.repeat(widths.reduce((a, b) => a + b + 3, 0)), line(head)];
   sections.forEach((s, i) => {
-    out.push('', s.title, ...tables[i]!.map(line), ...notesOf(s));
+    out.push('', s.title, ...tables[i]!.map(line), ...(s.details?.(find) ?? []), ...notesOf(s));
     out.push(...errorsOf(cfg, s.scenario, find));
   });
   out.push(
@@ -108,6 +110,11 @@ function buildSections(cfg: BenchConfig): Section[] {
       scenario: 'throughput',
       title: `1+2. Automatic transitions: ${int(cfg.runs)} runs × ${cfg.steps} steps, ${cfg.inFlight} in flight (${cfg.warmupRuns} warm-up runs before, not counted)`,
       rows: throughputRows(),
+      details: (find) =>
+        walDetails(cfg, find, 'throughput', (r) => {
+          const t = r as ThroughputResult;
+          return { wal: t.wal, steps: t.runs * t.steps };
+        }),
       notes: [
         'store write = one insertRun/commit (a step completion and the next start share one), timed by a',
         "decorator around the real store; at this load it includes the wait for the database (PGlite's queue, the pg pool)",
@@ -120,6 +127,11 @@ function buildSections(cfg: BenchConfig): Section[] {
       scenario: 'floor',
       title: `1b. Against the floor: the same ${int(cfg.runs)} runs × ${cfg.steps} steps, ${cfg.inFlight} in flight, same driver, each step ONE hand-written statement`,
       rows: floorRows(),
+      details: (find) =>
+        walDetails(cfg, find, 'floor', (r) => {
+          const f = r as FloorResult;
+          return { wal: f.wal, steps: f.runs * f.steps };
+        }),
       notes: [
         "floor = per step one statement (a CTE: UPDATE the run's row — status, step, seq — and INSERT its event with",
         "the chain step's small JSON result), sequential per run; one INSERT of the run's row first. Its own tables,",
@@ -434,6 +446,31 @@ function throughputRows(): RowSpec[] {
   ];
 }
 
+/**
+ * Where a pass's WAL went, per step, where pg_walinspect could tell (PostgreSQL): the tables and indexes of the
+ * schema, full-page images apart, and the commit records (`Transaction`).
+ */
+function walDetails(
+  cfg: BenchConfig,
+  find: (db: DbKind, scenario: ScenarioName) => Outcome | undefined,
+  scenario: ScenarioName,
+  pick: (r: ScenarioResult) => { wal: WalBytes; steps: number },
+): string[] {
+  const lines: string[] = [];
+  for (const db of cfg.dbs) {
+    const outcome = find(db, scenario);
+    if (!outcome?.ok) continue;
+    const { wal, steps } = pick(outcome.result);
+    if (!wal.byRelation) continue;
+    const share = (s: WalShare) =>
+      `${s.name} ${int(s.bytes / steps)}${s.fpiBytes > 0 ? ` (FPI ${int(s.fpiBytes / steps)})` : ''}`;
+    lines.push(
+      `  WAL bytes per step by relation, ${DB_TITLES[db]}: ${wal.byRelation.map(share).join(' · ')}`,
+    );
+  }
+  return lines;
+}
+
 /** Section 1b: the floor, and the engine (section 1) beside it. */
 function floorRows(): RowSpec[] {
   const f = (format: (r: FloorResult) => string): Cell => cellOf<FloorResult>(format);
@@ -601,6 +638,14 @@ function parkedRows(): RowSpec[] {
           `${int(r.quietStatements)} in ${r.quietSeconds} s (${int(r.quietTransactions)} transactions)  ${mark(r.quietStatements <= TARGETS.parkedQueries)}`,
       ),
       target: `${TARGETS.parkedQueries}`,
+    },
+    {
+      label: '  engine statements to park them (counter check)',
+      cell: p((r) => int(r.parkingStatements)),
+    },
+    {
+      label: '  waiting runs with a deadline recorded',
+      cell: p((r) => `${int(r.withDeadlineInDb)} (due in ${int(r.deadlineS)} s)`),
     },
     {
       label: 'time to park them all',

@@ -133,6 +133,10 @@ export interface ParkedResult {
   quietStatements: number;
   /** Transactions it opened meanwhile. */
   quietTransactions: number;
+  /** Statements the engine sent to start and park the runs (the counter at work). */
+  parkingStatements: number;
+  /** Waiting runs whose row holds a deadline. */
+  withDeadlineInDb: number;
 }
 
 export interface RealtimeResult {

@@ -14,6 +14,16 @@ export interface WalBytes {
   total: number;
   /** Only the records of this schema's transactions; null where pg_walinspect is not there (PGlite). */
   ours: number | null;
+  /** `ours` by what each record wrote (a table or index of the schema, or the record's kind), most first. */
+  byRelation: WalShare[] | null;
+}
+
+export interface WalShare {
+  /** A relation of the schema, or a resource manager (`Transaction` = the commit records). */
+  name: string;
+  bytes: number;
+  /** Of which full-page images (the first change of a page after a checkpoint). */
+  fpiBytes: number;
 }
 
 export interface WalMeter {
@@ -32,7 +42,12 @@ export async function startWalMeter(db: Db): Promise<WalMeter> {
         end,
         start,
       ]);
-      return { total: row?.bytes ?? Number.NaN, ours: inspect ? await schemaWalBytes(db, start, end) : null };
+      const byRelation = inspect ? await schemaWal(db, start, end) : null;
+      return {
+        total: row?.bytes ?? Number.NaN,
+        ours: byRelation ? byRelation.reduce((sum, share) => sum + share.bytes, 0) : null,
+        byRelation,
+      };
     },
   };
 }
@@ -63,20 +78,27 @@ async function currentSchema(db: Db): Promise<string> {
 }
 
 /**
- * The bytes of every WAL record (full-page images included) of the transactions that wrote a block of a
- * relation (table, index, TOAST) in this schema: their heap and index records and their commit record.
+ * The WAL records (full-page images included) of the transactions that wrote a block of a relation (table,
+ * index, TOAST) in this schema: their heap and index records and their commit record, by the relation of their
+ * first block (or their resource manager when they have none).
  */
-async function schemaWalBytes(db: Db, start: string, end: string): Promise<number> {
-  const [row] = await db.query<{ bytes: number | null }>(
+async function schemaWal(db: Db, start: string, end: string): Promise<WalShare[]> {
+  return db.query<WalShare>(
     `WITH ours AS (
-       SELECT pg_relation_filenode(c.oid)::text AS node FROM pg_class c
+       SELECT pg_relation_filenode(c.oid)::text AS node, c.relname::text AS name FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND pg_relation_filenode(c.oid) IS NOT NULL),
-     recs AS (SELECT xid::text AS xid, record_length, block_ref FROM pg_get_wal_records_info($1, $2)),
+     recs AS (
+       SELECT xid::text AS xid, record_length, fpi_length, resource_manager,
+              (regexp_match(block_ref, 'rel \\d+/\\d+/(\\d+)'))[1] AS node, block_ref
+         FROM pg_get_wal_records_info($1, $2)),
      xids AS (
        SELECT DISTINCT r.xid FROM recs r, regexp_matches(r.block_ref, 'rel \\d+/\\d+/(\\d+)', 'g') AS m
         WHERE r.xid <> '0' AND m[1] IN (SELECT node FROM ours))
-     SELECT sum(record_length)::float8 AS bytes FROM recs WHERE xid IN (SELECT xid FROM xids)`,
+     SELECT coalesce(o.name, r.resource_manager) AS name, sum(r.record_length)::float8 AS bytes,
+            sum(r.fpi_length)::float8 AS "fpiBytes"
+       FROM recs r LEFT JOIN ours o ON o.node = r.node
+      WHERE r.xid IN (SELECT xid FROM xids)
+      GROUP BY 1 ORDER BY 2 DESC`,
     [start, end],
   );
-  return row?.bytes ?? 0;
 }

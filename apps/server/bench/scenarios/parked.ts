@@ -42,6 +42,8 @@ export async function parked(db: Db, cfg: BenchConfig): Promise<ParkedResult> {
     // The benchmark's own bookkeeping must not count as memory the parked runs hold.
     tracker.clear();
     const waitingInDb = await countWaiting(db);
+    const withDeadlineInDb = await countWithDeadline(db);
+    const parkingStatements = counted.statements;
     const gcForced = await collectGarbage();
     const after = memorySample();
 
@@ -61,6 +63,8 @@ export async function parked(db: Db, cfg: BenchConfig): Promise<ParkedResult> {
       quietSeconds: cfg.parkedQuietS,
       quietStatements: quietTo.statements - quietFrom.statements,
       quietTransactions: quietTo.transactions - quietFrom.transactions,
+      parkingStatements,
+      withDeadlineInDb,
     };
   } finally {
     await engine.stop();
@@ -70,6 +74,14 @@ export async function parked(db: Db, cfg: BenchConfig): Promise<ParkedResult> {
 async function countWaiting(db: Db): Promise<number> {
   const rows = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'waiting'`,
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Waiting runs with a deadline recorded: the engine's deadline timer has something to wait for. */
+async function countWithDeadline(db: Db): Promise<number> {
+  const rows = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM workflow_runs WHERE status = 'waiting' AND deadline_at IS NOT NULL`,
   );
   return rows[0]?.n ?? 0;
 }
