@@ -79,14 +79,20 @@ async function currentSchema(db: Db): Promise<string> {
 
 /**
  * The WAL records (full-page images included) of the transactions that wrote a block of a relation (table,
- * index, TOAST) in this schema: their heap and index records and their commit record, by the relation of their
+ * index, their TOAST table and its index) of this schema: their heap and index records and their commit record, by the relation of their
  * first block (or their resource manager when they have none).
  */
 async function schemaWal(db: Db, start: string, end: string): Promise<WalShare[]> {
   return db.query<WalShare>(
-    `WITH ours AS (
-       SELECT pg_relation_filenode(c.oid)::text AS node, c.relname::text AS name FROM pg_class c
-        WHERE c.relnamespace = current_schema()::regnamespace AND pg_relation_filenode(c.oid) IS NOT NULL),
+    `WITH mine AS (SELECT c.oid, c.relname::text AS name, c.reltoastrelid FROM pg_class c
+                   WHERE c.relnamespace = current_schema()::regnamespace),
+     ours AS (
+       SELECT pg_relation_filenode(oid)::text AS node, name FROM mine
+       UNION ALL -- a document over ~2 KB is stored out of line, in the table's TOAST table (schema pg_toast)
+       SELECT pg_relation_filenode(reltoastrelid)::text, name || ' TOAST' FROM mine WHERE reltoastrelid <> 0
+       UNION ALL
+       SELECT pg_relation_filenode(i.indexrelid)::text, m.name || ' TOAST index'
+         FROM mine m JOIN pg_index i ON i.indrelid = m.reltoastrelid),
      recs AS (
        SELECT xid::text AS xid, record_length, fpi_length, resource_manager,
               (regexp_match(block_ref, 'rel \\d+/\\d+/(\\d+)'))[1] AS node, block_ref
