@@ -472,7 +472,7 @@ function walDetails(
     for (const { label, wal, per } of pick(outcome.result)) {
       if (!wal.byRelation) continue;
       const share = (s: WalShare) =>
-        `${s.name} ${int(s.bytes / per)}${s.fpiBytes > 0 ? ` (FPI ${int(s.fpiBytes / per)})` : ''}`;
+        `${s.name} ${int(s.bytes / per)}${s.fpiBytes / per >= 0.5 ? ` (FPI ${int(s.fpiBytes / per)})` : ''}`;
       lines.push(
         `  WAL bytes ${label} by relation, ${DB_TITLES[db]}: ${wal.byRelation.map(share).join(' · ')}`,
       );
