@@ -170,8 +170,7 @@ export class RunJournal {
       return { run, event };
     });
     const last = committed[committed.length - 1];
-    const first = committed[0];
-    if (!last || !first) return prev;
+    if (!last) return prev;
     const asOwner = this.owns(prev.id);
     try {
       await this.store.commit(
