@@ -168,6 +168,20 @@ describe('recovery after kill -9 of the controller process', () => {
     expect(await api.run(resumeId)).toEqual(atGate);
   });
 
+  it('a second controller on the same data directory refuses to start, naming this one (PGlite is one process)', async () => {
+    const refused = await start().then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(refused?.message).toMatch(/exited \(code 1/);
+    expect(refused?.message).toMatch(
+      new RegExp(`another DeployBot controller \\(pid ${server.child.pid}, .*is using the data directory`),
+    );
+    expect(refused?.message).toMatch(/PostgreSQL \(DATABASE_URL\)/);
+    // The first one is unharmed; the next life, after a kill -9, takes the directory over.
+    expect(await api.run(resumeId)).toEqual(atGate);
+  });
+
   it('third life: killed again while parked at the gate, the run keeps waiting; approval completes it', async () => {
     await killHard(server.child);
     server = await start();
