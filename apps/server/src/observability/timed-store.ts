@@ -6,10 +6,11 @@ import type { WorkflowStore } from '../engine/ports';
  * later pass through untimed instead of missing.
  */
 export function timeCommits(store: WorkflowStore, observe: (seconds: number) => void): WorkflowStore {
-  const commit: WorkflowStore['commit'] = async (run, events) => {
+  // Every argument passes on: the options carry ownership fencing (a commit of a run another controller took).
+  const commit: WorkflowStore['commit'] = async (run, events, opts) => {
     const started = performance.now();
     try {
-      return await store.commit(run, events);
+      return await store.commit(run, events, opts);
     } finally {
       observe((performance.now() - started) / 1000);
     }
