@@ -3,6 +3,7 @@ import type { ChatClientToServerEvents, ChatServerToClientEvents } from './assis
 import type { Ack } from './errors';
 import type { AgentDto, FleetServerToClientEvents, JobDto } from './fleet';
 import type { JobLogPage, JobLogsPagePayload } from './job-log-pages';
+import type { RunPatch } from './run-patch';
 import type { WorkflowRun } from './workflow';
 import { runIdSchema } from './workflow';
 
@@ -30,15 +31,35 @@ export const WORKFLOW_EVENT_TYPES = [
 ] as const;
 export type WorkflowEventType = (typeof WORKFLOW_EVENT_TYPES)[number];
 
-/** One committed transition. `seq` is gap-free per run, starting at 1. */
+/** One committed transition, as the controller's own parts see it. `seq` is gap-free per run, starting at 1. */
 export interface WorkflowEvent {
   runId: string;
   seq: number;
   type: WorkflowEventType;
   at: string;
   stepId: string | null;
-  /** The run as it stands after this transition. */
+  /** The run as it stands after this transition (secrets shown `••••••`). */
   run: WorkflowRun;
+  /**
+   * What the transition changed (null: only seq and time), secrets shown `••••••`. Absent on a run's first
+   * event, which has no earlier state to change.
+   */
+  patch?: RunPatch | null;
+}
+
+/**
+ * One committed transition as a client receives it (`workflow:event`): what changed, not the whole run. A client
+ * holding the run at `seq - 1` applies `patch` (`applyRunPatch`); one that does not (it missed an event, or never
+ * had the run) refetches the run. A run's first event (seq 1) carries the whole `run` instead.
+ */
+export interface WorkflowEventMessage {
+  runId: string;
+  seq: number;
+  type: WorkflowEventType;
+  at: string;
+  stepId: string | null;
+  patch?: RunPatch | null;
+  run?: WorkflowRun;
 }
 
 export const subscribeRunPayloadSchema = z.strictObject({ runId: runIdSchema });
@@ -55,7 +76,7 @@ export const subscribeJobPayloadSchema = z.strictObject({
 
 export interface ServerToClientEvents extends FleetServerToClientEvents, ChatServerToClientEvents {
   /** A transition of a run the client subscribed to (or of any run, for `workflows:subscribe`). */
-  'workflow:event': (event: WorkflowEvent) => void;
+  'workflow:event': (event: WorkflowEventMessage) => void;
 }
 
 export interface ClientToServerEvents extends ChatClientToServerEvents {

@@ -14,3 +14,4 @@ export * from './triggers';
 export * from './workflow';
 export * from './workflow-language';
 export * from './workflow-library';
+export * from './run-patch';
