@@ -3,6 +3,7 @@ import {
   type ServerToClientEvents,
   subscribeRunPayloadSchema,
   type WorkflowEvent,
+  type WorkflowEventMessage,
 } from '@deploybot/shared';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
@@ -56,6 +57,16 @@ export function registerWorkflowHandlers(
 
   // Called by the engine after each commit: one emit reaches each socket once even if it is in both rooms.
   return (event) => {
-    nsp.to(ALL_RUNS_ROOM).to(runRoom(event.runId)).emit('workflow:event', event);
+    nsp.to(ALL_RUNS_ROOM).to(runRoom(event.runId)).emit('workflow:event', toMessage(event));
   };
+}
+
+/**
+ * What a client receives for one transition: what changed when the engine says so, the whole run otherwise (a
+ * run's first event, which has nothing earlier to change), never both, so a message stays the size of the change.
+ */
+export function toMessage(event: WorkflowEvent): WorkflowEventMessage {
+  const { runId, seq, type, at, stepId } = event;
+  if (event.patch !== undefined) return { runId, seq, type, at, stepId, patch: event.patch };
+  return { runId, seq, type, at, stepId, run: event.run };
 }
