@@ -74,7 +74,11 @@ describe('run patches', () => {
       const { rollbackOf: _, ...rest } = r;
       const { wait: __, ...a } = r.steps[0]!;
       const { ref: ___, ...context } = r.context;
-      return { ...rest, context: { ...context, agent_hostname: 'web-1' }, steps: [a as StepRecord, r.steps[1]!] };
+      return {
+        ...rest,
+        context: { ...context, agent_hostname: 'web-1' },
+        steps: [a as StepRecord, r.steps[1]!],
+      };
     });
     const patch = diffRun(before, after)!;
     expect(patch.unset).toEqual([['rollbackOf'], ['context', 'ref'], ['steps', 'a', 'wait']]);
@@ -97,9 +101,9 @@ describe('run patches', () => {
 
   it('refuse a patch that does not follow the run or names an unknown step', () => {
     expect(() => applyRunPatch(base, { seq: 3, at: base.updatedAt }, null)).toThrow(RunPatchMismatch);
-    expect(() => applyRunPatch(base, { seq: 2, at: base.updatedAt }, { steps: { nope: { status: 'running' } } })).toThrow(
-      RunPatchMismatch,
-    );
+    expect(() =>
+      applyRunPatch(base, { seq: 2, at: base.updatedAt }, { steps: { nope: { status: 'running' } } }),
+    ).toThrow(RunPatchMismatch);
   });
 
   it('rebuild random sequences of transitions exactly', () => {
@@ -113,9 +117,13 @@ describe('run patches', () => {
       const prev = run;
       const after = next(prev, (r) => {
         const steps = r.steps.map((s) =>
-          rand(3) === 0 ? { ...s, status: (['running', 'completed', 'failed'] as const)[rand(3)]!, attempt: rand(5) } : s,
+          rand(3) === 0
+            ? { ...s, status: (['running', 'completed', 'failed'] as const)[rand(3)]!, attempt: rand(5) }
+            : s,
         );
-        const context = rand(2) ? { ...r.context, [`k${rand(5)}`]: rand(2) ? { n: rand(9) } : rand(9) } : r.context;
+        const context = rand(2)
+          ? { ...r.context, [`k${rand(5)}`]: rand(2) ? { n: rand(9) } : rand(9) }
+          : r.context;
         if (rand(4) === 0) delete (context as Record<string, unknown>)[`k${rand(5)}`];
         return { ...r, steps, context, progress: rand(100), error: rand(5) === 0 ? 'boom' : null };
       });

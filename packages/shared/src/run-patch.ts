@@ -78,7 +78,11 @@ function sameStepIds(prev: readonly StepRecord[], next: readonly StepRecord[]): 
 export function diffRun(prev: WorkflowRun, next: WorkflowRun): RunPatch | null {
   const patch: RunPatch = {};
   const unset: string[][] = [];
-  const top = diffFields(prev as Json, next as Json, (k) => FROM_EVENT.has(k) || k === 'context' || k === 'steps');
+  const top = diffFields(
+    prev as Json,
+    next as Json,
+    (k) => FROM_EVENT.has(k) || k === 'context' || k === 'steps',
+  );
   if (top.changed) patch.set = top.changed as Partial<WorkflowRun>;
   for (const key of top.removed) unset.push([key]);
 

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { WorkflowRun } from '@deploybot/shared';
 import type { RunLeases } from '../engine/ports';
 import type { Db } from './db';
+import { RUN_COLUMNS, type RunRow, runOfRow } from './workflow-store';
 
 /** The channel on which a controller tells a run's owner that its run changed (payload: `<owner> <runId>`). */
 const WAKE_CHANNEL = 'deploybot_runs';
@@ -47,7 +48,7 @@ export class SqlRunLeases implements RunLeases {
 
   async claim(limit: number): Promise<{ run: WorkflowRun; takenFrom: string | null }[]> {
     // SKIP LOCKED: a run another controller is claiming (or committing to) right now is left to it.
-    const rows = await this.db.query<{ doc: WorkflowRun; previous: string | null }>(
+    const rows = await this.db.query<RunRow & { previous: string | null }>(
       `WITH orphans AS (
          SELECT r.id, r.owner AS previous FROM workflow_runs r
           WHERE r.status IN ('queued', 'running', 'waiting')
@@ -57,10 +58,10 @@ export class SqlRunLeases implements RunLeases {
           LIMIT $2
           FOR UPDATE OF r SKIP LOCKED)
        UPDATE workflow_runs r SET owner = $1 FROM orphans o WHERE r.id = o.id
-       RETURNING r.doc, o.previous`,
+       RETURNING ${RUN_COLUMNS}, o.previous`,
       [this.controllerId, limit],
     );
-    return rows.map((r) => ({ run: r.doc, takenFrom: r.previous }));
+    return rows.map((r) => ({ run: runOfRow(r), takenFrom: r.previous }));
   }
 
   /** The unfinished runs this controller owns according to the database (after a lapsed lease). */

@@ -1,4 +1,4 @@
-import type { WorkflowRun } from '@deploybot/shared';
+import { diffRun, type StepRecord, type WorkflowRun } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventRecord, StaleRunError } from '../engine/ports';
 import { TEST_DATABASES } from '../testing/test-db';
@@ -221,5 +221,139 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     const ids = await store.listExpired(new Date().toISOString());
     expect(ids).toContain(expired.id);
     expect(ids).not.toContain(notYet.id);
+  });
+
+  describe('patches instead of whole runs', () => {
+    const step = (id: string): StepRecord => ({
+      id,
+      title: id,
+      description: '',
+      kind: 'action',
+      status: 'pending',
+      needsApproval: false,
+      summary: null,
+      data: null,
+      plan: null,
+      input: null,
+      error: null,
+      attempt: 0,
+      startedAt: null,
+      finishedAt: null,
+      deadline: null,
+      decisions: [],
+    });
+
+    /** Commits `change` as the journal does: the next seq, a later time, and what changed. */
+    async function commitChange(
+      on: SqlWorkflowStore,
+      run: WorkflowRun,
+      change: (r: WorkflowRun) => WorkflowRun,
+    ): Promise<WorkflowRun> {
+      const at = new Date(Date.parse(run.updatedAt) + 1000).toISOString();
+      const next = { ...change(run), seq: run.seq + 1, updatedAt: at };
+      await on.commit(next, [
+        {
+          runId: run.id,
+          seq: next.seq,
+          type: 'step.completed',
+          stepId: null,
+          at,
+          detail: null,
+          patch: diffRun(run, next),
+        },
+      ]);
+      return next;
+    }
+
+    const stored = async (id: string) => {
+      const [row] = await db.query<{ doc_lag: number; doc_seq: number; title: string; agent: string | null }>(
+        "SELECT doc_lag, (doc->>'seq')::int AS doc_seq, title, agent FROM workflow_runs WHERE id = $1",
+        [id],
+      );
+      return row!;
+    };
+
+    const markStep = (i: number, status: StepRecord['status']) => (r: WorkflowRun) => ({
+      ...r,
+      steps: r.steps.map((s, j) => (j === i ? { ...s, status, attempt: s.attempt + 1 } : s)),
+    });
+
+    it('write what changed, and every reader rebuilds the run from the document and the patches after it', async () => {
+      let run = sampleRun(crypto.randomUUID(), {
+        steps: Array.from({ length: 40 }, (_, i) => step(`s${i}`)),
+      });
+      await store.insertRun(run, started(run));
+      for (let i = 0; i < 3; i++) run = await commitChange(store, run, markStep(i, 'completed'));
+      // The document is the one inserted at seq 1: three transitions wrote their patches only.
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 3, doc_seq: 1 });
+      expect(await store.getRun(run.id)).toEqual(run);
+      expect((await store.listUnfinished()).find((r) => r.id === run.id)).toEqual(run);
+      expect(
+        (await store.listRuns({ state: 'all', name: 'sample', limit: 500 })).find((r) => r.id === run.id),
+      ).toEqual(run);
+      expect((await store.eventsAfter(run.id, 1)).map((e) => e.patch)).toEqual([
+        { steps: { s0: { status: 'completed', attempt: 1 } } },
+        { steps: { s1: { status: 'completed', attempt: 1 } } },
+        { steps: { s2: { status: 'completed', attempt: 1 } } },
+      ]);
+    });
+
+    it('rewrite the document once the patches since outweigh it, so a read applies a bounded tail', async () => {
+      let run = sampleRun(crypto.randomUUID(), { steps: [step('a')] });
+      await store.insertRun(run, started(run));
+      let rewrites = 0;
+      for (let i = 0; i < 200; i++) {
+        run = await commitChange(store, run, (r) => ({
+          ...r,
+          context: { ...r.context, [`k${i}`]: 'x'.repeat(40) },
+        }));
+        if ((await stored(run.id)).doc_lag === 0) rewrites += 1;
+      }
+      // About 60 bytes a patch against a document growing from 0.3 to 12 KB: a handful of rewrites, not 200.
+      expect(rewrites).toBeGreaterThan(0);
+      expect(rewrites).toBeLessThan(20);
+      const { doc_lag } = await stored(run.id);
+      expect(doc_lag).toBeLessThan(200);
+      expect(await store.getRun(run.id)).toEqual(run);
+    });
+
+    it('rewrite the document when a column the history reads from it changes', async () => {
+      let run = sampleRun(crypto.randomUUID(), { steps: [step('a')], context: { steps: {} } });
+      await store.insertRun(run, started(run));
+      run = await commitChange(store, run, markStep(0, 'running'));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 1, agent: null });
+      run = await commitChange(store, run, (r) => ({
+        ...r,
+        title: 'Deploy to web-07',
+        context: { ...r.context, hostname: 'web-07' },
+      }));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, title: 'Deploy to web-07', agent: 'web-07' });
+      run = await commitChange(store, run, markStep(0, 'failed'));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0 });
+    });
+
+    it('rewrite the document on the first commit of a run another store (controller) wrote', async () => {
+      let run = sampleRun(crypto.randomUUID(), { steps: [step('a'), step('b')] });
+      await store.insertRun(run, started(run));
+      run = await commitChange(store, run, markStep(0, 'running'));
+      const other = new SqlWorkflowStore(db);
+      run = await commitChange(other, run, markStep(0, 'completed'));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 3 });
+      run = await commitChange(other, run, markStep(1, 'running'));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 1 });
+      expect(await store.getRun(run.id)).toEqual(run);
+    });
+
+    it('store a transition without a patch whole', async () => {
+      const run = sampleRun(crypto.randomUUID(), { steps: [step('a')] });
+      await store.insertRun(run, started(run));
+      const at = new Date(Date.parse(run.updatedAt) + 1000).toISOString();
+      const next = { ...markStep(0, 'completed')(run), seq: 2, updatedAt: at };
+      await store.commit(next, [
+        { runId: run.id, seq: 2, type: 'step.completed', stepId: 'a', at, detail: null },
+      ]);
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 2 });
+      expect(await store.getRun(run.id)).toEqual(next);
+    });
   });
 });

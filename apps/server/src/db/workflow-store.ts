@@ -1,4 +1,4 @@
-import type { WorkflowRun } from '@deploybot/shared';
+import { applyRunPatch, type RunPatch, TERMINAL_RUN_STATUSES, type WorkflowRun } from '@deploybot/shared';
 import {
   type CommitOptions,
   ConcurrencyConflict,
@@ -10,8 +10,29 @@ import {
 } from '../engine/ports';
 import type { Db } from './db';
 
-interface RunRow {
+/** A run's row as readers select it: the document and the patches committed after it (`RUN_COLUMNS`). */
+export interface RunRow {
   doc: WorkflowRun;
+  tail: [seq: number, at: string, patch: RunPatch | null][] | null;
+}
+
+/**
+ * The columns that rebuild a run: its document and, when the document is older than the run (`doc_lag` events
+ * behind), those events' patches in order. Selected from `workflow_runs r`.
+ */
+export const RUN_COLUMNS = `r.doc,
+  CASE WHEN r.doc_lag > 0 THEN
+    (SELECT json_agg(json_build_array(e.seq, e.at, e.patch) ORDER BY e.seq) FROM workflow_events e
+      WHERE e.run_id = r.id AND e.seq > r.seq - r.doc_lag)
+  END AS tail`;
+
+/** The run a row of `RUN_COLUMNS` describes. */
+export function runOfRow(row: RunRow): WorkflowRun {
+  let run = row.doc;
+  for (const [seq, at, patch] of row.tail ?? []) {
+    run = applyRunPatch(run, { seq, at: new Date(at).toISOString() }, patch);
+  }
+  return run;
 }
 
 interface EventRow {
@@ -21,6 +42,7 @@ interface EventRow {
   step_id: string | null;
   at: Date | string;
   detail: Record<string, unknown> | null;
+  patch: RunPatch | null;
 }
 
 interface PendingCommit {
@@ -30,6 +52,31 @@ interface PendingCommit {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
+
+/**
+ * What the store knows of a run's stored document, to decide when to write it again: its size, the size of the
+ * patches committed after it, and the values the history reads from it (`docColumnsOf`).
+ */
+interface StoredDoc {
+  bytes: number;
+  tailBytes: number;
+  columns: string;
+}
+
+/**
+ * What SQL reads from a run's document rather than from its patches: the history's generated columns (title,
+ * repository, agent, migration 013), its error, and trends' failed steps. A change to any of them writes the
+ * document, so those readers never see a stale one.
+ */
+function docColumnsOf(run: WorkflowRun): string {
+  const c = run.context;
+  let failed = 0;
+  for (const s of run.steps) if (s.status === 'failed') failed += 1;
+  return JSON.stringify([run.title, c.repository, c.agent_hostname, c.hostname, run.error, failed]);
+}
+
+/** A document this small is rewritten whenever its patches outgrow it; smaller tails are not worth the write. */
+const MIN_DOC_BYTES = 2048;
 
 const PARKED = new Set(['awaiting_approval', 'awaiting_input', 'awaiting_event']);
 
@@ -102,6 +149,7 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   private async insertRow(run: WorkflowRun, event: EventRecord): Promise<void> {
+    const doc = JSON.stringify(run);
     // One statement: the run and its first event land together or not at all.
     await this.db.query(
       `WITH ins AS (
@@ -121,7 +169,7 @@ export class SqlWorkflowStore implements WorkflowStore {
         run.createdAt,
         deadlineOf(run),
         event.seq,
-        JSON.stringify(run),
+        doc,
         event.type,
         event.stepId,
         event.detail === null ? null : JSON.stringify(event.detail),
@@ -131,6 +179,36 @@ export class SqlWorkflowStore implements WorkflowStore {
         this.owner,
       ],
     );
+    this.docs.set(run.id, { bytes: doc.length, tailBytes: 0, columns: docColumnsOf(run) });
+  }
+
+  /** Stored documents of the unfinished runs this store wrote or rewrote (see `StoredDoc`). */
+  private readonly docs = new Map<string, StoredDoc>();
+
+  /**
+   * Whether this commit rewrites the run's document. Only when the patches since the last one add up to more
+   * than the document (so a reader applies at most about a document's worth of patches, and a transition's
+   * share of rewriting stays the same however large the run grows), or a column read from the document would
+   * change, or the store does not know the stored document (written by another controller, or before a
+   * restart). Returns the document to write, or null.
+   */
+  private documentFor(run: WorkflowRun, events: readonly EventRecord[]): WorkflowRun | null {
+    const stored = this.docs.get(run.id);
+    const ended = TERMINAL_RUN_STATUSES.includes(run.status);
+    let tailBytes = stored?.tailBytes ?? 0;
+    let unpatched = false;
+    for (const e of events) {
+      if (e.patch === undefined) unpatched = true;
+      else tailBytes += e.patch ? JSON.stringify(e.patch).length : 4;
+    }
+    const columns = docColumnsOf(run);
+    // A transition that does not say what it changed (a caller that did not diff) is stored whole.
+    const rewrite =
+      unpatched || !stored || stored.columns !== columns || tailBytes > Math.max(stored.bytes, MIN_DOC_BYTES);
+    if (ended) this.docs.delete(run.id);
+    else if (rewrite) this.docs.set(run.id, { bytes: JSON.stringify(run).length, tailBytes: 0, columns });
+    else stored!.tailBytes = tailBytes;
+    return rewrite ? run : null;
   }
 
   /**
@@ -163,13 +241,18 @@ export class SqlWorkflowStore implements WorkflowStore {
     try {
       const committed = await this.write(now);
       const refused = now.filter((c) => !committed.has(c.run.id));
+      for (const c of refused) this.docs.delete(c.run.id);
       const taken = await this.takenOver(refused);
       for (const c of now) {
         if (committed.has(c.run.id)) c.resolve();
         else c.reject(taken.has(c.run.id) ? new LeaseLostError(c.run.id) : new StaleRunError(c.run.id));
       }
     } catch (err) {
-      for (const c of now) c.reject(err);
+      for (const c of now) {
+        // Whether its document was written is unknown now: the next commit writes it.
+        this.docs.delete(c.run.id);
+        c.reject(err);
+      }
     }
   }
 
@@ -194,11 +277,13 @@ export class SqlWorkflowStore implements WorkflowStore {
     try {
       committed = await this.write([{ run, events, asOwner }]);
     } catch (err) {
+      this.docs.delete(run.id);
       if (run.concurrencyKey && isKeyConflict(err))
         throw new ConcurrencyConflict(run.concurrencyKey, await this.activeRunOf(run.concurrencyKey));
       throw err;
     }
     if (!committed.has(run.id)) {
+      this.docs.delete(run.id);
       const taken = await this.takenOver([{ run, asOwner }]);
       throw taken.has(run.id) ? new LeaseLostError(run.id) : new StaleRunError(run.id);
     }
@@ -222,7 +307,7 @@ export class SqlWorkflowStore implements WorkflowStore {
       deadline_at: deadlineOf(run),
       seq: run.seq,
       from_seq: events[0]!.seq,
-      doc: run,
+      doc: this.documentFor(run, events),
       wait_keys: waitKeysOf(run),
       // Fencing: an owner's commit matches only while the row still names it.
       owner: asOwner ? this.owner : null,
@@ -232,6 +317,7 @@ export class SqlWorkflowStore implements WorkflowStore {
         step_id: e.stepId,
         at: e.at,
         detail: e.detail,
+        patch: e.patch ?? null,
       })),
     }));
     const rows = await this.db.query<{ run_id: string }>(
@@ -242,15 +328,17 @@ export class SqlWorkflowStore implements WorkflowStore {
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
-                deadline_at = i.deadline_at, seq = i.seq, doc = i.doc, wait_keys = i.wait_keys
+                deadline_at = i.deadline_at, seq = i.seq, wait_keys = i.wait_keys,
+                doc = coalesce(i.doc, r.doc),
+                doc_lag = CASE WHEN i.doc IS NULL THEN r.doc_lag + i.seq - i.from_seq + 1 ELSE 0 END
            FROM input i
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id)
-       INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
-       SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail
+       INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail, patch)
+       SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail, e.patch
          FROM input i JOIN upd ON upd.id = i.id
         CROSS JOIN LATERAL jsonb_to_recordset(i.events)
-              AS e(seq int, type text, step_id text, at timestamptz, detail jsonb)
+              AS e(seq int, type text, step_id text, at timestamptz, detail jsonb, patch json)
        RETURNING run_id`,
       [JSON.stringify(input)],
     );
@@ -258,8 +346,10 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   async getRun(id: string): Promise<WorkflowRun | null> {
-    const rows = await this.db.query<RunRow>('SELECT doc FROM workflow_runs WHERE id = $1', [id]);
-    return rows[0]?.doc ?? null;
+    const rows = await this.db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM workflow_runs r WHERE r.id = $1`, [
+      id,
+    ]);
+    return rows[0] ? runOfRow(rows[0]) : null;
   }
 
   async listRuns(filter: RunFilter): Promise<WorkflowRun[]> {
@@ -273,18 +363,18 @@ export class SqlWorkflowStore implements WorkflowStore {
     }
     params.push(filter.limit);
     const rows = await this.db.query<RunRow>(
-      `SELECT doc FROM workflow_runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id LIMIT $${params.length}`,
+      `SELECT ${RUN_COLUMNS} FROM workflow_runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY r.created_at DESC, r.id LIMIT $${params.length}`,
       params,
     );
-    return rows.map((r) => r.doc);
+    return rows.map(runOfRow);
   }
 
   async listUnfinished(): Promise<WorkflowRun[]> {
     const rows = await this.db.query<RunRow>(
-      `SELECT doc FROM workflow_runs WHERE status IN ('running', 'waiting') ORDER BY created_at`,
+      `SELECT ${RUN_COLUMNS} FROM workflow_runs r WHERE r.status IN ('running', 'waiting') ORDER BY r.created_at`,
     );
-    return rows.map((r) => r.doc);
+    return rows.map(runOfRow);
   }
 
   async listExpired(now: string): Promise<string[]> {
@@ -343,7 +433,7 @@ export class SqlWorkflowStore implements WorkflowStore {
 
   async eventsAfter(runId: string, seq: number): Promise<EventRecord[]> {
     const rows = await this.db.query<EventRow>(
-      `SELECT run_id, seq, type, step_id, at, detail FROM workflow_events
+      `SELECT run_id, seq, type, step_id, at, detail, patch FROM workflow_events
         WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
       [runId, seq],
     );
@@ -354,6 +444,7 @@ export class SqlWorkflowStore implements WorkflowStore {
       stepId: r.step_id,
       at: r.at instanceof Date ? r.at.toISOString() : r.at,
       detail: r.detail,
+      ...(r.seq > 1 ? { patch: r.patch } : {}),
     }));
   }
 }

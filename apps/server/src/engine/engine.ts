@@ -742,7 +742,8 @@ export class WorkflowEngine {
 
   /** After a commit: the event goes out, and a run that just ended lets others move. */
   private announced(event: EventRecord, run: WorkflowRun): void {
-    this.onEvent({ ...event, run: this.redact(run) });
+    const patch = event.patch && mapSecrets(event.patch, () => REDACTED);
+    this.onEvent({ ...event, patch, run: this.redact(run) });
     // A compensation is committed to a run that already ended: only the transition that ended it lets others
     // move (else each undone step of a failed `on_failure: rollback` run would start yet another rollback).
     // Only the transition that ended it: an event relayed from another controller carries the run as it is now.

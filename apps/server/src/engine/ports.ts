@@ -1,4 +1,4 @@
-import type { WorkflowEvent, WorkflowEventType, WorkflowRun } from '@deploybot/shared';
+import type { RunPatch, WorkflowEvent, WorkflowEventType, WorkflowRun } from '@deploybot/shared';
 import { DeployBotError } from '../errors/deploybot-error';
 
 /** One appended row of the events table. */
@@ -9,6 +9,8 @@ export interface EventRecord {
   stepId: string | null;
   at: string;
   detail: Record<string, unknown> | null;
+  /** What the transition changed in the run; absent on the run's first event (the run is inserted whole). */
+  patch?: RunPatch | null;
 }
 
 export interface RunFilter {

@@ -1,4 +1,5 @@
 import {
+  diffRun,
   type StepRecord,
   TERMINAL_RUN_STATUSES,
   type WorkflowEventType,
@@ -154,9 +155,13 @@ export class RunJournal {
   ): Promise<WorkflowRun> {
     if (opts.asDriver && !this.owns(prev.id)) throw new LeaseLostError(prev.id);
     let seq = prev.seq;
+    let before = prev;
     const committed = transitions.map((t) => {
       seq += 1;
       const run: WorkflowRun = { ...this.derive(t.run), seq };
+      // What changed is what is stored and sent: a transition costs what it changed, not the size of the run.
+      const patch = diffRun(before, run);
+      before = run;
       // The transition's time is the one its builder stamped (patchStep / completeStep / finishRun), so a
       // decision's `at` and its event's `at` are the same instant.
       const event: EventRecord = {
@@ -166,6 +171,7 @@ export class RunJournal {
         stepId: t.stepId,
         at: t.run.updatedAt,
         detail: t.detail,
+        patch,
       };
       return { run, event };
     });
