@@ -1,4 +1,9 @@
-import type { WorkflowEvent, WorkflowRun } from '@deploybot/shared';
+import {
+  applyRunPatch,
+  RunPatchMismatch,
+  type WorkflowEventMessage,
+  type WorkflowRun,
+} from '@deploybot/shared';
 import type { AppStore } from './types';
 
 /** What the store needs from outside to resynchronise one run: a REST refetch (the handler never fetches itself). */
@@ -13,28 +18,55 @@ export function mergeRun(store: AppStore, run: WorkflowRun): void {
   store.setState((s) => ({ runs: { ...s.runs, [run.id]: run } }));
 }
 
+/** What one message did to the store's copy of its run; `needs-run` when only a refetch can tell the run. */
+type Outcome = 'applied' | 'stale' | 'needs-run';
+
 /**
- * The reconnect rule for one event, once the snapshot is in: drop seq ≤ the known seq, apply the next seq, and
- * on a gap (or an unknown run past its first event) buffer and ask for a refetch.
+ * A message's run after it, from the message alone (it carries the whole run) or from the held run at seq - 1 and
+ * the message's patch; null when neither fits (a gap, a run never held, a patch naming what the run lacks).
  */
-export function applyEvent(store: AppStore, event: WorkflowEvent, deps: RunSyncDeps): void {
-  const state = store.getState();
-  const waiting = state.refetching[event.runId];
-  if (waiting) {
-    store.setState((s) => ({ refetching: { ...s.refetching, [event.runId]: [...waiting, event] } }));
-    return;
+function runAfter(known: WorkflowRun | undefined, message: WorkflowEventMessage): WorkflowRun | null {
+  if (message.run) return message.run;
+  if (!known || message.patch === undefined || known.seq !== message.seq - 1) return null;
+  try {
+    return applyRunPatch(known, message, message.patch);
+  } catch (err) {
+    if (err instanceof RunPatchMismatch) return null;
+    throw err;
   }
-  const knownSeq = state.runs[event.runId]?.seq ?? 0;
-  if (event.seq <= knownSeq) return;
-  if (event.seq > knownSeq + 1) {
-    store.setState((s) => ({ refetching: { ...s.refetching, [event.runId]: [event] } }));
-    deps.refetchRun(event.runId);
-    return;
-  }
-  store.setState((s) => ({ runs: { ...s.runs, [event.runId]: event.run } }));
 }
 
-/** A refetched run (after a gap): adopt it, then replay what arrived meanwhile by the same rule. */
+/** Applies one message to the store's copy of its run if it can, without asking for anything. */
+function applyMessage(store: AppStore, message: WorkflowEventMessage): Outcome {
+  const known = store.getState().runs[message.runId];
+  if (known && message.seq <= known.seq) return 'stale';
+  const next = runAfter(known, message);
+  if (!next) return 'needs-run';
+  store.setState((s) => ({ runs: { ...s.runs, [message.runId]: next } }));
+  return 'applied';
+}
+
+/**
+ * The reconnect rule for one message, once the snapshot is in: drop seq ≤ the known seq, take a whole run, apply
+ * the patch of the next seq; anything else (a gap, a run the store does not hold, a patch that does not fit)
+ * buffers that run's messages and asks for a refetch.
+ */
+export function applyEvent(store: AppStore, message: WorkflowEventMessage, deps: RunSyncDeps): void {
+  const waiting = store.getState().refetching[message.runId];
+  if (waiting) {
+    store.setState((s) => ({ refetching: { ...s.refetching, [message.runId]: [...waiting, message] } }));
+    return;
+  }
+  if (applyMessage(store, message) !== 'needs-run') return;
+  store.setState((s) => ({ refetching: { ...s.refetching, [message.runId]: [message] } }));
+  deps.refetchRun(message.runId);
+}
+
+/**
+ * A refetched run: adopt it, then replay what arrived meanwhile by the same rule. Without one (the request
+ * failed) the newest buffered whole run stands in, and what still does not fit is dropped rather than refetched
+ * at once: the run's next message finds the gap and asks again.
+ */
 export function finishRefetch(
   store: AppStore,
   runId: string,
@@ -47,8 +79,10 @@ export function finishRefetch(
     return { refetching: rest };
   });
   const ordered = [...buffered].sort((a, b) => a.seq - b.seq);
-  // Without a refetched run (the request failed), the newest buffered event carries the whole run as of its seq.
-  const adopted = run ?? ordered.at(-1)?.run;
+  const adopted = run ?? ordered.findLast((m) => m.run)?.run;
   if (adopted) mergeRun(store, adopted);
-  for (const event of ordered) applyEvent(store, event, deps);
+  for (const message of ordered) {
+    if (run) applyEvent(store, message, deps);
+    else applyMessage(store, message);
+  }
 }

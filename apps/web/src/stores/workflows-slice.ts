@@ -1,4 +1,4 @@
-import type { WorkflowDefinitionDto, WorkflowEvent, WorkflowRun } from '@deploybot/shared';
+import type { WorkflowDefinitionDto, WorkflowEventMessage, WorkflowRun } from '@deploybot/shared';
 import type { SliceCreator } from './types';
 
 /** A decision or input the person sent that the server has not confirmed yet: shown as "sending", never as made. */
@@ -16,9 +16,9 @@ export interface WorkflowsSlice {
   pastRunIds: string[];
   /** False from (re)subscribing until the `workflows:subscribe` ack: events are buffered meanwhile. */
   runsSynced: boolean;
-  bufferedEvents: WorkflowEvent[];
+  bufferedEvents: WorkflowEventMessage[];
   /** Runs being refetched after a seq gap, with the events that arrived meanwhile. */
-  refetching: Record<string, WorkflowEvent[]>;
+  refetching: Record<string, WorkflowEventMessage[]>;
   pending: Record<string, PendingAction | undefined>;
   actionErrors: Record<string, string | undefined>;
   /** The step each run's action error is about (null: the run itself, e.g. Cancel), so only its panel shows it. */
