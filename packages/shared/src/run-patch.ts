@@ -61,8 +61,9 @@ function diffFields(
   for (const key of Object.keys(next)) {
     if (skip(key)) continue;
     const value = next[key];
-    if (value === undefined) continue;
-    if (!same(prev[key], value)) (changed ??= {})[key] = value;
+    if (value === undefined || same(prev[key], value)) continue;
+    changed = changed ?? {};
+    changed[key] = value;
   }
   for (const key of Object.keys(prev)) {
     if (!skip(key) && prev[key] !== undefined && next[key] === undefined) removed.push(key);
@@ -100,7 +101,7 @@ export function diffRun(prev: WorkflowRun, next: WorkflowRun): RunPatch | null {
         const before = prev.steps[i]!;
         if (before === step) return;
         const s = diffFields(before as Json, step as Json, () => false);
-        if (s.changed) (patch.steps ??= {})[step.id] = s.changed as Partial<StepRecord>;
+        if (s.changed) patch.steps = { ...patch.steps, [step.id]: s.changed as Partial<StepRecord> };
         for (const key of s.removed) unset.push(['steps', step.id, key]);
       });
     }
