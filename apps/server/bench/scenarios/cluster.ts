@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type {
   ClientToServerEvents,
   ServerToClientEvents,
-  WorkflowEvent,
+  WorkflowEventMessage,
   WorkflowRun,
 } from '@deploybot/shared';
 import { io, type Socket } from 'socket.io-client';
@@ -39,6 +39,7 @@ import type { ClusterCpu, ClusterFailover, ClusterPass, ClusterResult } from '..
 import { inPool, RunTracker } from '../run-tracker';
 import { type Percentiles, percentiles } from '../stats';
 import { CHAIN_WORKFLOW, SLOW_STEP, SLOW_WORKFLOW } from '../workflows';
+import { observeStatus } from './realtime';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -68,7 +69,7 @@ interface Client {
   /** The JSON size of every tenth event it got. */
   sizes: number[];
   /** Called on every event too (the failover pass listens here). */
-  onEvent?: (event: WorkflowEvent) => void;
+  onEvent?: (event: WorkflowEventMessage) => void;
 }
 
 interface Rig {
@@ -316,7 +317,7 @@ async function subscribedClient(on: Controller, token: string): Promise<Client> 
     // What the adapter publishes is this event and a few hundred bytes of envelope.
     if (client.latencies.length % 10 === 0) client.sizes.push(Buffer.byteLength(JSON.stringify(event)));
     client.lastSeq.set(event.runId, Math.max(client.lastSeq.get(event.runId) ?? 0, event.seq));
-    client.tracker.observe(event);
+    observeStatus(client.tracker, event);
     client.onEvent?.(event);
   });
   await new Promise<void>((resolve, reject) => {
