@@ -1,4 +1,9 @@
-import { errorBodySchema, type WorkflowEvent, type WorkflowRun } from '@deploybot/shared';
+import {
+  applyRunPatch,
+  errorBodySchema,
+  type WorkflowEventMessage,
+  type WorkflowRun,
+} from '@deploybot/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MISSING_RUN } from './helpers/bad-requests';
 import {
@@ -9,7 +14,15 @@ import {
   isWaitingAt,
   WORKFLOWS,
 } from './helpers/http-client';
-import { ask, type ClientSocket, connectClient, dataOf, EventLog, RunMirror } from './helpers/socket-client';
+import {
+  ask,
+  type ClientSocket,
+  connectClient,
+  dataOf,
+  EventLog,
+  RunMirror,
+  type SeenEvent,
+} from './helpers/socket-client';
 import { startTestServer, type TestServer } from './helpers/test-server';
 
 let server: TestServer;
@@ -35,12 +48,12 @@ async function client(): Promise<ClientSocket> {
   return socket;
 }
 
-const label = (e: WorkflowEvent) => `${e.type}${e.stepId ? `@${e.stepId}` : ''}`;
+const label = (e: WorkflowEventMessage) => `${e.type}${e.stepId ? `@${e.stepId}` : ''}`;
 const approve = (id: string, body: Record<string, unknown> = { approved: true }) =>
   api.post<WorkflowRun>(`${WORKFLOWS}/${id}/approve`, body);
 
-/** Each event carries the run as it stands after it, stamped with the same seq. */
-function expectConsistent(events: WorkflowEvent[], runId: string): void {
+/** The client rebuilt, from each event, the run as it stands after it, stamped with the same seq. */
+function expectConsistent(events: SeenEvent[], runId: string): void {
   for (const e of events) {
     expect(e.runId).toBe(runId);
     expect(e.run.id).toBe(runId);
@@ -136,7 +149,7 @@ describe('workflow:subscribe', () => {
     expect(snapA).toEqual(snapB);
 
     await approve(started.id, { approved: true, user_input: 'blue', note: 'both should see this' });
-    const isApproval = (e: WorkflowEvent) => e.type === 'step.approved';
+    const isApproval = (e: SeenEvent) => e.type === 'step.approved';
     const [seenA, seenB] = await Promise.all([
       logA.waitFor(isApproval, 'approval on A'),
       logB.waitFor(isApproval, 'approval on B'),
@@ -196,6 +209,71 @@ describe('workflows:subscribe', () => {
     expect(parkedSeqs).toEqual([4, 5, 6, 7, 8, 9]);
     for (const id of [one.id, two.id, parked.id]) expectConsistent(log.of(id), id);
     expect(log.of(finished.id)).toEqual([]);
+  });
+});
+
+/** The raw `workflow:event` messages a socket receives, as sent. */
+function rawMessages(socket: ClientSocket): WorkflowEventMessage[] {
+  const messages: WorkflowEventMessage[] = [];
+  socket.on('workflow:event', (m) => messages.push(m));
+  return messages;
+}
+
+/** `run` with every patch after its seq applied in order, by the client's rule alone. */
+function rebuilt(run: WorkflowRun, messages: WorkflowEventMessage[]): WorkflowRun {
+  return messages
+    .filter((m) => m.runId === run.id && m.seq > run.seq)
+    .sort((a, b) => a.seq - b.seq)
+    .reduce((held, m) => applyRunPatch(held, m, m.patch ?? null), run);
+}
+
+describe('workflow:event carries what changed', () => {
+  it('after seq 1 a message carries the patch and no run; snapshot + patches rebuild exactly the stored run', async () => {
+    const fromStart = await client();
+    const fromMiddle = await client();
+    const seenFromStart = rawMessages(fromStart);
+    const seenFromMiddle = rawMessages(fromMiddle);
+    const watching = new EventLog(fromStart);
+    const following = new EventLog(fromMiddle);
+    dataOf(await ask(fromStart, 'workflows:subscribe', {}));
+
+    const started = await api.start('two_gates');
+    await api.waitForRun(started.id, isWaitingAt('first_gate'), 'the first gate');
+    const snapshot = dataOf(await ask(fromMiddle, 'workflow:subscribe', { runId: started.id })).run;
+    await approve(started.id, { approved: true, note: 'first', step_id: 'first_gate' });
+    await api.waitForRun(started.id, isWaitingAt('second_gate'), 'the second gate');
+    await approve(started.id, { approved: true, step_id: 'second_gate' });
+    const done = await watching.waitFor(
+      (e) => e.runId === started.id && e.type === 'run.completed',
+      'completion',
+    );
+    const stored = await api.run(started.id);
+    expect(stored.seq).toBe(done.seq);
+
+    const messages = seenFromStart.filter((m) => m.runId === started.id);
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: stored.seq }, (_, i) => i + 1));
+    const [first, ...later] = messages;
+    expect(Object.keys(first!).sort()).toEqual(['at', 'run', 'runId', 'seq', 'stepId', 'type']);
+    for (const m of later) {
+      expect(Object.keys(m).sort(), `message seq ${m.seq}`).toEqual([
+        'at',
+        'patch',
+        'runId',
+        'seq',
+        'stepId',
+        'type',
+      ]);
+    }
+    // A patch is what changed, so smaller than the run it changes.
+    expect(JSON.stringify(later.at(-1)).length).toBeLessThan(JSON.stringify(stored).length);
+
+    expect(rebuilt(first!.run!, messages)).toEqual(stored);
+    await following.waitFor((e) => e.seq === stored.seq, 'completion on the client that subscribed mid-way');
+    expect(rebuilt(snapshot, seenFromMiddle)).toEqual(stored);
+    // The test's own log rebuilds the same way, from either start.
+    expect(done.run).toEqual(stored);
+    expect(following.runOf(started.id)).toEqual(stored);
+    expect([...watching.mismatches, ...following.mismatches]).toEqual([]);
   });
 });
 

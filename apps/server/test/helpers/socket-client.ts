@@ -1,9 +1,10 @@
-import type {
-  Ack,
-  ClientToServerEvents,
-  ServerToClientEvents,
-  WorkflowEvent,
-  WorkflowRun,
+import {
+  type Ack,
+  applyRunPatch,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type WorkflowEventMessage,
+  type WorkflowRun,
 } from '@deploybot/shared';
 import { io, type Socket } from 'socket.io-client';
 import { TEST_ADMIN_TOKEN } from '../../src/testing/test-security';
@@ -26,27 +27,133 @@ export async function connectClient(url: string, token: string = TEST_ADMIN_TOKE
   return socket;
 }
 
-/** Every `workflow:event` a socket receives, in arrival order, with a way to wait for one. */
+/**
+ * One `workflow:event` as a client saw it: the message's fields, the raw `message`, and the `run` after it as the
+ * client rebuilt it. Reading `run` throws when the client could not rebuild it (it never held the run at
+ * `seq - 1`, e.g. a message from before the snapshot it subscribed with).
+ */
+export interface SeenEvent extends WorkflowEventMessage {
+  readonly message: WorkflowEventMessage;
+  readonly run: WorkflowRun;
+}
+
+/** A seen event, with its run unknown until the log rebuilds it. */
+function seenEvent(message: WorkflowEventMessage): SeenEvent {
+  const seen = { ...message, message } as SeenEvent;
+  delete (seen as { run?: WorkflowRun }).run;
+  // Not enumerable until known, so comparing two logs' events compares what both clients could know.
+  Object.defineProperty(seen, 'run', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      throw new Error(
+        `the run after ${message.type} (run ${message.runId} seq ${message.seq}) was not rebuilt`,
+      );
+    },
+  });
+  return seen;
+}
+
+function knowRun(seen: SeenEvent, run: WorkflowRun): void {
+  Object.defineProperty(seen, 'run', { value: run, enumerable: true, configurable: true });
+}
+
+/** Whether the run after `seen` is known (see SeenEvent). */
+export function hasRun(seen: SeenEvent): boolean {
+  return Object.getOwnPropertyDescriptor(seen, 'run')?.enumerable === true;
+}
+
+/** Subscribe acks a socket got through `ask`, for the logs that rebuild runs from them. */
+const snapshotListeners = new WeakMap<ClientSocket, Set<(runs: WorkflowRun[]) => void>>();
+
+function onSnapshots(socket: ClientSocket, listener: (runs: WorkflowRun[]) => void): void {
+  const listeners = snapshotListeners.get(socket) ?? new Set();
+  listeners.add(listener);
+  snapshotListeners.set(socket, listeners);
+}
+
+function runsOfAck(event: string, ack: unknown): WorkflowRun[] {
+  if (typeof ack !== 'object' || ack === null || !('data' in ack)) return [];
+  const data = (ack as { data: { run?: WorkflowRun; runs?: WorkflowRun[] } }).data;
+  if (event === 'workflow:subscribe' && data.run) return [data.run];
+  if (event === 'workflows:subscribe' && data.runs) return data.runs;
+  return [];
+}
+
+/**
+ * Every `workflow:event` a socket receives, in arrival order, with a way to wait for one. It rebuilds each run
+ * as a client does: from a message carrying the whole run (a run's first), the snapshots of the socket's
+ * `workflow:subscribe` / `workflows:subscribe` acks (through `ask`) or `adopt`, then each patch in seq order.
+ */
 export class EventLog {
-  readonly events: WorkflowEvent[] = [];
+  readonly events: SeenEvent[] = [];
+  /** Patches that did not fit the run held at `seq - 1`: `{ runId, seq, error }`. */
+  readonly mismatches: { runId: string; seq: number; error: string }[] = [];
+  private readonly held = new Map<string, WorkflowRun>();
+  /** Per run, events whose run is not known yet, waiting for the run at their `seq - 1`. */
+  private readonly unbuilt = new Map<string, SeenEvent[]>();
   private readonly waiters = new Set<() => void>();
 
   constructor(socket: ClientSocket) {
-    socket.on('workflow:event', (event) => {
-      this.events.push(event);
+    socket.on('workflow:event', (message) => {
+      const seen = seenEvent(message);
+      this.events.push(seen);
+      if (message.run) this.adopt(message.run);
+      else this.wait(seen);
       for (const w of this.waiters) w();
+    });
+    onSnapshots(socket, (runs) => {
+      for (const run of runs) this.adopt(run);
     });
   }
 
-  of(runId: string): WorkflowEvent[] {
+  /** A run as read elsewhere (an ack, REST): patches after it apply on top of it. */
+  adopt(run: WorkflowRun): void {
+    for (const seen of this.events) {
+      if (seen.runId === run.id && seen.seq === run.seq && !hasRun(seen)) knowRun(seen, run);
+    }
+    const held = this.held.get(run.id);
+    if (!held || held.seq < run.seq) this.held.set(run.id, run);
+    this.rebuild(run.id);
+  }
+
+  /** The newest state of a run this log could rebuild. */
+  runOf(runId: string): WorkflowRun | undefined {
+    return this.held.get(runId);
+  }
+
+  private wait(seen: SeenEvent): void {
+    const list = this.unbuilt.get(seen.runId) ?? [];
+    list.push(seen);
+    list.sort((a, b) => a.seq - b.seq);
+    this.unbuilt.set(seen.runId, list);
+    this.rebuild(seen.runId);
+  }
+
+  /** Applies the waiting patches that follow the held run, in seq order; forgets those it already contains. */
+  private rebuild(runId: string): void {
+    const list = this.unbuilt.get(runId);
+    let run = this.held.get(runId);
+    if (!list || !run) return;
+    while (list.length > 0 && list[0]!.seq <= run.seq + 1) {
+      const seen = list.shift()!;
+      if (seen.seq <= run.seq) continue;
+      try {
+        run = applyRunPatch(run, seen, seen.patch ?? null);
+      } catch (err) {
+        this.mismatches.push({ runId, seq: seen.seq, error: (err as Error).message });
+        break;
+      }
+      knowRun(seen, run);
+      this.held.set(runId, run);
+    }
+  }
+
+  of(runId: string): SeenEvent[] {
     return this.events.filter((e) => e.runId === runId);
   }
 
-  async waitFor(
-    predicate: (e: WorkflowEvent) => boolean,
-    what: string,
-    timeoutMs = 5000,
-  ): Promise<WorkflowEvent> {
+  async waitFor(predicate: (e: SeenEvent) => boolean, what: string, timeoutMs = 5000): Promise<SeenEvent> {
     const found = this.events.find(predicate);
     if (found) return found;
     return new Promise((resolve, reject) => {
@@ -80,7 +187,11 @@ export function ask<E extends keyof Requests>(
   const timed = socket.timeout(timeoutMs) as unknown as {
     emitWithAck(ev: string, payload: unknown): Promise<AckOf<E>>;
   };
-  return timed.emitWithAck(event, payload);
+  return timed.emitWithAck(event, payload).then((ack) => {
+    const runs = runsOfAck(event, ack);
+    if (runs.length > 0) for (const listener of snapshotListeners.get(socket) ?? []) listener(runs);
+    return ack;
+  });
 }
 
 /** Unwraps an ack or throws with its error. */
@@ -91,18 +202,19 @@ export function dataOf<T>(ack: Ack<T>): T {
 
 /**
  * A client's copy of one run, kept by the documented rule: buffer events until the subscribe ack, drop
- * seq ≤ the snapshot's, apply seq = last + 1, and treat any other jump as a gap (refetch over REST).
+ * seq ≤ the snapshot's, take a whole run, apply the patch of seq = last + 1, and treat anything else (a jump, a
+ * patch that does not fit) as a gap (refetch over REST).
  */
 export class RunMirror {
   run: WorkflowRun | null = null;
   /** Events applied on top of a snapshot, in order. */
-  readonly applied: WorkflowEvent[] = [];
+  readonly applied: WorkflowEventMessage[] = [];
   /** Events dropped because the snapshot already contained them. */
-  readonly dropped: WorkflowEvent[] = [];
+  readonly dropped: WorkflowEventMessage[] = [];
   /** Jumps the mirror could not explain: `{ had, got }`. */
   readonly gaps: { had: number; got: number }[] = [];
   readonly snapshots: number[] = [];
-  private buffer: WorkflowEvent[] | null = null;
+  private buffer: WorkflowEventMessage[] | null = null;
   private readonly changed = new Set<() => void>();
 
   constructor(
@@ -131,13 +243,14 @@ export class RunMirror {
     return run;
   }
 
-  private apply(event: WorkflowEvent): void {
+  private apply(event: WorkflowEventMessage): void {
     if (!this.run) return;
     if (event.seq <= this.run.seq) {
       this.dropped.push(event);
       return;
     }
-    if (event.seq !== this.run.seq + 1) {
+    const next = this.runAfter(this.run, event);
+    if (!next) {
       this.gaps.push({ had: this.run.seq, got: event.seq });
       void this.refetch(this.runId).then((run) => {
         if (!this.run || run.seq > this.run.seq) this.run = run;
@@ -145,9 +258,20 @@ export class RunMirror {
       });
       return;
     }
-    this.run = event.run;
+    this.run = next;
     this.applied.push(event);
     this.notify();
+  }
+
+  /** The run after `event`: its whole run, or its patch on the run at seq - 1; null for anything else. */
+  private runAfter(run: WorkflowRun, event: WorkflowEventMessage): WorkflowRun | null {
+    if (event.run) return event.run;
+    if (event.patch === undefined || event.seq !== run.seq + 1) return null;
+    try {
+      return applyRunPatch(run, event, event.patch);
+    } catch {
+      return null;
+    }
   }
 
   private notify(): void {
