@@ -15,6 +15,9 @@ export const SCENARIOS = [
   'history',
   'trends',
   'cluster',
+  // Issue 16: approvals end to end; with --compare, DBOS Transact doing the same right after it on PostgreSQL.
+  'approvals',
+  'approvals-dbos',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -74,6 +77,10 @@ export interface BenchConfig {
   /** How long bench_slow's slow step takes. */
   clusterSlowMs: number;
   databaseUrl: string;
+  /** Runs parked at the gate and then approved in the approvals scenario (and in DBOS's). */
+  approvalRuns: number;
+  /** Approvals whose run is not done yet, at most, at any time. */
+  approvalsInFlight: number;
   /** A scenario process still running after this long is killed and reported as an error. */
   timeoutMs: number;
 }
@@ -85,7 +92,7 @@ export function loadConfig(
   const compare = argv.includes('--compare') || env.BENCH_COMPARE === '1';
   return {
     dbs: listOf(env, 'BENCH_DB', DB_KINDS, 'both'),
-    scenarios: withFloor(listOf(env, 'BENCH_SCENARIOS', SCENARIOS, 'all'), env, compare),
+    scenarios: withComparisons(listOf(env, 'BENCH_SCENARIOS', SCENARIOS, 'all'), env, compare),
     compare,
     runs: positiveInt(env, 'BENCH_RUNS', 1000),
     steps: positiveInt(env, 'BENCH_STEPS', 10),
@@ -111,22 +118,39 @@ export function loadConfig(
     clusterFailoverRuns: positiveInt(env, 'BENCH_CLUSTER_FAILOVER_RUNS', 20),
     clusterLeaseMs: positiveInt(env, 'BENCH_CLUSTER_LEASE_MS', 10_000),
     clusterSlowMs: positiveInt(env, 'BENCH_CLUSTER_SLOW_MS', 500),
+    approvalRuns: positiveInt(env, 'BENCH_APPROVAL_RUNS', 1000),
+    approvalsInFlight: positiveInt(env, 'BENCH_APPROVALS_IN_FLIGHT', 100),
     databaseUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     timeoutMs: positiveInt(env, 'BENCH_TIMEOUT_S', 150) * 1000,
   };
 }
 
+/** What each comparison is measured against: it runs right after that scenario, on the same database. */
+const COMPARED_WITH: Partial<Record<ScenarioName, ScenarioName>> = {
+  floor: 'throughput',
+  'approvals-dbos': 'approvals',
+};
+
 /**
- * The floor runs when asked for by name, or with --compare beside the throughput scenario (right after it, on the
- * same database, so both see the machine in the same state); `all` alone does not include it.
+ * A comparison (the single-statement floor, DBOS Transact) runs when asked for by name, or with --compare beside
+ * the scenario it is compared with (right after it, on the same database, so both see the machine in the same
+ * state); `all` alone does not include it.
  */
-function withFloor(scenarios: ScenarioName[], env: NodeJS.ProcessEnv, compare: boolean): ScenarioName[] {
-  const named = (env.BENCH_SCENARIOS ?? '').split(',').some((s) => s.trim() === 'floor');
-  const wanted = named || (compare && scenarios.includes('throughput'));
-  const rest = scenarios.filter((s) => s !== 'floor');
-  if (!wanted) return rest;
-  const at = rest.indexOf('throughput');
-  return at < 0 ? ['floor', ...rest] : [...rest.slice(0, at + 1), 'floor', ...rest.slice(at + 1)];
+function withComparisons(
+  scenarios: ScenarioName[],
+  env: NodeJS.ProcessEnv,
+  compare: boolean,
+): ScenarioName[] {
+  const named = new Set((env.BENCH_SCENARIOS ?? '').split(',').map((s) => s.trim()));
+  const comparisons = Object.entries(COMPARED_WITH) as [ScenarioName, ScenarioName][];
+  let result = scenarios.filter((s) => !(s in COMPARED_WITH));
+  for (const [comparison, base] of comparisons) {
+    if (!named.has(comparison) && !(compare && scenarios.includes(base))) continue;
+    const at = result.indexOf(base);
+    result =
+      at < 0 ? [comparison, ...result] : [...result.slice(0, at + 1), comparison, ...result.slice(at + 1)];
+  }
+  return result;
 }
 
 function positiveInt(

@@ -16,6 +16,9 @@
  * BENCH_SCENARIOS=history reads run history pages (first and deep, filtered) at 100,000 runs.
  * BENCH_SCENARIOS=cluster BENCH_DB=postgres: two controller processes on one PostgreSQL (vs one), and a failover;
  *   BENCH_CLUSTER_RUNS=400  BENCH_CLUSTER_FAILOVER_RUNS=20  BENCH_CLUSTER_LEASE_MS=10000  BENCH_CLUSTER_SLOW_MS=500
+ * BENCH_SCENARIOS=approvals: runs parked at a gate, then approved as the REST route does; approvals/s and
+ *   approval → run done p50/p99. BENCH_APPROVAL_RUNS=1000  BENCH_APPROVALS_IN_FLIGHT=100. With --compare, DBOS
+ *   Transact (step → DBOS.recv → step, DBOS.send) right after it on PostgreSQL, in a database of its own.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +88,8 @@ async function runAll(cfg: BenchConfig, env: NodeJS.ProcessEnv): Promise<Outcome
       if (scenario === 'coldstart' && db !== 'pglite') continue;
       // Several controllers need a database they can share.
       if (scenario === 'cluster' && db !== 'postgres') continue;
+      // DBOS Transact keeps its state in PostgreSQL only.
+      if (scenario === 'approvals-dbos' && db !== 'postgres') continue;
       const started = performance.now();
       // Whole lines only: the scenario process may write its own (an error's stack) in between.
       process.stderr.write(`… ${scenario} on ${db}\n`);

@@ -18,6 +18,7 @@ import type {
   ThroughputResult,
   TrendsResult,
 } from './results';
+import type { ApprovalsResult } from './scenarios/approvals';
 import type { MemorySample, Percentiles } from './stats';
 import type { WalBytes, WalShare } from './wal';
 
@@ -38,6 +39,10 @@ export const TARGETS = {
   runSizeRatio: 1.25,
   /** Database statements while runs sit parked and no deadline is due. */
   parkedQueries: 0,
+  /** Approval → run completed, at the approvals scenario's load (issue 16). */
+  approvalP99Ms: 100,
+  /** DeployBot approvals/s over DBOS Transact's, same PostgreSQL, same run of the benchmark (issue 16). */
+  dbosApprovalsRatio: 4,
 } as const;
 
 const DB_TITLES: Record<DbKind, string> = { pglite: 'PGlite (on disk)', postgres: 'PostgreSQL' };
@@ -249,6 +254,28 @@ function buildSections(cfg: BenchConfig): Section[] {
         `failover: SIGKILL of A with its bench_slow runs (${cfg.clusterSlowMs} ms step) in flight; B claims them once A's`,
         `lease (${int(cfg.clusterLeaseMs)} ms, renewed every ${int(cfg.clusterLeaseMs / 4)} ms) has run out, then re-runs the slow step:`,
         "expect lease − up to a quarter of it + up to a quarter (B's next claim) + the step. A shared machine: noisy.",
+      ],
+    },
+    {
+      scenario: 'approvals',
+      title: `10. Approvals end to end: ${int(cfg.approvalRuns)} runs of step → gate → step parked at the gate, then approved as POST /v1/workflows/:id/approve does, ${cfg.approvalsInFlight} in flight (${cfg.warmupRuns} warm-up runs before, not counted)`,
+      rows: approvalsRows(),
+      notes: [
+        "approve = GuardedWorkflows.decide, what the REST route calls: the decision policy, the engine's decide, the",
+        'audit record. A slot is free again once its run is done. approvals/s = runs ÷ (first approval sent → last run',
+        "done); latency = approve called → the run's run.completed event (emitted once committed), per run.",
+        'The machine may be shared: other tenants lengthen the tail; compare with DBOS from the same run (10b).',
+      ],
+    },
+    {
+      scenario: 'approvals-dbos',
+      title: `10b. Against DBOS Transact: the same ${int(cfg.approvalRuns)} workflows (step → DBOS.recv('approval') → step) waiting, one DBOS.send each, ${cfg.approvalsInFlight} in flight`,
+      rows: approvalsDbosRows(),
+      notes: [
+        'DBOS as its users get it (@dbos-inc/dbos-sdk, defaults: system database pool of 10, LISTEN/NOTIFY) in a',
+        'database of its own on the same PostgreSQL, created before and dropped after, run right after section 10 there.',
+        "done = the workflow's handle resolves, after DBOS recorded its outcome. Parked = recv has recorded its timeout",
+        "(1 h; DBOS's recv always has one). PostgreSQL only: DBOS does not run on PGlite.",
       ],
     },
   ];
@@ -684,6 +711,77 @@ function realtimeRows(inFlight: number, index: number): RowSpec[] {
     { label: '  events received / committed', cell: pass((p) => `${int(p.received)} / ${int(p.committed)}`) },
     { label: '  longest event-loop stall (ms)', cell: pass((p) => ms(p.longestStallMs)) },
   ];
+}
+
+/** Section 10: DeployBot's approvals, with the p99 against issue 16's goal. */
+function approvalsRows(): RowSpec[] {
+  const a = approvalsCell;
+  return [
+    { label: 'approvals/s', cell: a((r) => int(r.approvalsPerSec)) },
+    {
+      label: 'approval → run completed p50 / p99 (ms)',
+      cell: a(
+        (r) =>
+          `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)}  ${mark(r.latencyMs.p99 < TARGETS.approvalP99Ms)}`,
+      ),
+      target: `p99 < ${TARGETS.approvalP99Ms} ms`,
+    },
+    ...approvalsDetailRows(''),
+  ];
+}
+
+/** Section 10b: DBOS's figures on PostgreSQL, and DeployBot's approvals/s over them. */
+function approvalsDbosRows(): RowSpec[] {
+  const a = approvalsCell;
+  const vs: Cell = (outcome, other) => {
+    const ours = other('approvals');
+    if (!outcome || !ours) return '–';
+    if (!outcome.ok || !ours.ok) return 'error (below)';
+    const dbos = outcome.result as unknown as ApprovalsResult;
+    const deploybot = ours.result as unknown as ApprovalsResult;
+    const x = deploybot.approvalsPerSec / dbos.approvalsPerSec;
+    return `${int(deploybot.approvalsPerSec)}, ${x.toFixed(2)}×  ${mark(x >= TARGETS.dbosApprovalsRatio)}`;
+  };
+  return [
+    { label: 'DBOS: engine', cell: a((r) => r.engine) },
+    { label: 'DBOS: approvals/s', cell: a((r) => int(r.approvalsPerSec)) },
+    {
+      label: 'DeployBot: approvals/s, ÷ DBOS',
+      cell: vs,
+      target: `≥ ${TARGETS.dbosApprovalsRatio}×`,
+    },
+    {
+      label: 'DBOS: approval → done p50 / p99 (ms)',
+      cell: a((r) => `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)}`),
+    },
+    ...approvalsDetailRows('DBOS: '),
+  ];
+}
+
+function approvalsDetailRows(prefix: string): RowSpec[] {
+  const a = approvalsCell;
+  return [
+    {
+      label: `${prefix}approval → done p95 / max (ms)`,
+      cell: a((r) => `${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.max)}`),
+    },
+    { label: `${prefix}wall time (first approval → last done)`, cell: a((r) => `${r.seconds.toFixed(2)} s`) },
+    { label: `${prefix}run outcomes`, cell: a((r) => statusList(r.statuses)) },
+    {
+      label: `${prefix}parked before the first approval`,
+      cell: a((r) => `${int(r.parkedInDb)} / ${int(r.runs)} in ${r.parkSeconds.toFixed(1)} s`),
+    },
+    { label: `${prefix}process CPU (% of a core)`, cell: a((r) => `${Math.round(r.cpuPercent)} %`) },
+    { label: `${prefix}longest event-loop stall (ms)`, cell: a((r) => ms(r.longestStallMs)) },
+  ];
+}
+
+/** cellOf for the approvals scenarios, whose result is not in results.ts's ScenarioResult union yet. */
+function approvalsCell(format: (r: ApprovalsResult) => string): Cell {
+  return (outcome) => {
+    if (!outcome) return '–';
+    return outcome.ok ? format(outcome.result as unknown as ApprovalsResult) : 'error (below)';
+  };
 }
 
 /** A section's notes as one indented paragraph under its table. */

@@ -9,11 +9,16 @@ import { openBenchDb } from './databases';
 import type { Outcome, ScenarioResult } from './results';
 
 type Runner = (db: Db, cfg: BenchConfig) => Promise<ScenarioResult>;
+/** A scenario that brings its own database (DBOS creates and migrates its system database itself). */
+type OwnDbRunner = (cfg: BenchConfig) => Promise<ScenarioResult>;
 
 // Loaded on demand: only the realtime scenario needs the whole app (HTTP, auth, fleet, assistant), and the
 // engine-only scenarios should neither carry its memory nor break when an unrelated module does not load.
 // The cold start and the cluster are not here: they spawn controllers of their own from engine.bench.ts.
-const RUNNERS: Record<Exclude<ScenarioName, 'coldstart' | 'cluster'>, () => Promise<Runner>> = {
+const RUNNERS: Record<
+  Exclude<ScenarioName, 'coldstart' | 'cluster' | 'approvals-dbos'>,
+  () => Promise<Runner>
+> = {
   throughput: async () => (await import('./scenarios/throughput')).throughput,
   floor: async () => (await import('./scenarios/floor')).floor,
   runsize: async () => (await import('./scenarios/runsize')).runsize,
@@ -22,12 +27,22 @@ const RUNNERS: Record<Exclude<ScenarioName, 'coldstart' | 'cluster'>, () => Prom
   realtime: async () => (await import('./scenarios/realtime')).realtime,
   history: async () => (await import('./scenarios/history')).history,
   trends: async () => (await import('./scenarios/trends')).trends,
+  // The approvals' result type is not in results.ts's ScenarioResult union yet (see approvals.ts).
+  approvals: async () => (await import('./scenarios/approvals')).approvals as unknown as Runner,
+};
+const OWN_DB_RUNNERS: Record<'approvals-dbos', () => Promise<OwnDbRunner>> = {
+  'approvals-dbos': async () =>
+    (await import('./scenarios/approvals-dbos')).approvalsDbos as unknown as OwnDbRunner,
 };
 
 async function runScenario(scenario: ScenarioName, kind: DbKind): Promise<ScenarioResult> {
   const cfg = loadConfig();
   if (scenario === 'coldstart' || scenario === 'cluster')
     throw new Error(`the ${scenario} scenario runs from engine.bench.ts`);
+  if (scenario === 'approvals-dbos') {
+    if (kind !== 'postgres') throw new Error('DBOS Transact runs on PostgreSQL only');
+    return (await OWN_DB_RUNNERS[scenario]())(cfg);
+  }
   const run = await RUNNERS[scenario]();
   const bench = await openBenchDb(kind, cfg.databaseUrl);
   try {
