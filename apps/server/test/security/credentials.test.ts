@@ -4,6 +4,7 @@ import type {
   CreatedApiTokenDto,
   JobDto,
   Role,
+  WorkflowEventMessage,
   WorkflowRun,
 } from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,12 +228,26 @@ describe('join tokens', () => {
     const viewer = u['cr-watcher']!;
     const approver = u['cr-approver']!;
     const watching = await connectWeb(s.url, { token: viewer.token });
-    const seen: unknown[] = [];
+    const seen: WorkflowEventMessage[] = [];
     watching.on('workflow:event', (e) => seen.push(e));
     await askAny(watching, 'workflows:subscribe', {});
     try {
       const run = await startRun(operator.api, 'register_agent', { hostname: 'cr-secret-host' });
-      await waitForRun(operator.api, run.id, (r) => r.steps[0]!.status === 'completed', 'join token');
+      const issuing = await waitForRun(
+        operator.api,
+        run.id,
+        (r) => r.steps[0]!.status === 'completed',
+        'join token',
+      );
+      // The transition that issued the token reached the watcher as a patch: that is what must not hold it.
+      const issued = await eventually(
+        'the socket to see the join token step complete',
+        async () => seen.find((e) => e.runId === run.id && e.type === 'step.completed'),
+        (e) => e !== undefined,
+      );
+      expect(issued!.stepId).toBe(issuing.steps[0]!.id);
+      expect(issued!.run).toBeUndefined();
+      expect(issued!.patch?.steps?.[issued!.stepId!]).toBeDefined();
       const JOIN_TOKEN = /dbj_[\w-]{20,}/;
       for (const who of [viewer, approver, operator]) {
         const read = await who.api.get<WorkflowRun>(`${WORKFLOWS}/${run.id}`);

@@ -1,11 +1,17 @@
-import type { AuditEntryDto, SessionDto, WorkflowEvent, WorkflowRun } from '@deploybot/shared';
+import {
+  type AuditEntryDto,
+  applyRunPatch,
+  type SessionDto,
+  type WorkflowEventMessage,
+  type WorkflowRun,
+} from '@deploybot/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDefinition } from '../../src/engine/types';
 import { dumpDatabase } from './support/db';
 import type { FakeAgent } from './support/fake-agent';
 import { createGitRepo, createJob, enrollAgent, registerRepository } from './support/fleet';
 import { type Client, call, client, expectError, type Res } from './support/http';
-import { hasStatus, startRun, WORKFLOWS, waitForRun, waitingAt } from './support/runs';
+import { eventually, hasStatus, startRun, WORKFLOWS, waitForRun, waitingAt } from './support/runs';
 import { type SecurityServer, startSecurityServer, TEST_ADMIN_TOKEN } from './support/server';
 import { askAny, connectWeb, disconnection, handshakeRefusal, type WebSocketClient } from './support/sockets';
 import { createUser, login, type TestUser } from './support/users';
@@ -146,7 +152,10 @@ function expectNoSecret(where: string, text: string): void {
 describe('secret inputs', () => {
   it('appear nowhere in clear (database, logs, socket events, REST answers, audit) and read ••••••', async () => {
     const answers: Res[] = [];
-    const events: WorkflowEvent[] = [];
+    /** Every message both sockets received, raw: patches and runs alike must hold no secret. */
+    const events: WorkflowEventMessage[] = [];
+    /** What the client watching every run received, to rebuild the run from. */
+    const watched: WorkflowEventMessage[] = [];
     const sockets: WebSocketClient[] = [];
     const record = <T extends Res>(res: T) => {
       answers.push(res);
@@ -156,7 +165,10 @@ describe('secret inputs', () => {
       // A client watching every run, and one watching the run itself once it exists.
       const all = await connectWeb(s.url, { token: users.watcher.token });
       sockets.push(all);
-      all.on('workflow:event', (e) => events.push(e));
+      all.on('workflow:event', (e) => {
+        events.push(e);
+        watched.push(e);
+      });
       await askAny(all, 'workflows:subscribe', {});
 
       // A refused start carrying the secret does not echo it.
@@ -226,6 +238,22 @@ describe('secret inputs', () => {
       record(await admin.get('/v1/audit?limit=1000'));
       expect(events.filter((e) => e.runId === runId).length).toBeGreaterThan(5);
       expect(JSON.stringify(events)).toContain(REDACTED);
+      // The password came in by a transition after the first: its message carries a patch, with the mask in it.
+      const typed = events.find((e) => e.runId === runId && e.type === 'step.input_received');
+      expect(typed?.run).toBeUndefined();
+      expect(JSON.stringify(typed?.patch)).toContain(REDACTED);
+      // Patches carry the same masked values the API shows: rebuilt from them, the run is the one REST returns.
+      const mine = (
+        await eventually(
+          'the last event on the socket watching every run',
+          async () => watched.filter((e) => e.runId === runId),
+          (seen) => seen.some((e) => e.seq === done.seq),
+        )
+      ).sort((a, b) => a.seq - b.seq);
+      const [first, ...later] = mine;
+      expect(first?.seq).toBe(1);
+      const rebuilt = later.reduce((run, e) => applyRunPatch(run, e, e.patch ?? null), first!.run!);
+      expect(rebuilt).toEqual((await admin.get<WorkflowRun>(`${WORKFLOWS}/${runId}`)).body);
 
       answers.forEach((res, i) => {
         expectNoSecret(`REST/ack answer #${i}`, res.text);
