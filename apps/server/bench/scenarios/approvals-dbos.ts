@@ -64,7 +64,9 @@ async function measureDbos(
   const outcomes = new Map<string, Promise<{ at: number; status: string }>>();
   const park = async (prefix: string, count: number): Promise<string[]> => {
     const ids = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
-    for (const id of ids) {
+    // As many starts at a time as DeployBot's scenario keeps in flight.
+    await inPool(count, cfg.approvalsInFlight, async (i) => {
+      const id = ids[i]!;
       const handle = await DBOS.startWorkflow(approval, { workflowID: id })();
       // Settled once DBOS has recorded the workflow's outcome: the counterpart of DeployBot's run.completed.
       outcomes.set(
@@ -74,7 +76,7 @@ async function measureDbos(
           () => ({ at: performance.now(), status: 'failed' }),
         ),
       );
-    }
+    });
     await waitUntilAllWaiting(monitor, prefix, count);
     return ids;
   };
