@@ -274,8 +274,9 @@ function buildSections(cfg: BenchConfig): Section[] {
       notes: [
         'DBOS as its users get it (@dbos-inc/dbos-sdk, defaults: system database pool of 10, LISTEN/NOTIFY) in a',
         'database of its own on the same PostgreSQL, created before and dropped after, run right after section 10 there.',
-        "done = the workflow's handle resolves, after DBOS recorded its outcome. Parked = recv has recorded its timeout",
-        "(1 h; DBOS's recv always has one). PostgreSQL only: DBOS does not run on PGlite.",
+        "done = the workflow's handle resolves, after DBOS recorded its outcome. Parked = every recv has recorded its",
+        "timeout (1 h; DBOS's recv always has one) and DBOS's polling limiter has no start-up backlog left (a probe",
+        'recv finishes in < 100 ms). PostgreSQL only: DBOS does not run on PGlite.',
       ],
     },
   ];
