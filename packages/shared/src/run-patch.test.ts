@@ -6,7 +6,7 @@ const step = (id: string, extra: Partial<StepRecord> = {}): StepRecord => ({
   id,
   title: id,
   description: '',
-  kind: 'action',
+  kind: 'automatic',
   status: 'pending',
   needsApproval: false,
   summary: null,
@@ -51,12 +51,12 @@ describe('run patches', () => {
     const after = next(base, (r) => ({
       ...r,
       currentStep: 'a',
-      steps: [{ ...r.steps[0]!, status: 'running', attempt: 1, startedAt: 'x' }, r.steps[1]!],
+      steps: [{ ...r.steps[0]!, status: 'in_progress', attempt: 1, startedAt: 'x' }, r.steps[1]!],
     }));
     const patch = diffRun(base, after);
     expect(patch).toEqual({
       set: { currentStep: 'a' },
-      steps: { a: { status: 'running', attempt: 1, startedAt: 'x' } },
+      steps: { a: { status: 'in_progress', attempt: 1, startedAt: 'x' } },
     });
     const rebuilt = applyRunPatch(base, { seq: 2, at: after.updatedAt }, json(patch));
     expect(rebuilt).toEqual(after);
@@ -102,7 +102,7 @@ describe('run patches', () => {
   it('refuse a patch that does not follow the run or names an unknown step', () => {
     expect(() => applyRunPatch(base, { seq: 3, at: base.updatedAt }, null)).toThrow(RunPatchMismatch);
     expect(() =>
-      applyRunPatch(base, { seq: 2, at: base.updatedAt }, { steps: { nope: { status: 'running' } } }),
+      applyRunPatch(base, { seq: 2, at: base.updatedAt }, { steps: { nope: { status: 'in_progress' } } }),
     ).toThrow(RunPatchMismatch);
   });
 
@@ -118,7 +118,7 @@ describe('run patches', () => {
       const after = next(prev, (r) => {
         const steps = r.steps.map((s) =>
           rand(3) === 0
-            ? { ...s, status: (['running', 'completed', 'failed'] as const)[rand(3)]!, attempt: rand(5) }
+            ? { ...s, status: (['in_progress', 'completed', 'failed'] as const)[rand(3)]!, attempt: rand(5) }
             : s,
         );
         const context = rand(2)

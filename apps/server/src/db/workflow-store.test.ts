@@ -228,7 +228,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       id,
       title: id,
       description: '',
-      kind: 'action',
+      kind: 'automatic',
       status: 'pending',
       needsApproval: false,
       summary: null,
@@ -320,7 +320,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     it('rewrite the document when a column the history reads from it changes', async () => {
       let run = sampleRun(crypto.randomUUID(), { steps: [step('a')], context: { steps: {} } });
       await store.insertRun(run, started(run));
-      run = await commitChange(store, run, markStep(0, 'running'));
+      run = await commitChange(store, run, markStep(0, 'in_progress'));
       expect(await stored(run.id)).toMatchObject({ doc_lag: 1, agent: null });
       run = await commitChange(store, run, (r) => ({
         ...r,
@@ -335,11 +335,11 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     it('rewrite the document on the first commit of a run another store (controller) wrote', async () => {
       let run = sampleRun(crypto.randomUUID(), { steps: [step('a'), step('b')] });
       await store.insertRun(run, started(run));
-      run = await commitChange(store, run, markStep(0, 'running'));
+      run = await commitChange(store, run, markStep(0, 'in_progress'));
       const other = new SqlWorkflowStore(db);
       run = await commitChange(other, run, markStep(0, 'completed'));
       expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 3 });
-      run = await commitChange(other, run, markStep(1, 'running'));
+      run = await commitChange(other, run, markStep(1, 'in_progress'));
       expect(await stored(run.id)).toMatchObject({ doc_lag: 1 });
       expect(await store.getRun(run.id)).toEqual(run);
     });
