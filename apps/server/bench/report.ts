@@ -263,7 +263,8 @@ function buildSections(cfg: BenchConfig): Section[] {
       notes: [
         "approve = GuardedWorkflows.decide, what the REST route calls: the decision policy, the engine's decide, the",
         'audit record. A slot is free again once its run is done. approvals/s = runs ÷ (first approval sent → last run',
-        "done); latency = approve called → the run's run.completed event (emitted once committed), per run.",
+        "done); latency = approve called → the run's run.completed event (emitted once committed), per run;",
+        'approve call returned = the decision committed and audited, the run not yet done (DBOS: DBOS.send returned).',
         'The machine may be shared: other tenants lengthen the tail; compare with DBOS from the same run (10b).',
       ],
     },
@@ -765,6 +766,10 @@ function approvalsDetailRows(prefix: string): RowSpec[] {
     {
       label: `${prefix}approval → done p95 / max (ms)`,
       cell: a((r) => `${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.max)}`),
+    },
+    {
+      label: `${prefix}approve call returned p50 / p99 (ms)`,
+      cell: a((r) => `${ms(r.approveCallMs.p50)} / ${ms(r.approveCallMs.p99)}`),
     },
     { label: `${prefix}wall time (first approval → last done)`, cell: a((r) => `${r.seconds.toFixed(2)} s`) },
     { label: `${prefix}run outcomes`, cell: a((r) => statusList(r.statuses)) },

@@ -8,7 +8,7 @@ import type { BenchConfig } from '../config';
 import { watchEventLoop } from '../event-loop';
 import { inPool } from '../run-tracker';
 import { percentiles } from '../stats';
-import type { ApprovalsResult } from './approvals';
+import type { ApprovalsResult, ApprovalTimes } from './approvals';
 
 const SCHEMA = 'dbos';
 /** Measured workflows' ids start with this; the warm-up's do not, so the parked count ignores them. */
@@ -87,17 +87,18 @@ async function measureDbos(
     return ids;
   };
   const statuses: Record<string, number> = {};
-  const approveAll = async (ids: string[]): Promise<number[]> => {
-    const latencies: number[] = [];
+  const approveAll = async (ids: string[]): Promise<ApprovalTimes> => {
+    const times: ApprovalTimes = { latencies: [], calls: [] };
     await inPool(ids.length, cfg.approvalsInFlight, async (i) => {
       const id = ids[i]!;
       const sent = performance.now();
       await DBOS.send(id, { by: 'approver' }, 'approval');
+      times.calls.push(performance.now() - sent);
       const outcome = await outcomes.get(id)!;
-      latencies.push(outcome.at - sent);
+      times.latencies.push(outcome.at - sent);
       statuses[outcome.status] = (statuses[outcome.status] ?? 0) + 1;
     });
-    return latencies;
+    return times;
   };
 
   try {
@@ -112,7 +113,7 @@ async function measureDbos(
     const loop = watchEventLoop();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const latencies = await approveAll(ids);
+    const times = await approveAll(ids);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const { longestStallMs } = loop.stop();
@@ -125,7 +126,8 @@ async function measureDbos(
       parkedInDb,
       seconds,
       approvalsPerSec: cfg.approvalRuns / seconds,
-      latencyMs: percentiles(latencies),
+      latencyMs: percentiles(times.latencies),
+      approveCallMs: percentiles(times.calls),
       statuses,
       cpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
       longestStallMs,

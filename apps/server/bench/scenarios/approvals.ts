@@ -35,11 +35,19 @@ export interface ApprovalsResult {
   approvalsPerSec: number;
   /** From calling approve (send) to the run's completion being committed and announced. */
   latencyMs: Percentiles;
+  /** From calling approve (send) to that call returning: the decision recorded, the run not yet done. */
+  approveCallMs: Percentiles;
   /** Final status of each measured run. */
   statuses: Record<string, number>;
   /** This process's CPU over the approvals, % of one core (on PGlite the database's work is in it too). */
   cpuPercent: number;
   longestStallMs: number;
+}
+
+/** Per approval, ms: approve called → run done, and approve called → the call returned. */
+export interface ApprovalTimes {
+  latencies: number[];
+  calls: number[];
 }
 
 export const APPROVAL_WORKFLOW = 'bench_approval';
@@ -128,8 +136,8 @@ export async function approvals(db: Db, cfg: BenchConfig): Promise<ApprovalsResu
     ]);
     return ids;
   };
-  const approveAll = async (ids: string[]): Promise<number[]> => {
-    const latencies: number[] = [];
+  const approveAll = async (ids: string[]): Promise<ApprovalTimes> => {
+    const times: ApprovalTimes = { latencies: [], calls: [] };
     await Promise.race([
       inPool(ids.length, cfg.approvalsInFlight, async (i) => {
         const id = ids[i]!;
@@ -139,12 +147,13 @@ export async function approvals(db: Db, cfg: BenchConfig): Promise<ApprovalsResu
           { approved: true, by: APPROVER.username, stepId: APPROVAL_GATE },
           APPROVER,
         );
+        times.calls.push(performance.now() - sent);
         await done.wait(id);
-        latencies.push(doneAt.get(id)! - sent);
+        times.latencies.push(doneAt.get(id)! - sent);
       }),
       failed,
     ]);
-    return latencies;
+    return times;
   };
 
   try {
@@ -162,7 +171,7 @@ export async function approvals(db: Db, cfg: BenchConfig): Promise<ApprovalsResu
     const loop = watchEventLoop();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const latencies = await approveAll(ids);
+    const times = await approveAll(ids);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const { longestStallMs } = loop.stop();
@@ -175,7 +184,8 @@ export async function approvals(db: Db, cfg: BenchConfig): Promise<ApprovalsResu
       parkedInDb,
       seconds,
       approvalsPerSec: cfg.approvalRuns / seconds,
-      latencyMs: percentiles(latencies),
+      latencyMs: percentiles(times.latencies),
+      approveCallMs: percentiles(times.calls),
       statuses: done.statusCounts(),
       cpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
       longestStallMs,
