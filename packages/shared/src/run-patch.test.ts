@@ -86,6 +86,20 @@ describe('run patches', () => {
     expect(applyRunPatch(before, { seq: 2, at: after.updatedAt }, json(patch))).toEqual(after);
   });
 
+  it("send only the inner keys that changed of an object in the context (each step's data)", () => {
+    const before: WorkflowRun = {
+      ...base,
+      context: { ...base.context, steps: { a: { n: 1 }, b: { n: 2 } } },
+    };
+    const after = next(before, (r) => {
+      const { b: _, ...steps } = r.context.steps as Record<string, unknown>;
+      return { ...r, context: { ...r.context, steps: { ...steps, c: { n: 3 } } } };
+    });
+    const patch = diffRun(before, after)!;
+    expect(patch).toEqual({ contextMerge: { steps: { c: { n: 3 } } }, unset: [['context', 'steps', 'b']] });
+    expect(applyRunPatch(before, { seq: 2, at: after.updatedAt }, json(patch))).toEqual(after);
+  });
+
   it('send the whole step list when steps were added', () => {
     const after = next(base, (r) => ({ ...r, steps: [...r.steps, step('undo_a')] }));
     const patch = diffRun(base, after)!;
@@ -122,9 +136,20 @@ describe('run patches', () => {
             : s,
         );
         const context = rand(2)
-          ? { ...r.context, [`k${rand(5)}`]: rand(2) ? { n: rand(9) } : rand(9) }
-          : r.context;
+          ? {
+              ...r.context,
+              [`k${rand(5)}`]: rand(2)
+                ? { ...(r.context[`k${rand(5)}`] as object), [`m${rand(3)}`]: { x: rand(3) } }
+                : rand(9),
+            }
+          : { ...r.context }; // a copy: the removals below must not touch the previous state
         if (rand(4) === 0) delete (context as Record<string, unknown>)[`k${rand(5)}`];
+        const inner = context[`k${rand(5)}`];
+        if (rand(4) === 0 && inner && typeof inner === 'object') {
+          const copy = { ...(inner as Record<string, unknown>) };
+          delete copy[`m${rand(3)}`];
+          (context as Record<string, unknown>)[`k${rand(5)}`] = copy;
+        }
         return { ...r, steps, context, progress: rand(100), error: rand(5) === 0 ? 'boom' : null };
       });
       const patch = diffRun(prev, after);

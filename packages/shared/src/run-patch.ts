@@ -15,15 +15,24 @@ export interface RunPatch {
   set?: Partial<WorkflowRun>;
   /** Keys of the run's context with their new values. */
   context?: Record<string, unknown>;
+  /**
+   * Context keys holding an object of which only some keys changed (such as `steps`, every step's data by step
+   * id), with those keys' new values: a transition sends the step it changed, not every step's data again.
+   */
+  contextMerge?: Record<string, Record<string, unknown>>;
   /** Fields of steps (by step id) with their new values. */
   steps?: Record<string, Partial<StepRecord>>;
-  /** What the transition removed: `[field]`, `['context', key]` or `['steps', stepId, field]`. */
+  /**
+   * What the transition removed: `[field]`, `['context', key]`, `['context', key, innerKey]` or
+   * `['steps', stepId, field]`.
+   */
   unset?: string[][];
 }
 
 export const runPatchSchema: z.ZodType<RunPatch> = z.strictObject({
   set: z.record(z.string(), z.unknown()).optional(),
   context: z.record(z.string(), z.unknown()).optional(),
+  contextMerge: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   steps: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   unset: z.array(z.array(z.string()).min(1).max(3)).optional(),
 }) as z.ZodType<RunPatch>;
@@ -71,6 +80,10 @@ function diffFields(
   return { changed, removed };
 }
 
+function isPlainObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function sameStepIds(prev: readonly StepRecord[], next: readonly StepRecord[]): boolean {
   return prev.length === next.length && prev.every((s, i) => s.id === next[i]!.id);
 }
@@ -89,7 +102,16 @@ export function diffRun(prev: WorkflowRun, next: WorkflowRun): RunPatch | null {
 
   if (prev.context !== next.context) {
     const ctx = diffFields(prev.context, next.context, () => false);
-    if (ctx.changed) patch.context = ctx.changed;
+    for (const [key, value] of Object.entries(ctx.changed ?? {})) {
+      const before = prev.context[key];
+      if (isPlainObject(before) && isPlainObject(value)) {
+        const inner = diffFields(before, value, () => false);
+        if (inner.changed) patch.contextMerge = { ...patch.contextMerge, [key]: inner.changed };
+        for (const innerKey of inner.removed) unset.push(['context', key, innerKey]);
+      } else {
+        patch.context = { ...patch.context, [key]: value };
+      }
+    }
     for (const key of ctx.removed) unset.push(['context', key]);
   }
 
@@ -107,7 +129,7 @@ export function diffRun(prev: WorkflowRun, next: WorkflowRun): RunPatch | null {
     }
   }
   if (unset.length > 0) patch.unset = unset;
-  return patch.set || patch.context || patch.steps || patch.unset ? patch : null;
+  return patch.set || patch.context || patch.contextMerge || patch.steps || patch.unset ? patch : null;
 }
 
 /** Why a patch does not fit the run it was applied to: the holder refetches the run. */
@@ -125,7 +147,18 @@ export function applyRunPatch(
   if (event.seq !== run.seq + 1)
     throw new RunPatchMismatch(`run ${run.id}: patch for seq ${event.seq} on a run at seq ${run.seq}`);
   const next: WorkflowRun = { ...run, ...patch?.set, seq: event.seq, updatedAt: event.at };
-  if (patch?.context) next.context = { ...run.context, ...patch.context };
+  if (patch?.context || patch?.contextMerge) {
+    const context = { ...run.context, ...patch.context };
+    for (const [key, changes] of Object.entries(patch.contextMerge ?? {})) {
+      const before = run.context[key];
+      if (!isPlainObject(before))
+        throw new RunPatchMismatch(
+          `run ${run.id}: patch for seq ${event.seq} merges into context.${key}, not an object`,
+        );
+      context[key] = { ...before, ...changes };
+    }
+    next.context = context;
+  }
   if (patch?.steps) {
     const changes = patch.steps;
     let found = 0;
@@ -147,10 +180,15 @@ function unsetPath(run: WorkflowRun, path: readonly string[]): void {
   if (path.length === 1) {
     delete (run as Json)[head!];
   } else if (head === 'context' && path.length === 2) {
-    if (run.context === undefined) return;
     const context = { ...run.context };
     delete context[key!];
     run.context = context;
+  } else if (head === 'context' && path.length === 3) {
+    const inner = run.context[key!];
+    if (!isPlainObject(inner)) return;
+    const copy = { ...inner };
+    delete copy[field!];
+    run.context = { ...run.context, [key!]: copy };
   } else if (head === 'steps' && path.length === 3) {
     run.steps = run.steps.map((step) => {
       if (step.id !== key) return step;

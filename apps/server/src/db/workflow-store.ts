@@ -77,6 +77,12 @@ function docColumnsOf(run: WorkflowRun): string {
 
 /** A document this small is rewritten whenever its patches outgrow it; smaller tails are not worth the write. */
 const MIN_DOC_BYTES = 2048;
+/**
+ * How many times the document's size its patches may add up to before it is rewritten. The document is stored
+ * compressed (about 4:1 for a run's JSON) and patches are not, so 4 makes a rewrite cost about what the patches
+ * it replaces did; a reader then applies up to four documents' worth of patches (a fraction of a millisecond).
+ */
+const TAIL_PER_DOC = 4;
 
 const PARKED = new Set(['awaiting_approval', 'awaiting_input', 'awaiting_event']);
 
@@ -187,7 +193,7 @@ export class SqlWorkflowStore implements WorkflowStore {
 
   /**
    * Whether this commit rewrites the run's document. Only when the patches since the last one add up to more
-   * than the document (so a reader applies at most about a document's worth of patches, and a transition's
+   * than `TAIL_PER_DOC` documents (so a reader applies a bounded tail of patches, and a transition's
    * share of rewriting stays the same however large the run grows), or a column read from the document would
    * change, or the store does not know the stored document (written by another controller, or before a
    * restart). Returns the document to write, or null.
@@ -204,7 +210,10 @@ export class SqlWorkflowStore implements WorkflowStore {
     const columns = docColumnsOf(run);
     // A transition that does not say what it changed (a caller that did not diff) is stored whole.
     const rewrite =
-      unpatched || !stored || stored.columns !== columns || tailBytes > Math.max(stored.bytes, MIN_DOC_BYTES);
+      unpatched ||
+      !stored ||
+      stored.columns !== columns ||
+      tailBytes > TAIL_PER_DOC * Math.max(stored.bytes, MIN_DOC_BYTES);
     if (ended) this.docs.delete(run.id);
     else if (rewrite) this.docs.set(run.id, { bytes: JSON.stringify(run).length, tailBytes: 0, columns });
     else stored!.tailBytes = tailBytes;
