@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEntryDto } from '@deploybot/shared';
 import type { Db } from '../db/db';
+import { TurnBatch } from '../db/turn-batch';
 import type { Clock } from '../engine/ports';
 
 export type AuditAction =
@@ -38,30 +39,68 @@ export type AuditAction =
   | 'trigger.delete'
   | 'trigger.pause';
 
+interface AuditRow {
+  id: string;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  target: string | null;
+  detail: Record<string, unknown> | null;
+}
+
 /** Append-only record of who did what; never holds secrets (callers pass ids and names, not values). */
 export class AuditLog {
+  /**
+   * The records asked for in one event-loop turn are written by one statement (many approvals at once). A batch
+   * the database refuses is written again record by record, so one bad record fails only its own caller.
+   */
+  private readonly writes = new TurnBatch<AuditRow, unknown>(async (rows) => {
+    try {
+      await this.insert(rows);
+      return rows.map(() => null);
+    } catch (err) {
+      if (rows.length === 1) return [err];
+      return Promise.all(
+        rows.map((row) =>
+          this.insert([row]).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ),
+      );
+    }
+  });
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
   ) {}
 
+  private async insert(rows: readonly AuditRow[]): Promise<void> {
+    await this.db.query(
+      `INSERT INTO audit_log (id, at, actor, action, target, detail)
+       SELECT id, at, actor, action, target, detail FROM jsonb_to_recordset($1::jsonb)
+         AS t(id uuid, at timestamptz, actor text, action text, target text, detail jsonb)`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  /** Resolves once the record is written. */
   async record(
     actor: string,
     action: AuditAction,
     target: string | null,
     detail: Record<string, unknown> | null = null,
   ): Promise<void> {
-    await this.db.query(
-      'INSERT INTO audit_log (id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)',
-      [
-        randomUUID(),
-        this.clock.now().toISOString(),
-        actor,
-        action,
-        target,
-        detail === null ? null : JSON.stringify(detail),
-      ],
-    );
+    const failed = await this.writes.submit({
+      id: randomUUID(),
+      at: this.clock.now().toISOString(),
+      actor,
+      action,
+      target,
+      detail,
+    });
+    if (failed) throw failed;
   }
 
   async list(q: { action?: string; actor?: string; limit: number }): Promise<AuditEntryDto[]> {

@@ -70,12 +70,18 @@ export class GuardedWorkflows implements AssistantWorkflows {
   /** `user` when the caller already holds it (REST); otherwise it is looked up by `cmd.by` (the chat). */
   async decide(runId: string, cmd: DecideCommand, user?: UserDto): Promise<WorkflowRun> {
     const who = user ?? (await this.userNamed(cmd.by));
-    const before = await this.engine.get(runId);
-    this.policy.check(who, before, cmd.approved);
-    const run = await this.engine.decide(runId, cmd);
+    let decided: string | null = null;
+    const run = await this.engine.decide(runId, {
+      ...cmd,
+      // On the run the engine reads under its lock: one read, and no decision between the check and the write.
+      check: (current, step) => {
+        this.policy.check(who, current, cmd.approved);
+        decided = step.id;
+      },
+    });
     await this.audit.record(cmd.by, cmd.approved ? 'workflow.approve' : 'workflow.reject', runId, {
       workflow: run.name,
-      step: cmd.stepId ?? before.currentStep,
+      step: decided,
       note: cmd.note ?? null,
     });
     return run;

@@ -223,6 +223,30 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     expect(ids).not.toContain(notYet.id);
   });
 
+  it('reads the runs asked for in one turn with one statement, each caller with its own run', async () => {
+    const runs = [sampleRun(crypto.randomUUID()), sampleRun(crypto.randomUUID())];
+    for (const run of runs) await store.insertRun(run, started(run));
+    let reads = 0;
+    const counting = Object.assign(Object.create(db), {
+      query: (sql: string, params?: unknown[]) => {
+        if (sql.includes('FROM workflow_runs r WHERE')) reads += 1;
+        return db.query(sql, params);
+      },
+    });
+    const reader = new SqlWorkflowStore(counting);
+    const [a, b, again, missing, upper] = await Promise.all([
+      reader.getRun(runs[0]!.id),
+      reader.getRun(runs[1]!.id),
+      reader.getRun(runs[0]!.id),
+      reader.getRun(crypto.randomUUID()),
+      reader.getRun(runs[1]!.id.toUpperCase()),
+    ]);
+    expect(reads).toBe(1);
+    expect([a, b, again, missing, upper]).toEqual([runs[0], runs[1], runs[0], null, runs[1]]);
+    expect(again).not.toBe(a);
+    expect(upper).not.toBe(b);
+  });
+
   describe('patches instead of whole runs', () => {
     const step = (id: string): StepRecord => ({
       id,

@@ -80,6 +80,11 @@ export interface DecideCommand {
   input?: unknown;
   /** When set, refused unless this is the step waiting. */
   stepId?: string;
+  /**
+   * Whether the decision may be made (who may decide what): called with the run as it stands under its lock,
+   * and the step waiting, just before deciding; throws to refuse. Checked on that read, not a separate one.
+   */
+  check?: (run: WorkflowRun, step: StepRecord) => void;
 }
 
 export interface InputCommand {
@@ -407,6 +412,7 @@ export class WorkflowEngine {
     const result = await this.journal.withLockRetrying(runId, async () => {
       const run = await this.journal.load(runId);
       const step = waitingStep(run, 'awaiting_approval', cmd.stepId);
+      cmd.check?.(run, step);
       const at = this.now();
       const note = cmd.note?.trim() || null;
       if (!cmd.approved) {
