@@ -12,10 +12,23 @@ export class RunTracker {
   constructor(private readonly isSettled: (run: WorkflowRun) => boolean = isTerminal) {}
 
   observe(event: WorkflowEvent): void {
-    if (!this.isSettled(event.run)) return;
-    this.reached.set(event.runId, event.run.status);
-    this.waiters.get(event.runId)?.();
-    this.waiters.delete(event.runId);
+    if (this.isSettled(event.run)) this.reached.set(event.runId, event.run.status);
+    this.wake(event.runId);
+  }
+
+  /**
+   * What a client that sees only a run's status (a `workflow:event` message sets it) reports. Only for trackers
+   * whose rule reads nothing but the status (the default: finished).
+   */
+  settle(runId: string, status: WorkflowRun['status']): void {
+    if (TERMINAL_RUN_STATUSES.includes(status)) this.reached.set(runId, status);
+    this.wake(runId);
+  }
+
+  private wake(runId: string): void {
+    if (!this.reached.has(runId)) return;
+    this.waiters.get(runId)?.();
+    this.waiters.delete(runId);
   }
 
   wait(runId: string): Promise<void> {

@@ -1,24 +1,20 @@
-import type {
-  ClientToServerEvents,
-  ServerToClientEvents,
-  WorkflowEvent,
-  WorkflowEventMessage,
-  WorkflowRun,
-} from '@deploybot/shared';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { WorkflowEventMessage, WorkflowRun } from '@deploybot/shared';
 import pino from 'pino';
-import { io, type Socket } from 'socket.io-client';
 import { type App, createApp } from '../../src/app';
 import type { Db } from '../../src/db/db';
 import { DEFAULT_FLEET_OPTIONS } from '../../src/fleet/fleet';
 import type { BenchConfig } from '../config';
-import { wallClockMs, watchEventLoop } from '../event-loop';
+import { watchEventLoop } from '../event-loop';
 import type { RealtimePass, RealtimeResult } from '../results';
 import { inPool, RunTracker } from '../run-tracker';
 import { percentiles } from '../stats';
 import { eventKey, TimedStore } from '../timed-store';
 import { CHAIN_WORKFLOW, chainWorkflow } from '../workflows';
 
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** Relative to apps/server, where `pnpm bench` runs. */
+const CLIENT_ENTRY = 'bench/realtime-client.ts';
 
 /** What one pass needs: the app, the decorated store, and what the client has seen. */
 interface Rig {
@@ -54,19 +50,19 @@ export async function realtime(db: Db, cfg: BenchConfig): Promise<RealtimeResult
     tracker: new RunTracker(),
     receivedAt: new Map(),
   };
-  let client: ClientSocket | undefined;
+  let client: ChildProcess | undefined;
   try {
     const port = await app.listen(0, '127.0.0.1');
-    client = await subscribedClient(port, await adminToken(app), (event) => {
-      rig.receivedAt.set(eventKey(event.runId, event.seq), wallClockMs());
-      observeStatus(rig.tracker, event);
+    client = await clientProcess(port, await adminToken(app), (runId, seq, receivedAt, status) => {
+      rig.receivedAt.set(eventKey(runId, seq), receivedAt);
+      if (status) rig.tracker.settle(runId, status);
     });
     await runPass(rig, Math.min(cfg.warmupRuns, cfg.realtimeRuns), cfg.realtimeInFlight[0] ?? 1);
     const passes: RealtimePass[] = [];
     for (const inFlight of cfg.realtimeInFlight) passes.push(await runPass(rig, cfg.realtimeRuns, inFlight));
     return { scenario: 'realtime', runs: cfg.realtimeRuns, passes };
   } finally {
-    client?.disconnect();
+    client?.kill();
     await app.close();
   }
 }
@@ -97,34 +93,47 @@ async function adminToken(app: App): Promise<string> {
   return admin.token;
 }
 
-/** A client subscribed to every run's transitions. WebSocket only: a browser is on it after the first second. */
-async function subscribedClient(
+/**
+ * The client in a process of its own (bench/realtime-client.ts), subscribed to every run's transitions over
+ * WebSocket; resolves once it is subscribed. Each event it reports carries the time it arrived there.
+ */
+function clientProcess(
   port: number,
   token: string,
-  onEvent: (event: WorkflowEventMessage) => void,
-): Promise<ClientSocket> {
-  const client: ClientSocket = io(`http://127.0.0.1:${port}`, {
-    transports: ['websocket'],
-    reconnection: false,
-    auth: { token },
+  onEvent: (runId: string, seq: number, receivedAt: number, status: WorkflowRun['status'] | null) => void,
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...process.execArgv, CLIENT_ENTRY, String(port), token], {
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
-  client.on('workflow:event', onEvent);
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('connect_error', reject);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`the realtime client exited (${code}) before it subscribed`)),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'ready') {
+        child.removeAllListeners('exit');
+        resolve(child);
+        return;
+      }
+      const [runId, seq, receivedAt, status] = JSON.parse(line) as [
+        string,
+        number,
+        number,
+        WorkflowRun['status'] | null,
+      ];
+      onEvent(runId, seq, receivedAt, status);
+    });
   });
-  const ack = await client.emitWithAck('workflows:subscribe', {});
-  if ('error' in ack && ack.error) throw new Error(`workflows:subscribe refused: ${ack.error.message}`);
-  return client;
 }
 
 /**
  * Feeds a tracker from what a client receives: the run's status when the message carries the run or a patch
- * that sets it (a client gets what changed, not the run). The tracker reads nothing of the run but its status.
+ * that sets it (a client gets what changed, not the run).
  */
 export function observeStatus(tracker: RunTracker, message: WorkflowEventMessage): void {
   const status = message.run?.status ?? message.patch?.set?.status;
-  if (status) tracker.observe({ ...message, run: { status } as WorkflowRun } satisfies WorkflowEvent);
+  if (status) tracker.settle(message.runId, status);
 }
 
 /** Commit-to-receive for every event the client got; an event it never got shows as received < committed. */
