@@ -291,7 +291,8 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
 
     const stored = async (id: string) => {
       const [row] = await db.query<{ doc_lag: number; doc_seq: number; title: string; agent: string | null }>(
-        "SELECT doc_lag, (doc->>'seq')::int AS doc_seq, title, agent FROM workflow_runs WHERE id = $1",
+        `SELECT seq - doc_seq AS doc_lag, doc_seq, title, agent FROM workflow_runs
+          WHERE id = $1 AND doc_seq = (doc->>'seq')::int`,
         [id],
       );
       return row!;

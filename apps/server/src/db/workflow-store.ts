@@ -18,13 +18,13 @@ export interface RunRow {
 }
 
 /**
- * The columns that rebuild a run: its document and, when the document is older than the run (`doc_lag` events
- * behind), those events' patches in order. Selected from `workflow_runs r`.
+ * The columns that rebuild a run: its document and, when the document is older than the run (it stands at
+ * `doc_seq`), the patches of the events after it, in order. Selected from `workflow_runs r`.
  */
 export const RUN_COLUMNS = `r.doc,
-  CASE WHEN r.doc_lag > 0 THEN
+  CASE WHEN r.doc_seq < r.seq THEN
     (SELECT json_agg(json_build_array(e.seq, e.at, e.patch) ORDER BY e.seq) FROM workflow_events e
-      WHERE e.run_id = r.id AND e.seq > r.seq - r.doc_lag)
+      WHERE e.run_id = r.id AND e.seq > r.doc_seq)
   END AS tail`;
 
 /** The run a row of `RUN_COLUMNS` describes. */
@@ -163,8 +163,8 @@ export class SqlWorkflowStore implements WorkflowStore {
     await this.db.query(
       `WITH ins AS (
          INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at,
-                                    deadline_at, seq, doc, definition_hash, concurrency_key, wait_keys, owner)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $14, $15, $16, $17)
+                                    deadline_at, seq, doc, doc_seq, definition_hash, concurrency_key, wait_keys, owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $9, $14, $15, $16, $17)
          RETURNING id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
        SELECT id, $9, $11, $12, $7, $13 FROM ins`,
@@ -342,7 +342,7 @@ export class SqlWorkflowStore implements WorkflowStore {
             SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
                 deadline_at = i.deadline_at, seq = i.seq, wait_keys = i.wait_keys,
                 doc = coalesce(i.doc, r.doc),
-                doc_lag = CASE WHEN i.doc IS NULL THEN r.doc_lag + i.seq - i.from_seq + 1 ELSE 0 END
+                doc_seq = CASE WHEN i.doc IS NULL THEN r.doc_seq ELSE i.seq END
            FROM input i
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id)

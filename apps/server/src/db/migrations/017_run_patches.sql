@@ -1,10 +1,13 @@
 -- A transition writes what it changed, not the whole run (issue 16). Each event carries its patch (the
 -- `RunPatch` of packages/shared, NULL on a run's first event); the run's row keeps a document of the run as it
--- stood `doc_lag` events ago, rewritten only now and then (when the patches since outweigh it, or a column the
--- history reads from it would change). A reader takes the document and applies the last `doc_lag` patches.
+-- stood at `doc_seq`, rewritten only now and then (when the patches since outweigh it, or a column the history
+-- reads from it would change). A reader takes the document and applies the patches of the events after
+-- `doc_seq`. NULL `doc_seq` (rows from before, or written by hand): the document is the run at `seq`.
 -- `json`, not `jsonb`: a patch is written once and read back whole, never queried inside.
+-- `doc_seq` changes only when the document does: a transition's update then changes a few adjacent columns, and
+-- PostgreSQL logs only those (it leaves out the unchanged start and end of a row updated on its own page).
 ALTER TABLE workflow_events ADD COLUMN patch json;
-ALTER TABLE workflow_runs ADD COLUMN doc_lag integer NOT NULL DEFAULT 0;
+ALTER TABLE workflow_runs ADD COLUMN doc_seq integer;
 
 -- Most transitions now change no indexed column and leave the document where it is, so PostgreSQL can update the
 -- row in place on its page (a HOT update: no index entries written). That needs room on the page (fillfactor) and
