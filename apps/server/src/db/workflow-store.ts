@@ -201,14 +201,14 @@ export class SqlWorkflowStore implements WorkflowStore {
    * change, or the store does not know the stored document (written by another controller, or before a
    * restart). Returns the document to write, or null.
    */
-  private documentFor(run: WorkflowRun, events: readonly EventRecord[]): WorkflowRun | null {
+  private documentFor(run: WorkflowRun, patches: readonly (string | undefined)[]): WorkflowRun | null {
     const stored = this.docs.get(run.id);
     const ended = TERMINAL_RUN_STATUSES.includes(run.status);
     let tailBytes = stored?.tailBytes ?? 0;
     let unpatched = false;
-    for (const e of events) {
-      if (e.patch === undefined) unpatched = true;
-      else tailBytes += e.patch ? JSON.stringify(e.patch).length : 4;
+    for (const patch of patches) {
+      if (patch === undefined) unpatched = true;
+      else tailBytes += patch.length;
     }
     const columns = docColumnsOf(run);
     // A transition that does not say what it changed (a caller that did not diff) is stored whole.
@@ -311,27 +311,31 @@ export class SqlWorkflowStore implements WorkflowStore {
   private async write(
     batch: readonly Pick<PendingCommit, 'run' | 'events' | 'asOwner'>[],
   ): Promise<Set<string>> {
-    const input = batch.map(({ run, events, asOwner }) => ({
-      id: run.id,
-      status: run.status,
-      current_step: run.currentStep,
-      updated_at: events[events.length - 1]!.at,
-      deadline_at: deadlineOf(run),
-      seq: run.seq,
-      from_seq: events[0]!.seq,
-      doc: this.documentFor(run, events),
-      wait_keys: waitKeysOf(run),
-      // Fencing: an owner's commit matches only while the row still names it.
-      owner: asOwner ? this.owner : null,
-      events: events.map((e) => ({
-        seq: e.seq,
-        type: e.type,
-        step_id: e.stepId,
-        at: e.at,
-        detail: e.detail,
-        patch: e.patch ?? null,
-      })),
-    }));
+    const input = batch.map(({ run, events, asOwner }) => {
+      // Serialised once: its length decides whether to rewrite the document, and the text is what is stored.
+      const patches = events.map((e) => (e.patch === undefined ? undefined : JSON.stringify(e.patch)));
+      return {
+        id: run.id,
+        status: run.status,
+        current_step: run.currentStep,
+        updated_at: events[events.length - 1]!.at,
+        deadline_at: deadlineOf(run),
+        seq: run.seq,
+        from_seq: events[0]!.seq,
+        doc: this.documentFor(run, patches),
+        wait_keys: waitKeysOf(run),
+        // Fencing: an owner's commit matches only while the row still names it.
+        owner: asOwner ? this.owner : null,
+        events: events.map((e, i) => ({
+          seq: e.seq,
+          type: e.type,
+          step_id: e.stepId,
+          at: e.at,
+          detail: e.detail,
+          patch: patches[i] ?? null,
+        })),
+      };
+    });
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
@@ -347,10 +351,10 @@ export class SqlWorkflowStore implements WorkflowStore {
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id)
        INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail, patch)
-       SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail, e.patch
+       SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail, e.patch::json
          FROM input i JOIN upd ON upd.id = i.id
         CROSS JOIN LATERAL jsonb_to_recordset(i.events)
-              AS e(seq int, type text, step_id text, at timestamptz, detail jsonb, patch json)
+              AS e(seq int, type text, step_id text, at timestamptz, detail jsonb, patch text)
        RETURNING run_id`,
       [JSON.stringify(input)],
     );

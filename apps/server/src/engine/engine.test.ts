@@ -755,4 +755,43 @@ describe('secret inputs', () => {
     expect(everything).not.toContain(pin);
     expect(everything).toContain('••••••');
   });
+
+  it('masks a secret a run takes mid-way in every event after it, though the run held none before', async () => {
+    const h = createEngineHarness(db, [
+      def('late_secret', [
+        {
+          id: 'first',
+          title: 'First',
+          description: '',
+          kind: 'automatic',
+          run: async () => ({ summary: 'ok' }),
+        },
+        {
+          id: 'ask',
+          title: 'Ask',
+          description: '',
+          kind: 'input',
+          input: () => ({ key: 'token', label: 'Token', type: 'secret', required: true }),
+        },
+        {
+          id: 'last',
+          title: 'Last',
+          description: '',
+          kind: 'automatic',
+          run: async () => ({ summary: 'ok' }),
+        },
+      ]),
+    ]);
+    const token = 'tok-late-secret-9876';
+    const started = await h.engine.start('late_secret', {}, 'alice');
+    await h.waitFor(started.id, isStatus('waiting'));
+    await h.engine.submitInput(started.id, { value: token, by: 'bob' });
+    await h.waitFor(started.id, isStatus('completed'));
+    const events = h.eventsOf(started.id);
+    // Several events after the secret came in, each showing it masked, in the run and in the patch.
+    const after = events.filter((e) => e.seq >= events.find((x) => x.type === 'step.input_received')!.seq);
+    expect(after.length).toBeGreaterThan(2);
+    for (const e of after) expect(JSON.stringify(e.run.steps[1]?.decisions)).toContain('••••••');
+    expect(JSON.stringify(events)).not.toContain(token);
+  });
 });

@@ -746,10 +746,28 @@ export class WorkflowEngine {
     return { ...run, title, context: { ...run.context, ...outputs } };
   }
 
+  /**
+   * Runs whose last announced state held no sealed secret, with that event's seq. Masking walks the whole run,
+   * on every event; a run known to hold none whose next patch adds none holds none either (a patch is exactly
+   * what changed), so it is shown without the walk and a transition's cost does not grow with the run.
+   */
+  private readonly secretFree = new Map<string, number>();
+
+  /** The run as an event shows it: secrets masked. */
+  private shownRun(event: EventRecord, run: WorkflowRun, patchAddsSecret: boolean): WorkflowRun {
+    const current = event.seq === run.seq; // a relayed event carries the run as it is now, not as it was then
+    const known = current && !patchAddsSecret && this.secretFree.get(run.id) === event.seq - 1;
+    const shown = known ? run : this.redact(run);
+    if (current && shown === run && !TERMINAL_RUN_STATUSES.includes(run.status))
+      this.secretFree.set(run.id, run.seq);
+    else this.secretFree.delete(run.id);
+    return shown;
+  }
+
   /** After a commit: the event goes out, and a run that just ended lets others move. */
   private announced(event: EventRecord, run: WorkflowRun): void {
     const patch = event.patch && mapSecrets(event.patch, () => REDACTED);
-    this.onEvent({ ...event, patch, run: this.redact(run) });
+    this.onEvent({ ...event, patch, run: this.shownRun(event, run, patch !== event.patch) });
     // A compensation is committed to a run that already ended: only the transition that ended it lets others
     // move (else each undone step of a failed `on_failure: rollback` run would start yet another rollback).
     // Only the transition that ended it: an event relayed from another controller carries the run as it is now.
