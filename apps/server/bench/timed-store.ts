@@ -30,7 +30,26 @@ export class TimedStore implements WorkflowStore {
   }
 
   commit(run: WorkflowRun, events: readonly EventRecord[], opts?: CommitOptions): Promise<void> {
-    return this.timed(events, () => this.inner.commit(run, events, opts));
+    const onDurable = opts?.onDurable;
+    // Durable is when the store says so, which is before its caller resumes (and before it announces).
+    const stamped: CommitOptions | undefined = onDurable
+      ? {
+          ...opts,
+          onDurable: () => {
+            this.stamp(events, wallClockMs());
+            onDurable();
+          },
+        }
+      : opts;
+    return this.timed(events, () => this.inner.commit(run, events, stamped));
+  }
+
+  private stamp(events: readonly EventRecord[], at: number): void {
+    if (!this.opts.recordCommitTimes) return;
+    for (const event of events) {
+      const key = eventKey(event.runId, event.seq);
+      if (!this.committedAt.has(key)) this.committedAt.set(key, at);
+    }
   }
 
   getRun(id: string): Promise<WorkflowRun | null> {
@@ -75,7 +94,6 @@ export class TimedStore implements WorkflowStore {
     await write(); // a failed write (e.g. StaleRunError) is not a committed transition: no sample
     const resolved = wallClockMs();
     this.commitMs.push(resolved - started);
-    if (this.opts.recordCommitTimes)
-      for (const event of events) this.committedAt.set(eventKey(event.runId, event.seq), resolved);
+    this.stamp(events, resolved);
   }
 }

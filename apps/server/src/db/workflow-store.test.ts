@@ -247,6 +247,33 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     expect(upper).not.toBe(b);
   });
 
+  it("calls each durable commit's onDurable before any caller of its group commit resumes", async () => {
+    const [a, b] = [sampleRun(crypto.randomUUID()), sampleRun(crypto.randomUUID())];
+    for (const run of [a, b]) await store.insertRun(run, started(run));
+    const order: string[] = [];
+    const completing = (run: WorkflowRun, onDurable: () => void) => {
+      const at = new Date().toISOString();
+      return store
+        .commit(
+          { ...run, seq: 2, status: 'completed', updatedAt: at },
+          [{ runId: run.id, seq: 2, type: 'run.completed', stepId: null, at, detail: null }],
+          { onDurable },
+        )
+        .then(() => order.push(`resumed ${run.id === a.id ? 'a' : 'b'}`));
+    };
+    const settled = await Promise.allSettled([
+      completing(a, () => order.push('durable a')),
+      completing(b, () => {
+        order.push('durable b');
+        throw new Error('announcing failed');
+      }),
+    ]);
+    expect(order).toEqual(['durable a', 'durable b', 'resumed a']);
+    // The callback's failure is its caller's; the write stands.
+    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { message: 'announcing failed' } });
+    expect(await store.getRun(b.id)).toMatchObject({ seq: 2, status: 'completed' });
+  });
+
   describe('patches instead of whole runs', () => {
     const step = (id: string): StepRecord => ({
       id,

@@ -50,6 +50,7 @@ interface PendingCommit {
   run: WorkflowRun;
   events: readonly EventRecord[];
   asOwner: boolean;
+  onDurable?: () => void;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -232,9 +233,10 @@ export class SqlWorkflowStore implements WorkflowStore {
   commit(run: WorkflowRun, events: readonly EventRecord[], opts: CommitOptions = {}): Promise<void> {
     if (events.length === 0) return Promise.reject(new Error(`commit of run ${run.id} without an event`));
     const asOwner = (opts.asOwner ?? false) && this.owner !== null;
-    if (events.some((e) => e.type === 'run.dequeued')) return this.commitDequeue(run, events, asOwner);
+    if (events.some((e) => e.type === 'run.dequeued'))
+      return this.commitDequeue(run, events, asOwner).then(() => opts.onDurable?.());
     return new Promise((resolve, reject) => {
-      this.pending.push({ run, events, asOwner, resolve, reject });
+      this.pending.push({ run, events, asOwner, onDurable: opts.onDurable, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => void this.flush());
     });
   }
@@ -248,16 +250,32 @@ export class SqlWorkflowStore implements WorkflowStore {
     const seen = new Set<string>();
     const now = batch.filter((c) => !seen.has(c.run.id) && seen.add(c.run.id));
     for (const later of batch.filter((c) => !now.includes(c))) {
-      this.commit(later.run, later.events, { asOwner: later.asOwner }).then(later.resolve, later.reject);
+      this.commit(later.run, later.events, { asOwner: later.asOwner, onDurable: later.onDurable }).then(
+        later.resolve,
+        later.reject,
+      );
     }
     try {
       const committed = await this.write(now);
       const refused = now.filter((c) => !committed.has(c.run.id));
       for (const c of refused) this.docs.delete(c.run.id);
+      const durable = now.filter((c) => committed.has(c.run.id));
+      // Every durable transition's callback first, then the callers: see CommitOptions.onDurable.
+      const failures = new Map<PendingCommit, unknown>();
+      for (const c of durable) {
+        try {
+          c.onDurable?.();
+        } catch (err) {
+          failures.set(c, err);
+        }
+      }
+      for (const c of durable) {
+        if (failures.has(c)) c.reject(failures.get(c));
+        else c.resolve();
+      }
       const taken = await this.takenOver(refused);
-      for (const c of now) {
-        if (committed.has(c.run.id)) c.resolve();
-        else c.reject(taken.has(c.run.id) ? new LeaseLostError(c.run.id) : new StaleRunError(c.run.id));
+      for (const c of refused) {
+        c.reject(taken.has(c.run.id) ? new LeaseLostError(c.run.id) : new StaleRunError(c.run.id));
       }
     } catch (err) {
       for (const c of now) {

@@ -55,6 +55,12 @@ export interface CommitOptions {
    * `LeaseLostError`. Commands (approve, cancel, a wake-up) are not fenced: any controller may record them.
    */
   asOwner?: boolean;
+  /**
+   * Called as soon as the transition is durable, with the rest of its group commit and before any of their
+   * callers resume: the journal announces there, so a batch's events go out together rather than each after the
+   * work its caller does next. If it throws, the commit's promise rejects with that error (the write stands).
+   */
+  onDurable?: () => void;
 }
 
 /**

@@ -178,11 +178,29 @@ export class RunJournal {
     const last = committed[committed.length - 1];
     if (!last) return prev;
     const asOwner = this.owns(prev.id);
+    // Who announces: the owner, and whoever commits to a run that already ended (a compensation); the owner
+    // announces another controller's commits too, told by the caller (see owns).
+    const announces = asOwner || TERMINAL_RUN_STATUSES.includes(prev.status);
+    let published = false;
+    const publish = () => {
+      published = true;
+      if (asOwner) {
+        // Kept while unfinished: the driver reads it right back (a parked step's turn) and releases it as it leaves.
+        if (!TERMINAL_RUN_STATUSES.includes(last.run.status)) this.cache.set(last.run.id, last.run);
+        else this.cache.delete(last.run.id);
+      }
+      for (const c of committed) {
+        this.announce(c.event, c.run);
+        if (this.owned.has(prev.id)) this.owned.set(prev.id, c.event.seq);
+      }
+    };
+    // With nothing of another controller's to relay first, the events go out the moment they are durable.
+    const early = announces && (this.owned.get(prev.id) ?? prev.seq) >= prev.seq;
     try {
       await this.store.commit(
         last.run,
         committed.map((c) => c.event),
-        { asOwner },
+        early ? { asOwner, onDurable: publish } : { asOwner },
       );
     } catch (err) {
       this.cache.delete(prev.id); // whatever we held may be stale now; the store is the truth
@@ -192,19 +210,13 @@ export class RunJournal {
       }
       throw err;
     }
-    const ended = TERMINAL_RUN_STATUSES.includes(prev.status);
-    if (!asOwner && !ended) return last.run; // its owner announces it, told by the caller (see owns)
-    if (asOwner) {
+    if (!announces) return last.run;
+    if (!early) {
       // Another controller's commits since our last announcement go out first: clients see seq order.
       await this.catchUp(prev);
-      // Kept while unfinished: the driver reads it right back (a parked step's turn) and releases it as it leaves.
-      if (!TERMINAL_RUN_STATUSES.includes(last.run.status)) this.cache.set(last.run.id, last.run);
-      else this.cache.delete(last.run.id);
     }
-    for (const c of committed) {
-      this.announce(c.event, c.run);
-      if (this.owned.has(prev.id)) this.owned.set(prev.id, c.event.seq);
-    }
+    // A store (or a wrapper of one) that does not call onDurable still gets its events announced, now.
+    if (!published) publish();
     // A finished run has no driver; compensations committed to it later are announced by whoever commits them.
     if (asOwner && TERMINAL_RUN_STATUSES.includes(last.run.status)) this.disown(prev.id);
     return last.run;
