@@ -794,4 +794,25 @@ describe('secret inputs', () => {
     for (const e of after) expect(JSON.stringify(e.run.steps[1]?.decisions)).toContain('••••••');
     expect(JSON.stringify(events)).not.toContain(token);
   });
+
+  it('drives a run from start to end without reading it back from the database', async () => {
+    const h = createEngineHarness(db, [
+      def('no_reads', [
+        { id: 'a', title: 'A', description: '', kind: 'automatic', run: async () => ({ summary: 'a' }) },
+        { id: 'b', title: 'B', description: '', kind: 'automatic', run: async () => ({ summary: 'b' }) },
+      ]),
+    ]);
+    let reads = 0;
+    const getRun = h.store.getRun.bind(h.store);
+    h.store.getRun = (id) => {
+      reads += 1;
+      return getRun(id);
+    };
+    const run = await h.engine.start('no_reads', {}, 'alice');
+    await h.waitFor(run.id, isStatus('completed'));
+    await h.engine.idle();
+    // Each turn of the driver, the last one that sees the run ended included, uses the state it committed.
+    expect(reads).toBe(0);
+    expect(await h.engine.get(run.id)).toMatchObject({ status: 'completed', seq: run.seq + 5 });
+  });
 });

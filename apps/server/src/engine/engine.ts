@@ -209,9 +209,12 @@ export class WorkflowEngine {
     return revealed;
   }
 
-  /** The run's committed transitions after `afterSeq`, oldest first (its audit trail). */
-  events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
-    return this.store.eventsAfter(runId, afterSeq);
+  /**
+   * The run's committed transitions after `afterSeq`, oldest first (its audit trail). Without their patches:
+   * those are how the run is stored (secrets in them sealed, not masked), and the run itself is read whole.
+   */
+  async events(runId: string, afterSeq = 0): Promise<EventRecord[]> {
+    return (await this.store.eventsAfter(runId, afterSeq)).map(({ patch: _, ...event }) => event);
   }
 
   // ---------------------------------------------------------------- commands

@@ -185,8 +185,9 @@ export class RunJournal {
     const publish = () => {
       published = true;
       if (asOwner) {
-        // Kept while unfinished: the driver reads it right back (a parked step's turn) and releases it as it leaves.
-        if (!TERMINAL_RUN_STATUSES.includes(last.run.status)) this.cache.set(last.run.id, last.run);
+        // Kept while its driver will read it back (its next turn, a parked step's turn, the turn that sees the run
+        // ended) and releases it as it leaves: unfinished, or ended by the driver itself. Not a run a command ended.
+        if (opts.asDriver || !TERMINAL_RUN_STATUSES.includes(last.run.status)) this.cache.set(last.run.id, last.run);
         else this.cache.delete(last.run.id);
       }
       for (const c of committed) {

@@ -235,6 +235,10 @@ describe('secret inputs', () => {
           expect(res.status, `${who} GET ${path}`).toBe(200);
         }
       }
+      // The audit trail lists transitions, not how they are stored: no patch, nothing sealed.
+      const trail = await admin.get(`${WORKFLOWS}/${runId}/events`);
+      expect(trail.text).not.toContain('$secret');
+      expect(trail.text).not.toContain('"patch"');
       record(await admin.get('/v1/audit?limit=1000'));
       expect(events.filter((e) => e.runId === runId).length).toBeGreaterThan(5);
       expect(JSON.stringify(events)).toContain(REDACTED);
