@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { applyRunPatch, diffRun, RunPatchMismatch, runPatchSchema } from './run-patch';
+import { pendingStep } from './testing';
 import type { StepRecord, WorkflowRun } from './workflow';
 
-const step = (id: string, extra: Partial<StepRecord> = {}): StepRecord => ({
-  id,
-  title: id,
-  description: '',
-  kind: 'automatic',
-  status: 'pending',
-  needsApproval: false,
-  summary: null,
-  data: null,
-  plan: null,
-  input: null,
-  error: null,
-  attempt: 0,
-  startedAt: null,
-  finishedAt: null,
-  deadline: null,
-  decisions: [],
-  ...extra,
-});
+const step = pendingStep;
 
 const base: WorkflowRun = {
   id: 'r1',

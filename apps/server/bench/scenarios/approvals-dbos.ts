@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import pg from 'pg';
 import type { BenchConfig } from '../config';
-import { watchEventLoop } from '../event-loop';
+import { measured } from '../measured';
 import { inPool } from '../run-tracker';
 import { percentiles } from '../stats';
 import type { ApprovalsResult, ApprovalTimes } from './approvals';
@@ -110,13 +110,7 @@ async function measureDbos(
     const parkSeconds = (performance.now() - parkStarted) / 1000;
     const parkedInDb = await countWaiting(monitor, MEASURED);
 
-    const loop = watchEventLoop();
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const times = await approveAll(ids);
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const { longestStallMs } = loop.stop();
+    const { value: times, seconds, cpuPercent, longestStallMs } = await measured(() => approveAll(ids));
     return {
       scenario: 'approvals-dbos',
       engine: `DBOS Transact ${dbosVersion()}`,
@@ -129,7 +123,7 @@ async function measureDbos(
       latencyMs: percentiles(times.latencies),
       approveCallMs: percentiles(times.calls),
       statuses,
-      cpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+      cpuPercent,
       longestStallMs,
     };
   } finally {

@@ -9,8 +9,8 @@ import { WorkflowEngine } from '../../src/engine/engine';
 import { systemClock } from '../../src/engine/ports';
 import type { WorkflowDefinition } from '../../src/engine/types';
 import type { BenchConfig } from '../config';
-import { watchEventLoop } from '../event-loop';
 import { failFast } from '../fail-fast';
+import { measured } from '../measured';
 import { inPool, isTerminal, RunTracker } from '../run-tracker';
 import { type Percentiles, percentiles } from '../stats';
 
@@ -168,13 +168,7 @@ export async function approvals(db: Db, cfg: BenchConfig): Promise<ApprovalsResu
     const parkSeconds = (performance.now() - parkStarted) / 1000;
     const parkedInDb = await countAwaitingApproval(db);
 
-    const loop = watchEventLoop();
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const times = await approveAll(ids);
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const { longestStallMs } = loop.stop();
+    const { value: times, seconds, cpuPercent, longestStallMs } = await measured(() => approveAll(ids));
     return {
       scenario: 'approvals',
       engine: 'DeployBot',
@@ -187,7 +181,7 @@ export async function approvals(db: Db, cfg: BenchConfig): Promise<ApprovalsResu
       latencyMs: percentiles(times.latencies),
       approveCallMs: percentiles(times.calls),
       statuses: done.statusCounts(),
-      cpuPercent: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+      cpuPercent,
       longestStallMs,
     };
   } finally {

@@ -1,4 +1,5 @@
 import { diffRun, type StepRecord, type WorkflowRun } from '@deploybot/shared';
+import { pendingStep } from '@deploybot/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventRecord, StaleRunError } from '../engine/ports';
 import { TEST_DATABASES } from '../testing/test-db';
@@ -275,24 +276,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
   });
 
   describe('patches instead of whole runs', () => {
-    const step = (id: string): StepRecord => ({
-      id,
-      title: id,
-      description: '',
-      kind: 'automatic',
-      status: 'pending',
-      needsApproval: false,
-      summary: null,
-      data: null,
-      plan: null,
-      input: null,
-      error: null,
-      attempt: 0,
-      startedAt: null,
-      finishedAt: null,
-      deadline: null,
-      decisions: [],
-    });
+    const step = (id: string) => pendingStep(id);
 
     /** Commits `change` as the journal does: the next seq, a later time, and what changed. */
     async function commitChange(
