@@ -187,7 +187,8 @@ export class RunJournal {
       if (asOwner) {
         // Kept while its driver will read it back (its next turn, a parked step's turn, the turn that sees the run
         // ended) and releases it as it leaves: unfinished, or ended by the driver itself. Not a run a command ended.
-        if (opts.asDriver || !TERMINAL_RUN_STATUSES.includes(last.run.status)) this.cache.set(last.run.id, last.run);
+        if (opts.asDriver || !TERMINAL_RUN_STATUSES.includes(last.run.status))
+          this.cache.set(last.run.id, last.run);
         else this.cache.delete(last.run.id);
       }
       for (const c of committed) {
