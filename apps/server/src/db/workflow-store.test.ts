@@ -380,6 +380,18 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       expect(await store.getRun(run.id)).toEqual(run);
     });
 
+    it('remember a bounded number of documents: a forgotten one is rewritten at its next commit', async () => {
+      const small = new SqlWorkflowStore(db, { rememberedDocs: 2 });
+      const runs = [0, 1, 2].map(() => sampleRun(crypto.randomUUID(), { steps: [step('a')] }));
+      for (const run of runs) await small.insertRun(run, started(run));
+      const first = await commitChange(small, runs[0]!, markStep(0, 'in_progress'));
+      expect(await stored(first.id)).toMatchObject({ doc_lag: 0 }); // forgotten when the third came: rewritten
+      const third = await commitChange(small, runs[2]!, markStep(0, 'in_progress'));
+      expect(await stored(third.id)).toMatchObject({ doc_lag: 1 });
+      expect(await small.getRun(first.id)).toEqual(first);
+      expect(await small.getRun(third.id)).toEqual(third);
+    });
+
     it('store a transition without a patch whole', async () => {
       const run = sampleRun(crypto.randomUUID(), { steps: [step('a')] });
       await store.insertRun(run, started(run));

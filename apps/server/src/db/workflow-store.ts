@@ -86,6 +86,9 @@ const MIN_DOC_BYTES = 2048;
  */
 const TAIL_PER_DOC = 4;
 
+/** Unfinished runs whose stored document one store remembers by default (about 100 bytes each). */
+const MAX_REMEMBERED_DOCS = 50_000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const PARKED = new Set(['awaiting_approval', 'awaiting_input', 'awaiting_event']);
@@ -128,17 +131,21 @@ export interface WorkflowStoreOptions {
    * `asOwner` are fenced by it, and deadlines are looked for among its own runs. Unset: one controller, no owners.
    */
   owner?: string;
+  /** How many unfinished runs' stored documents it remembers (see `rememberDoc`); default 50,000. */
+  rememberedDocs?: number;
 }
 
 /** Workflow runs and their append-only events, in the SQL both PGlite and PostgreSQL speak. */
 export class SqlWorkflowStore implements WorkflowStore {
   private readonly owner: string | null;
+  private readonly rememberedDocs: number;
 
   constructor(
     private readonly db: Db,
     options: WorkflowStoreOptions = {},
   ) {
     this.owner = options.owner ?? null;
+    this.rememberedDocs = options.rememberedDocs ?? MAX_REMEMBERED_DOCS;
   }
 
   async insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
@@ -189,11 +196,24 @@ export class SqlWorkflowStore implements WorkflowStore {
         this.owner,
       ],
     );
-    this.docs.set(run.id, { bytes: doc.length, tailBytes: 0, columns: docColumnsOf(run) });
+    this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, columns: docColumnsOf(run) });
   }
 
   /** Stored documents of the unfinished runs this store wrote or rewrote (see `StoredDoc`). */
   private readonly docs = new Map<string, StoredDoc>();
+
+  /**
+   * Remembers a run's stored document. Bounded: a run that ends through another controller never tells this one,
+   * so the oldest entry goes once there are too many; forgetting one only costs that run a rewrite at its next
+   * commit.
+   */
+  private rememberDoc(runId: string, doc: StoredDoc): void {
+    if (!this.docs.has(runId) && this.docs.size >= this.rememberedDocs) {
+      const oldest = this.docs.keys().next().value;
+      if (oldest !== undefined) this.docs.delete(oldest);
+    }
+    this.docs.set(runId, doc);
+  }
 
   /**
    * Whether this commit rewrites the run's document. Only when the patches since the last one add up to more
@@ -219,7 +239,7 @@ export class SqlWorkflowStore implements WorkflowStore {
       stored.columns !== columns ||
       tailBytes > TAIL_PER_DOC * Math.max(stored.bytes, MIN_DOC_BYTES);
     if (ended) this.docs.delete(run.id);
-    else if (rewrite) this.docs.set(run.id, { bytes: JSON.stringify(run).length, tailBytes: 0, columns });
+    else if (rewrite) this.rememberDoc(run.id, { bytes: JSON.stringify(run).length, tailBytes: 0, columns });
     else stored!.tailBytes = tailBytes;
     return rewrite ? run : null;
   }
