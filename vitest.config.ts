@@ -10,6 +10,10 @@ export default defineConfig({
     hookTimeout: 180_000,
     // PGlite instances are large (~0.3-0.7 GB each); two forks keep the 2-core machine busy without swapping.
     pool: 'forks',
+    // Test files of one worker share its module cache: importing the server's module graph once per worker rather
+    // than once per file took the suite from 566 s to 382 s on this machine (vitest's "import" 141 s → 30 s). Every
+    // test builds its own app, store and database, so nothing is shared through module state.
+    isolate: false,
     maxWorkers: 2,
   },
 });
