@@ -1,26 +1,10 @@
 import type { StepRecord, WorkflowRun } from '@deploybot/shared';
+import { pendingStep } from '@deploybot/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { finalMessage, narrationOf, stepMessage } from './narration-text';
 
-const step = (id: string, patch: Partial<StepRecord> = {}): StepRecord => ({
-  id,
-  title: id.replace('_', ' '),
-  description: `Does ${id}.`,
-  kind: 'automatic',
-  status: 'pending',
-  needsApproval: false,
-  summary: null,
-  data: null,
-  plan: null,
-  input: null,
-  error: null,
-  attempt: 0,
-  startedAt: null,
-  finishedAt: null,
-  deadline: null,
-  decisions: [],
-  ...patch,
-});
+const step = (id: string, patch: Partial<StepRecord> = {}): StepRecord =>
+  pendingStep(id, { title: id.replace('_', ' '), description: `Does ${id}.`, ...patch });
 
 const run = (steps: StepRecord[], patch: Partial<WorkflowRun> = {}): WorkflowRun => ({
   id: '11111111-2222-4333-8444-555555555555',

@@ -1,4 +1,5 @@
 import type { StepRecord, WorkflowRun } from '@deploybot/shared';
+import { pendingStep } from '@deploybot/shared/testing';
 import { describe, expect, it } from 'vitest';
 import type { EventRecord } from '../engine/ports';
 import { buildTimeline, spansOf } from './run-timeline';
@@ -21,25 +22,7 @@ const ev = (
 });
 
 function step(id: string, over: Partial<StepRecord> = {}): StepRecord {
-  return {
-    id,
-    title: id.toUpperCase(),
-    description: '',
-    kind: 'automatic',
-    status: 'completed',
-    needsApproval: false,
-    summary: null,
-    data: null,
-    plan: null,
-    input: null,
-    error: null,
-    attempt: 1,
-    startedAt: null,
-    finishedAt: null,
-    deadline: null,
-    decisions: [],
-    ...over,
-  };
+  return pendingStep(id, { title: id.toUpperCase(), status: 'completed', attempt: 1, ...over });
 }
 
 describe('spansOf', () => {
