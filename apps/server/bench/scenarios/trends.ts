@@ -30,7 +30,7 @@ export async function trends(db: Db, cfg: BenchConfig): Promise<TrendsResult> {
     ]);
   }
   await db.query('ANALYZE workflow_runs');
-  await db.query('ANALYZE workflow_events');
+  await db.query('ANALYZE workflow_commits');
   const insertSeconds = (performance.now() - started) / 1000;
   const [{ events } = { events: 0 }] = await db.query<{ events: number }>(
     'SELECT count(*)::int AS events FROM workflow_events',
@@ -66,8 +66,8 @@ export async function trends(db: Db, cfg: BenchConfig): Promise<TrendsResult> {
 }
 
 /**
- * Runs $1..$2 (inclusive), numbered g, and their events in one statement (the events' foreign key is checked at
- * its end); everything follows from g, so every benchmark sees the same data.
+ * Runs $1..$2 (inclusive), numbered g, and their events in one statement; everything follows from g, so every
+ * benchmark sees the same data.
  */
 const INSERT_RUNS_AND_EVENTS = `
 WITH v AS (
@@ -108,21 +108,33 @@ runs AS (
     FROM v
   RETURNING id
 )
-INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
-SELECT v.id, e.seq, e.type, e.step_id, v.created_at + e.after_ms * interval '1 ms', NULL
-  FROM v
- CROSS JOIN LATERAL (VALUES
-   (1, 'run.started', NULL, 0::bigint),
-   (2, 'step.started', 'validate_repository', 0),
-   (3, 'step.completed', 'validate_repository', 2000),
-   (4, 'step.started', 'select_agent', 2000),
-   (5, 'step.awaiting_approval', 'select_agent', 3000),
-   (6, CASE WHEN v.status = 'cancelled' THEN 'step.rejected' ELSE 'step.approved' END, 'select_agent', 3000 + v.wait_ms),
-   (7, CASE WHEN v.status = 'cancelled' THEN 'run.cancelled' ELSE 'step.completed' END, 'select_agent', 3000 + v.wait_ms),
-   (8, 'step.started', v.last_step, 3000 + v.wait_ms),
-   (9, CASE WHEN v.status = 'failed' THEN 'step.failed' ELSE 'step.completed' END, v.last_step,
-       3000 + v.wait_ms + v.work_ms),
-   (10, CASE WHEN v.status = 'failed' THEN 'run.failed' ELSE 'run.completed' END,
-        CASE WHEN v.status = 'failed' THEN v.last_step END, 3000 + v.wait_ms + v.work_ms)
- ) AS e(seq, type, step_id, after_ms)
- WHERE e.seq <= CASE WHEN v.status = 'cancelled' THEN 7 ELSE 10 END`;
+events AS (
+  SELECT v.id, e.seq, e.type, e.step_id, e.commit_seq,
+         (extract(epoch FROM v.created_at) * 1000)::bigint + e.after_ms AS at_ms
+    FROM v
+   CROSS JOIN LATERAL (VALUES
+     (1, 'run.started', NULL, 0::bigint, 1),
+     (2, 'step.started', 'validate_repository', 0, 2),
+     (3, 'step.completed', 'validate_repository', 2000, 4),
+     (4, 'step.started', 'select_agent', 2000, 4),
+     (5, 'step.awaiting_approval', 'select_agent', 3000, 5),
+     (6, CASE WHEN v.status = 'cancelled' THEN 'step.rejected' ELSE 'step.approved' END, 'select_agent', 3000 + v.wait_ms, 6),
+     (7, CASE WHEN v.status = 'cancelled' THEN 'run.cancelled' ELSE 'step.completed' END, 'select_agent', 3000 + v.wait_ms,
+         CASE WHEN v.status = 'cancelled' THEN 7 ELSE 8 END),
+     (8, 'step.started', v.last_step, 3000 + v.wait_ms, 8),
+     (9, CASE WHEN v.status = 'failed' THEN 'step.failed' ELSE 'step.completed' END, v.last_step,
+         3000 + v.wait_ms + v.work_ms, 10),
+     (10, CASE WHEN v.status = 'failed' THEN 'run.failed' ELSE 'run.completed' END,
+          CASE WHEN v.status = 'failed' THEN v.last_step END, 3000 + v.wait_ms + v.work_ms, 10)
+   ) AS e(seq, type, step_id, after_ms, commit_seq)
+   WHERE e.seq <= CASE WHEN v.status = 'cancelled' THEN 7 ELSE 10 END
+)
+-- Grouped into commits as the engine makes them: a completion with the start or end it allows (migration 018).
+INSERT INTO workflow_commits (run_id, seq, events, marks)
+SELECT id, commit_seq,
+       json_agg(json_build_array(seq, type, step_id, at_ms, NULL, NULL) ORDER BY seq),
+       json_agg(json_build_array(seq, type, step_id, at_ms) ORDER BY seq)
+         FILTER (WHERE type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
+                                'run.completed', 'run.failed', 'run.cancelled'))
+  FROM events
+ GROUP BY id, commit_seq`;

@@ -27,7 +27,7 @@ const FAILING_STEPS = 10;
  *   decisions: a step's record has no time for when its wait began (`startedAt` is before its plan ran), a wait
  *   ended by a deadline or a cancel has no decision, and a step that waited twice keeps one record. Waits still
  *   open are left out: their length is not known yet. Both come from one read of the runs'
- *   events through the partial index of migration 014 (window functions pair a wait with its end): one index
+ *   events through the partial index of migration 018 (window functions pair a wait with its end): one index
  *   probe per run, where a lookup per wait cost twice as much at 40,000 runs.
  * - per bucket and for the whole range (GROUPING SETS: the `()` row, bucket NULL, is the range), with
  *   `percentile_cont` for p50/p95; `series` adds the buckets that had no run.
@@ -39,14 +39,14 @@ WITH runs AS MATERIALIZED (
     FROM workflow_runs
    WHERE name = $1 AND created_at >= $2::timestamptz AND created_at <= $3::timestamptz
 ),
--- The events trends need, of the runs above, from one partial index (migration 014): a gate's wait beginning,
--- what can end it, and the run's end.
+-- The events trends need, of the runs above, from one partial index (migration 018): a gate's wait beginning,
+-- what can end it, and the run's end, which the commits holding them list in their marks ([seq, type, step, at]).
 events AS MATERIALIZED (
-  SELECT r.bucket, r.created_at, e.run_id, e.seq, e.type, e.step_id, e.at
+  SELECT r.bucket, r.created_at, c.run_id, (m.value ->> 0)::int AS seq, m.value ->> 1 AS type,
+         m.value ->> 2 AS step_id, to_timestamp((m.value ->> 3)::float8 / 1000) AS at
     FROM runs r
-    JOIN workflow_events e ON e.run_id = r.id
-   WHERE e.type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
-                    'run.completed', 'run.failed', 'run.cancelled')
+    JOIN workflow_commits c ON c.run_id = r.id AND c.marks IS NOT NULL
+   CROSS JOIN LATERAL json_array_elements(c.marks) AS m
 ),
 durations AS (
   SELECT bucket, extract(epoch FROM at - created_at) * 1000 AS ms

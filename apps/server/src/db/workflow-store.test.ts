@@ -165,6 +165,26 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       [3, 'step.started', 'two', { step: 'two' }],
       [4, 'run.completed', null, null],
     ]);
+    // One row for the commit (its last seq), the trends' event in its marks; read from inside it, the rest of it.
+    expect(
+      await db.query('SELECT seq, marks FROM workflow_commits WHERE run_id = $1 ORDER BY seq', [a.id]),
+    ).toEqual([
+      { seq: 1, marks: null },
+      { seq: 4, marks: [[4, 'run.completed', null, Date.parse(at)]] },
+    ]);
+    expect((await store.eventsAfter(a.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
+    // The workflow_events view still shows one event per row, for people querying the database.
+    expect(
+      await db.query(
+        'SELECT seq, type, step_id, at, detail FROM workflow_events WHERE run_id = $1 ORDER BY seq',
+        [a.id],
+      ),
+    ).toEqual([
+      { seq: 1, type: 'run.started', step_id: null, at: new Date(a.createdAt), detail: null },
+      { seq: 2, type: 'step.completed', step_id: 'one', at: new Date(at), detail: { step: 'one' } },
+      { seq: 3, type: 'step.started', step_id: 'two', at: new Date(at), detail: { step: 'two' } },
+      { seq: 4, type: 'run.completed', step_id: null, at: new Date(at), detail: null },
+    ]);
     expect(await store.getRun(b.id)).toMatchObject({ seq: 1 });
     expect(await store.eventsAfter(b.id, 0)).toHaveLength(1);
     await expect(store.commit(b, [])).rejects.toThrow(/without an event/);

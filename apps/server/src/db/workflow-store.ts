@@ -1,4 +1,4 @@
-import { applyRunPatch, type RunPatch, TERMINAL_RUN_STATUSES, type WorkflowRun } from '@deploybot/shared';
+import { applyRunPatch, TERMINAL_RUN_STATUSES, type WorkflowRun } from '@deploybot/shared';
 import {
   type CommitOptions,
   ConcurrencyConflict,
@@ -8,42 +8,35 @@ import {
   StaleRunError,
   type WorkflowStore,
 } from '../engine/ports';
+import { commitTextOf, eventsOfCommits, type StoredEvent } from './commit-row';
 import type { Db } from './db';
 import { TurnBatch } from './turn-batch';
 
-/** A run's row as readers select it: the document and the patches committed after it (`RUN_COLUMNS`). */
+/** A run's row as readers select it: the document and the commits after it (`RUN_COLUMNS`). */
 export interface RunRow {
   doc: WorkflowRun;
-  tail: [seq: number, at: string, patch: RunPatch | null][] | null;
+  tail: StoredEvent[][] | null;
 }
 
 /**
  * The columns that rebuild a run: its document and, when the document is older than the run (it stands at
- * `doc_seq`), the patches of the events after it, in order. Selected from `workflow_runs r`.
+ * `doc_seq`), the events of the commits after it, in order. Selected from `workflow_runs r`.
  */
 export const RUN_COLUMNS = `r.doc,
   CASE WHEN r.doc_seq < r.seq THEN
-    (SELECT json_agg(json_build_array(e.seq, e.at, e.patch) ORDER BY e.seq) FROM workflow_events e
-      WHERE e.run_id = r.id AND e.seq > r.doc_seq)
+    (SELECT json_agg(c.events ORDER BY c.seq) FROM workflow_commits c WHERE c.run_id = r.id AND c.seq > r.doc_seq)
   END AS tail`;
 
 /** The run a row of `RUN_COLUMNS` describes. */
 export function runOfRow(row: RunRow): WorkflowRun {
   let run = row.doc;
-  for (const [seq, at, patch] of row.tail ?? []) {
-    run = applyRunPatch(run, { seq, at: new Date(at).toISOString() }, patch);
+  for (const commit of row.tail ?? []) {
+    for (const [seq, , , atMs, , patch] of commit) {
+      // A document is written at the end of a commit, so a commit is either all after it or all before it.
+      if (seq > run.seq) run = applyRunPatch(run, { seq, at: new Date(atMs).toISOString() }, patch);
+    }
   }
   return run;
-}
-
-interface EventRow {
-  run_id: string;
-  seq: number;
-  type: EventRecord['type'];
-  step_id: string | null;
-  at: Date | string;
-  detail: Record<string, unknown> | null;
-  patch: RunPatch | null;
 }
 
 interface PendingCommit {
@@ -167,15 +160,16 @@ export class SqlWorkflowStore implements WorkflowStore {
 
   private async insertRow(run: WorkflowRun, event: EventRecord): Promise<void> {
     const doc = JSON.stringify(run);
+    const commit = commitTextOf([event], [undefined]);
     // One statement: the run and its first event land together or not at all.
     await this.db.query(
       `WITH ins AS (
          INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at,
                                     deadline_at, seq, doc, doc_seq, definition_hash, concurrency_key, wait_keys, owner)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $9, $14, $15, $16, $17)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $9, $13, $14, $15, $16)
          RETURNING id)
-       INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail)
-       SELECT id, $9, $11, $12, $7, $13 FROM ins`,
+       INSERT INTO workflow_commits (run_id, seq, events, marks)
+       SELECT id, $9, $11::json, $12::json FROM ins`,
       [
         run.id,
         run.name,
@@ -187,9 +181,8 @@ export class SqlWorkflowStore implements WorkflowStore {
         deadlineOf(run),
         event.seq,
         doc,
-        event.type,
-        event.stepId,
-        event.detail === null ? null : JSON.stringify(event.detail),
+        commit.events,
+        commit.marks,
         run.definitionHash ?? null,
         run.concurrencyKey ?? null,
         waitKeysOf(run),
@@ -352,6 +345,7 @@ export class SqlWorkflowStore implements WorkflowStore {
     const input = batch.map(({ run, events, asOwner }) => {
       // Serialised once: its length decides whether to rewrite the document, and the text is what is stored.
       const patches = events.map((e) => (e.patch === undefined ? undefined : JSON.stringify(e.patch)));
+      const commit = commitTextOf(events, patches);
       return {
         id: run.id,
         status: run.status,
@@ -364,21 +358,15 @@ export class SqlWorkflowStore implements WorkflowStore {
         wait_keys: waitKeysOf(run),
         // Fencing: an owner's commit matches only while the row still names it.
         owner: asOwner ? this.owner : null,
-        events: events.map((e, i) => ({
-          seq: e.seq,
-          type: e.type,
-          step_id: e.stepId,
-          at: e.at,
-          detail: e.detail,
-          patch: patches[i] ?? null,
-        })),
+        events: commit.events,
+        marks: commit.marks,
       };
     });
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
            AS t(id uuid, status text, current_step text, updated_at timestamptz, deadline_at timestamptz, seq int,
-                from_seq int, doc jsonb, wait_keys text[], owner uuid, events jsonb)),
+                from_seq int, doc jsonb, wait_keys text[], owner uuid, events text, marks text)),
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
@@ -388,11 +376,8 @@ export class SqlWorkflowStore implements WorkflowStore {
            FROM input i
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id)
-       INSERT INTO workflow_events (run_id, seq, type, step_id, at, detail, patch)
-       SELECT i.id, e.seq, e.type, e.step_id, e.at, e.detail, e.patch::json
-         FROM input i JOIN upd ON upd.id = i.id
-        CROSS JOIN LATERAL jsonb_to_recordset(i.events)
-              AS e(seq int, type text, step_id text, at timestamptz, detail jsonb, patch text)
+       INSERT INTO workflow_commits (run_id, seq, events, marks)
+       SELECT i.id, i.seq, i.events::json, i.marks::json FROM input i JOIN upd ON upd.id = i.id
        RETURNING run_id`,
       [JSON.stringify(input)],
     );
@@ -510,19 +495,15 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   async eventsAfter(runId: string, seq: number): Promise<EventRecord[]> {
-    const rows = await this.db.query<EventRow>(
-      `SELECT run_id, seq, type, step_id, at, detail, patch FROM workflow_events
-        WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+    // A commit whose last event is after `seq` may begin before it: eventsOfCommits keeps only those after.
+    const rows = await this.db.query<{ events: StoredEvent[] }>(
+      `SELECT events FROM workflow_commits WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
       [runId, seq],
     );
-    return rows.map((r) => ({
-      runId: r.run_id,
-      seq: r.seq,
-      type: r.type,
-      stepId: r.step_id,
-      at: r.at instanceof Date ? r.at.toISOString() : r.at,
-      detail: r.detail,
-      ...(r.seq > 1 ? { patch: r.patch } : {}),
-    }));
+    return eventsOfCommits(
+      runId,
+      rows.map((r) => r.events),
+      seq,
+    );
   }
 }

@@ -746,7 +746,7 @@ describe('secret inputs', () => {
 
     const everything = JSON.stringify([
       await db.query('SELECT * FROM workflow_runs WHERE id = $1', [started.id]),
-      await db.query('SELECT * FROM workflow_events WHERE run_id = $1', [started.id]),
+      await db.query('SELECT * FROM workflow_commits WHERE run_id = $1', [started.id]),
       h.eventsOf(started.id),
       await h.engine.get(started.id),
       await h.engine.list({ state: 'all', limit: 50 }),

@@ -266,7 +266,7 @@ describe('secret inputs', () => {
       expectNoSecret('controller logs', s.logs());
       const dump = await dumpDatabase(s.db);
       expect(Object.keys(dump)).toEqual(
-        expect.arrayContaining(['workflow_runs', 'workflow_events', 'audit_log']),
+        expect.arrayContaining(['workflow_runs', 'workflow_commits', 'audit_log']),
       );
       for (const [table, rows] of Object.entries(dump)) expectNoSecret(`table ${table}`, rows.join('\n'));
       expect(dump.workflow_runs!.join('\n')).toContain('$secret');

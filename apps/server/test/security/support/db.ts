@@ -3,7 +3,7 @@ import type { Db } from '../../../src/db/db';
 /** The tables whose row counts must not move when a request is refused. */
 export const GUARDED_TABLES = [
   'workflow_runs',
-  'workflow_events',
+  'workflow_commits',
   'agents',
   'join_tokens',
   'repositories',
