@@ -107,7 +107,7 @@ runs AS (
                                 'summary', 'exit 0 after 12.1 s', 'attempt', 1, 'decisions', '[]'::jsonb)))
     FROM v
   RETURNING id
-)
+),
 events AS (
   SELECT v.id, e.seq, e.type, e.step_id, e.commit_seq,
          (extract(epoch FROM v.created_at) * 1000)::bigint + e.after_ms AS at_ms
@@ -133,7 +133,7 @@ events AS (
 INSERT INTO workflow_commits (run_id, seq, events, marks)
 SELECT id, commit_seq,
        json_agg(json_build_array(seq, type, step_id, at_ms, NULL, NULL) ORDER BY seq),
-       json_agg(json_build_array(seq, type, step_id, at_ms) ORDER BY seq)
+       jsonb_agg(jsonb_build_array(seq, type, step_id, at_ms) ORDER BY seq)
          FILTER (WHERE type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
                                 'run.completed', 'run.failed', 'run.cancelled'))
   FROM events

@@ -169,7 +169,7 @@ export class SqlWorkflowStore implements WorkflowStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $9, $13, $14, $15, $16)
          RETURNING id)
        INSERT INTO workflow_commits (run_id, seq, events, marks)
-       SELECT id, $9, $11::json, $12::json FROM ins`,
+       SELECT id, $9, $11::json, $12::jsonb FROM ins`,
       [
         run.id,
         run.name,
@@ -377,7 +377,7 @@ export class SqlWorkflowStore implements WorkflowStore {
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id)
        INSERT INTO workflow_commits (run_id, seq, events, marks)
-       SELECT i.id, i.seq, i.events::json, i.marks::json FROM input i JOIN upd ON upd.id = i.id
+       SELECT i.id, i.seq, i.events::json, i.marks::jsonb FROM input i JOIN upd ON upd.id = i.id
        RETURNING run_id`,
       [JSON.stringify(input)],
     );

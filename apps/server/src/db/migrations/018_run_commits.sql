@@ -9,6 +9,7 @@
 -- `marks`: the events run trends read (a gate's wait beginning, what can end it, a run's end), each
 -- `[seq, type, step_id, at]`; NULL for the ~90 % of commits that hold none. A partial index carries them, so
 -- trends read an index entry per mark, as they did with migration 014's index, not every commit of a run.
+-- `jsonb`: trends take four fields of each mark, which `json` would parse again for each.
 --
 -- No foreign key to workflow_runs: its check locked the run's row again for every row inserted (one more WAL
 -- record each), and a commit row is only ever written by the statement that updates or inserts its run (the
@@ -18,7 +19,7 @@ CREATE TABLE workflow_commits (
   run_id uuid NOT NULL,
   seq integer NOT NULL,
   events json NOT NULL,
-  marks json,
+  marks jsonb,
   PRIMARY KEY (run_id, seq)
 );
 CREATE INDEX workflow_commits_marks ON workflow_commits (run_id, seq) INCLUDE (marks) WHERE marks IS NOT NULL;
@@ -29,7 +30,7 @@ SELECT run_id, seq,
        json_build_array(json_build_array(seq, type, step_id, (extract(epoch FROM at) * 1000)::bigint, detail, patch)),
        CASE WHEN type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
                           'run.completed', 'run.failed', 'run.cancelled')
-            THEN json_build_array(json_build_array(seq, type, step_id, (extract(epoch FROM at) * 1000)::bigint))
+            THEN jsonb_build_array(jsonb_build_array(seq, type, step_id, (extract(epoch FROM at) * 1000)::bigint))
        END
   FROM workflow_events;
 DROP TABLE workflow_events;
