@@ -128,13 +128,27 @@ events AS (
           CASE WHEN v.status = 'failed' THEN v.last_step END, 3000 + v.wait_ms + v.work_ms, 10)
    ) AS e(seq, type, step_id, after_ms, commit_seq)
    WHERE e.seq <= CASE WHEN v.status = 'cancelled' THEN 7 ELSE 10 END
+),
+-- Grouped into commits as the engine makes them: a completion with the start or end it allows; each run's commits
+-- in a batch of their own (migration 018; trends read only the commits' marks).
+commits AS (
+  SELECT id AS run_id, commit_seq AS seq,
+         (dense_rank() OVER (PARTITION BY id ORDER BY commit_seq) - 1)::int AS pos,
+         jsonb_agg(jsonb_build_array(seq, type, step_id, at_ms, NULL, NULL) ORDER BY seq) AS events,
+         jsonb_agg(jsonb_build_array(seq, type, step_id, at_ms) ORDER BY seq)
+           FILTER (WHERE type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
+                                  'run.completed', 'run.failed', 'run.cancelled')) AS marks
+    FROM events
+   GROUP BY id, commit_seq
+),
+batch_ids AS MATERIALIZED (
+  SELECT id AS run_id, nextval(pg_get_serial_sequence('workflow_batches', 'id')) AS batch_id FROM v
+),
+batches AS (
+  INSERT INTO workflow_batches (id, commits)
+  SELECT b.batch_id, jsonb_agg(c.events ORDER BY c.pos)
+    FROM commits c JOIN batch_ids b USING (run_id)
+   GROUP BY b.batch_id
 )
--- Grouped into commits as the engine makes them: a completion with the start or end it allows (migration 018).
-INSERT INTO workflow_commits (run_id, seq, events, marks)
-SELECT id, commit_seq,
-       json_agg(json_build_array(seq, type, step_id, at_ms, NULL, NULL) ORDER BY seq),
-       jsonb_agg(jsonb_build_array(seq, type, step_id, at_ms) ORDER BY seq)
-         FILTER (WHERE type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
-                                'run.completed', 'run.failed', 'run.cancelled'))
-  FROM events
- GROUP BY id, commit_seq`;
+INSERT INTO workflow_commits (run_id, seq, batch_id, pos, marks)
+SELECT c.run_id, c.seq, b.batch_id, c.pos, c.marks FROM commits c JOIN batch_ids b USING (run_id)`;

@@ -2,9 +2,9 @@ import type { RunPatch } from '@deploybot/shared';
 import type { EventRecord } from '../engine/ports';
 
 /**
- * How one commit's events are stored in a `workflow_commits` row (migration 018): a JSON array of
- * `[seq, type, step_id, at, detail, patch]`, `at` in milliseconds since the epoch. Tuples, not objects: the keys
- * of six fields would be a third of a small event's bytes, in every row and in the WAL.
+ * How one commit's events are stored, at its place in its group commit's `workflow_batches` row (migration 018):
+ * a JSON array of `[seq, type, step_id, at, detail, patch]`, `at` in milliseconds since the epoch. Tuples, not
+ * objects: the keys of six fields would be a third of a small event's bytes.
  */
 export type StoredEvent = [
   seq: number,
@@ -32,7 +32,7 @@ export const MARKED_EVENT_TYPES: ReadonlySet<EventRecord['type']> = new Set<Even
   'run.cancelled',
 ]);
 
-/** A commit's row values as JSON text: `events` and `marks` (null when it has none). */
+/** A commit as JSON text: its `events` (for its batch) and its `marks` (for its workflow_commits row; null when none). */
 export interface CommitText {
   events: string;
   marks: string | null;

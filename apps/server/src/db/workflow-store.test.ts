@@ -117,6 +117,13 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       'fulfilled',
     ]);
     expect((settled[2] as PromiseRejectedResult).reason).toBeInstanceOf(StaleRunError);
+    // The four that landed are one batch row: their commits point into it, each at its own place.
+    const located = await db.query<{ batch_id: string; pos: number }>(
+      'SELECT batch_id, pos FROM workflow_commits WHERE run_id = ANY($1::uuid[]) AND seq = 2 ORDER BY pos',
+      [runs.map((r) => r.id)],
+    );
+    expect(new Set(located.map((c) => c.batch_id)).size).toBe(1);
+    expect(located.map((c) => c.pos)).toEqual([0, 1, 2, 3]);
     for (const [i, r] of runs.entries()) {
       const stored = await store.getRun(r.id);
       const events = await store.eventsAfter(r.id, 0);
@@ -386,6 +393,23 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       expect(await stored(run.id)).toMatchObject({ doc_lag: 0, title: 'Deploy to web-07', agent: 'web-07' });
       run = await commitChange(store, run, markStep(0, 'failed'));
       expect(await stored(run.id)).toMatchObject({ doc_lag: 0 });
+    });
+
+    it('rewrite the document when the run is left waiting or ends, so whoever reads it next applies no patch', async () => {
+      let run = sampleRun(crypto.randomUUID(), { steps: [step('a'), step('b')] });
+      await store.insertRun(run, started(run));
+      run = await commitChange(store, run, markStep(0, 'in_progress'));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 1 });
+      run = await commitChange(store, run, (r) => ({
+        ...markStep(0, 'awaiting_approval')(r),
+        status: 'waiting',
+      }));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 3 });
+      run = await commitChange(store, run, (r) => ({ ...markStep(0, 'in_progress')(r), status: 'running' }));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 1, doc_seq: 3 });
+      run = await commitChange(store, run, (r) => ({ ...markStep(0, 'completed')(r), status: 'completed' }));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 5 });
+      expect(await store.getRun(run.id)).toEqual(run);
     });
 
     it('rewrite the document on the first commit of a run another store (controller) wrote', async () => {

@@ -24,7 +24,9 @@ export interface RunRow {
  */
 export const RUN_COLUMNS = `r.doc,
   CASE WHEN r.doc_seq < r.seq THEN
-    (SELECT json_agg(c.events ORDER BY c.seq) FROM workflow_commits c WHERE c.run_id = r.id AND c.seq > r.doc_seq)
+    (SELECT jsonb_agg(b.commits -> c.pos ORDER BY c.seq)
+       FROM workflow_commits c JOIN workflow_batches b ON b.id = c.batch_id
+      WHERE c.run_id = r.id AND c.seq > r.doc_seq)
   END AS tail`;
 
 /** The run a row of `RUN_COLUMNS` describes. */
@@ -168,8 +170,9 @@ export class SqlWorkflowStore implements WorkflowStore {
                                     deadline_at, seq, doc, doc_seq, definition_hash, concurrency_key, wait_keys, owner)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $9, $13, $14, $15, $16)
          RETURNING id)
-       INSERT INTO workflow_commits (run_id, seq, events, marks)
-       SELECT id, $9, $11::json, $12::jsonb FROM ins`,
+       , batch AS (INSERT INTO workflow_batches (commits) SELECT jsonb_build_array($11::jsonb) FROM ins RETURNING id)
+       INSERT INTO workflow_commits (run_id, seq, batch_id, pos, marks)
+       SELECT $1, $9, batch.id, 0, $12::jsonb FROM batch`,
       [
         run.id,
         run.name,
@@ -213,7 +216,7 @@ export class SqlWorkflowStore implements WorkflowStore {
    * than `TAIL_PER_DOC` documents (so a reader applies a bounded tail of patches, and a transition's
    * share of rewriting stays the same however large the run grows), or a column read from the document would
    * change, or the store does not know the stored document (written by another controller, or before a
-   * restart). Returns the document to write, or null.
+   * restart), or the run is left waiting or ended. Returns the document to write, or null.
    */
   private documentFor(run: WorkflowRun, patches: readonly (string | undefined)[]): WorkflowRun | null {
     const stored = this.docs.get(run.id);
@@ -225,9 +228,13 @@ export class SqlWorkflowStore implements WorkflowStore {
       else tailBytes += patch.length;
     }
     const columns = docColumnsOf(run);
-    // A transition that does not say what it changed (a caller that did not diff) is stored whole.
+    // A transition that does not say what it changed (a caller that did not diff) is stored whole. So is a run left
+    // waiting or ended: nobody holds it in memory any more, and whoever reads it next (a decision, the history, the
+    // run's page) then reads a current document instead of its commits' batches.
     const rewrite =
       unpatched ||
+      run.status === 'waiting' ||
+      ended ||
       !stored ||
       stored.columns !== columns ||
       tailBytes > TAIL_PER_DOC * Math.max(stored.bytes, MIN_DOC_BYTES);
@@ -335,6 +342,9 @@ export class SqlWorkflowStore implements WorkflowStore {
   /**
    * Writes each run's new state and appends its events, in one statement. Optimistic concurrency: a run's
    * update only matches if nobody committed since its first new event's seq - 1; its events land only with it.
+   * The events of every commit that lands go into one `workflow_batches` row, which PostgreSQL compresses (the
+   * commits of a hundred runs are much alike), and each commit gets a small `workflow_commits` row saying where
+   * its events are (migration 018).
    * The batch goes as one JSON document, not as parameter arrays: node-postgres writes a jsonb[] as an array
    * literal, escaping every quote of every run document character by character, which was the largest cost
    * of a busy controller.
@@ -342,7 +352,7 @@ export class SqlWorkflowStore implements WorkflowStore {
   private async write(
     batch: readonly Pick<PendingCommit, 'run' | 'events' | 'asOwner'>[],
   ): Promise<Set<string>> {
-    const input = batch.map(({ run, events, asOwner }) => {
+    const input = batch.map(({ run, events, asOwner }, ord) => {
       // Serialised once: its length decides whether to rewrite the document, and the text is what is stored.
       const patches = events.map((e) => (e.patch === undefined ? undefined : JSON.stringify(e.patch)));
       const commit = commitTextOf(events, patches);
@@ -360,13 +370,14 @@ export class SqlWorkflowStore implements WorkflowStore {
         owner: asOwner ? this.owner : null,
         events: commit.events,
         marks: commit.marks,
+        ord,
       };
     });
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
            AS t(id uuid, status text, current_step text, updated_at timestamptz, deadline_at timestamptz, seq int,
-                from_seq int, doc jsonb, wait_keys text[], owner uuid, events text, marks text)),
+                from_seq int, doc jsonb, wait_keys text[], owner uuid, events text, marks text, ord int)),
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
@@ -375,9 +386,16 @@ export class SqlWorkflowStore implements WorkflowStore {
                 doc_seq = CASE WHEN i.doc IS NULL THEN r.doc_seq ELSE i.seq END
            FROM input i
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
-         RETURNING r.id)
-       INSERT INTO workflow_commits (run_id, seq, events, marks)
-       SELECT i.id, i.seq, i.events::json, i.marks::jsonb FROM input i JOIN upd ON upd.id = i.id
+         RETURNING r.id),
+       done AS (
+         SELECT i.id, i.seq, i.events, i.marks, (row_number() OVER (ORDER BY i.ord) - 1)::int AS pos
+           FROM input i JOIN upd ON upd.id = i.id),
+       batch AS (
+         INSERT INTO workflow_batches (commits)
+         SELECT jsonb_agg(d.events::jsonb ORDER BY d.pos) FROM done d HAVING count(*) > 0
+         RETURNING id)
+       INSERT INTO workflow_commits (run_id, seq, batch_id, pos, marks)
+       SELECT d.id, d.seq, batch.id, d.pos, d.marks::jsonb FROM done d CROSS JOIN batch
        RETURNING run_id`,
       [JSON.stringify(input)],
     );
@@ -497,7 +515,8 @@ export class SqlWorkflowStore implements WorkflowStore {
   async eventsAfter(runId: string, seq: number): Promise<EventRecord[]> {
     // A commit whose last event is after `seq` may begin before it: eventsOfCommits keeps only those after.
     const rows = await this.db.query<{ events: StoredEvent[] }>(
-      `SELECT events FROM workflow_commits WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+      `SELECT b.commits -> c.pos AS events FROM workflow_commits c JOIN workflow_batches b ON b.id = c.batch_id
+        WHERE c.run_id = $1 AND c.seq > $2 ORDER BY c.seq`,
       [runId, seq],
     );
     return eventsOfCommits(
