@@ -275,6 +275,44 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     expect(upper).not.toBe(b);
   });
 
+  it('sends one group commit at a time: what arrives while one is out goes together in the next', async () => {
+    // The real database, with the first group commit held back until the others have been asked for.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const batches: number[] = [];
+    const gated: Db = Object.assign(Object.create(db) as Db, {
+      query: async (sql: string, params?: unknown[]) => {
+        if (sql.includes('INSERT INTO workflow_batches') && sql.includes('jsonb_to_recordset')) {
+          batches.push((JSON.parse(String(params?.[0])) as unknown[]).length);
+          if (batches.length === 1) await held;
+        }
+        return db.query(sql, params);
+      },
+    });
+    const on = new SqlWorkflowStore(gated);
+    const runs = Array.from({ length: 4 }, () => sampleRun(crypto.randomUUID()));
+    for (const r of runs) await on.insertRun(r, started(r));
+    const commitOf = (r: WorkflowRun) =>
+      on.commit({ ...r, seq: 2 }, [
+        { runId: r.id, seq: 2, type: 'step.started', stepId: 'a', at: r.createdAt, detail: null },
+      ]);
+    const first = commitOf(runs[0]!);
+    while (batches.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Asked for in three later turns, while the first statement is out.
+    const rest: Promise<void>[] = [];
+    for (const r of runs.slice(1)) {
+      rest.push(commitOf(r));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(batches).toEqual([1]);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([1, 3]);
+    for (const r of runs) expect(await store.getRun(r.id)).toMatchObject({ seq: 2 });
+  });
+
   it("calls each durable commit's onDurable before any caller of its group commit resumes", async () => {
     const [a, b] = [sampleRun(crypto.randomUUID()), sampleRun(crypto.randomUUID())];
     for (const run of [a, b]) await store.insertRun(run, started(run));
