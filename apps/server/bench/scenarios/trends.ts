@@ -1,5 +1,6 @@
 import { runTrendsQuerySchema } from '@deploybot/shared';
 import type { Db } from '../../src/db/db';
+import { MARKED_EVENT_TYPES } from '../../src/db/commit-row';
 import { RunTrendsStore } from '../../src/db/run-trends.store';
 import type { BenchConfig } from '../config';
 import type { TrendsQueryResult, TrendsResult } from '../results';
@@ -27,6 +28,7 @@ export async function trends(db: Db, cfg: BenchConfig): Promise<TrendsResult> {
       Math.min(cfg.trendsRuns, from + BATCH) - 1,
       EPOCH,
       SPACING_MS,
+      [...MARKED_EVENT_TYPES],
     ]);
   }
   await db.query('ANALYZE workflow_runs');
@@ -136,8 +138,7 @@ commits AS (
          (dense_rank() OVER (PARTITION BY id ORDER BY commit_seq) - 1)::int AS pos,
          jsonb_agg(jsonb_build_array(seq, type, step_id, at_ms, NULL, NULL) ORDER BY seq) AS events,
          jsonb_agg(jsonb_build_array(seq, type, step_id, at_ms) ORDER BY seq)
-           FILTER (WHERE type IN ('step.awaiting_approval', 'step.approved', 'step.rejected', 'step.failed',
-                                  'run.completed', 'run.failed', 'run.cancelled')) AS marks
+           FILTER (WHERE type = ANY($5::text[])) AS marks
     FROM events
    GROUP BY id, commit_seq
 ),
