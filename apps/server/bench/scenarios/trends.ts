@@ -1,6 +1,6 @@
 import { runTrendsQuerySchema } from '@deploybot/shared';
-import type { Db } from '../../src/db/db';
 import { MARKED_EVENT_TYPES } from '../../src/db/commit-row';
+import type { Db } from '../../src/db/db';
 import { RunTrendsStore } from '../../src/db/run-trends.store';
 import type { BenchConfig } from '../config';
 import type { TrendsQueryResult, TrendsResult } from '../results';
