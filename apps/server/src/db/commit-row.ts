@@ -15,12 +15,9 @@ export type StoredEvent = [
   patch: RunPatch | null,
 ];
 
-/** A trends mark: `[seq, type, step_id, at]` of an event `RunTrendsStore` reads. */
-export type StoredMark = [seq: number, type: EventRecord['type'], stepId: string | null, atMs: number];
-
 /**
  * The events run trends read: a gate's wait beginning, what can end it, and a run's end. A commit holding any of
- * them also lists them in its `marks`, which a partial index carries.
+ * them also lists them in its `marks`, each `[seq, type, step_id, at]`, which a partial index carries.
  */
 export const MARKED_EVENT_TYPES: ReadonlySet<EventRecord['type']> = new Set<EventRecord['type']>([
   'step.awaiting_approval',
