@@ -73,15 +73,15 @@ function docColumnsOf(run: WorkflowRun): string {
 }
 
 /**
- * The group commit's input as JSON, each commit's events and marks spliced in as the JSON they are: as strings
- * they would be escaped (every quote doubled) and sent, then parsed, twice over.
+ * The group commit's input as JSON, each commit's document, events and marks spliced in as the JSON text they
+ * already are: as strings they would be escaped (every quote doubled) and sent, then parsed, twice over.
  */
 function batchJson(
-  input: readonly ({ events: string; marks: string | null } & Record<string, unknown>)[],
+  input: readonly ({ doc: string | null; events: string; marks: string | null } & Record<string, unknown>)[],
 ): string {
-  const rows = input.map(({ events, marks, ...row }) => {
+  const rows = input.map(({ doc, events, marks, ...row }) => {
     const head = JSON.stringify(row);
-    return `${head.slice(0, -1)},"events":${events},"marks":${marks ?? 'null'}}`;
+    return `${head.slice(0, -1)},"doc":${doc ?? 'null'},"events":${events},"marks":${marks ?? 'null'}}`;
   });
   return `[${rows.join(',')}]`;
 }
@@ -239,9 +239,9 @@ export class SqlWorkflowStore implements WorkflowStore {
    * than `TAIL_PER_DOC` documents (so a reader applies a bounded tail of patches, and a transition's
    * share of rewriting stays the same however large the run grows), or a column read from the document would
    * change, or the store does not know the stored document (written by another controller, or before a
-   * restart), or the run is left waiting or ended. Returns the document to write, or null.
+   * restart), or the run is left waiting or ended. Returns the document to write, as JSON, or null.
    */
-  private documentFor(run: WorkflowRun, patches: readonly (string | undefined)[]): WorkflowRun | null {
+  private documentFor(run: WorkflowRun, patches: readonly (string | undefined)[]): string | null {
     const stored = this.docs.get(run.id);
     const ended = TERMINAL_RUN_STATUSES.includes(run.status);
     let tailBytes = stored?.tailBytes ?? 0;
@@ -261,10 +261,15 @@ export class SqlWorkflowStore implements WorkflowStore {
       !stored ||
       stored.columns !== columns ||
       tailBytes > TAIL_PER_DOC * Math.max(stored.bytes, MIN_DOC_BYTES);
+    if (!rewrite) {
+      stored!.tailBytes = tailBytes;
+      return null;
+    }
+    // Serialised once: its length is remembered, its text is what the statement carries.
+    const doc = JSON.stringify(run);
     if (ended) this.docs.delete(run.id);
-    else if (rewrite) this.rememberDoc(run.id, { bytes: JSON.stringify(run).length, tailBytes: 0, columns });
-    else stored!.tailBytes = tailBytes;
-    return rewrite ? run : null;
+    else this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, columns });
+    return doc;
   }
 
   /**
