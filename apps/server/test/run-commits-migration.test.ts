@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { applyRunPatch, diffRun, type WorkflowRun } from '@deploybot/shared';
 import { pendingStep } from '@deploybot/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMigrations, migrate } from '../src/db/migrate';
-import { PostgresDb } from '../src/db/postgres-db';
+import type { Db } from '../src/db/db';
+import { migrate } from '../src/db/migrate';
 import { SqlWorkflowStore } from '../src/db/workflow-store';
-import { TEST_DATABASE_URL } from '../src/testing/test-db';
+import { createPostgresTestDb } from '../src/testing/test-db';
 
 /**
  * Migration 018 on a database whose events are one row each (migration 017's layout): every event becomes a
@@ -13,8 +13,7 @@ import { TEST_DATABASE_URL } from '../src/testing/test-db';
  * PostgreSQL, the path a real upgrade takes; PGlite runs the same SQL on every test database it creates.
  */
 
-let db: PostgresDb;
-let schema: string;
+let db: Db;
 const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 9, 0, s)).toISOString();
 
 const inserted: WorkflowRun = {
@@ -54,13 +53,7 @@ const parked: WorkflowRun = {
 };
 
 beforeAll(async () => {
-  schema = `t_mig18_${randomBytes(4).toString('hex')}`;
-  db = await PostgresDb.open(TEST_DATABASE_URL, { schema, max: 2 });
-  const all = await loadMigrations();
-  await migrate(
-    db,
-    all.filter((m) => m.version < 18),
-  );
+  db = await createPostgresTestDb({ below: 18 });
   // As migration 017's store left it: the document at seq 1, the two transitions after it as patches.
   await db.query(
     `INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at, seq, doc, doc_seq)
@@ -86,11 +79,10 @@ beforeAll(async () => {
       ],
     );
   }
-  await migrate(db, all);
+  await migrate(db);
 });
 
 afterAll(async () => {
-  await db?.exec(`DROP SCHEMA ${schema} CASCADE`);
   await db?.close();
 });
 

@@ -38,8 +38,11 @@ export async function createPgliteTestDb(): Promise<PgliteDb> {
   return db;
 }
 
-/** A migrated PostgreSQL database in a schema of its own, dropped again by `close()`. */
-export async function createPostgresTestDb(): Promise<Db> {
+/**
+ * A migrated PostgreSQL database in a schema of its own, dropped again by `close()`. `below`: only the migrations
+ * numbered below it, for a test of the next ones on data in the layout before them.
+ */
+export async function createPostgresTestDb(opts: { below?: number } = {}): Promise<Db> {
   const schema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   let db: PostgresDb;
   try {
@@ -49,7 +52,11 @@ export async function createPostgresTestDb(): Promise<Db> {
       `PostgreSQL is not reachable at ${TEST_DATABASE_URL} (set DEPLOYBOT_TEST_DATABASE_URL): ${(err as Error).message}`,
     );
   }
-  await migrate(db);
+  const below = opts.below;
+  await migrate(
+    db,
+    below === undefined ? undefined : (await loadMigrations()).filter((m) => m.version < below),
+  );
   const close = db.close.bind(db);
   return Object.assign(db, {
     close: async () => {

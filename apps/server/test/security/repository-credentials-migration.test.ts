@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/db';
 import { loadMigrations, migrate } from '../../src/db/migrate';
-import { PostgresDb } from '../../src/db/postgres-db';
-import { TEST_DATABASE_URL } from '../../src/testing/test-db';
+import { createPostgresTestDb } from '../../src/testing/test-db';
 
 /**
  * Migration 007 on a database written before credentials were kept apart: copies of credentialed URLs in job
@@ -15,8 +15,7 @@ const SECRET = 'S3cret-PAT-mig7';
 const URL_WITH = `https://deployer:${SECRET}@git.example.com/org/app.git`;
 const URL_BARE = 'https://git.example.com/org/app.git';
 
-let db: PostgresDb;
-let schema: string;
+let db: Db;
 const ids = {
   agent: randomUUID(),
   repo: randomUUID(),
@@ -26,13 +25,7 @@ const ids = {
 };
 
 beforeAll(async () => {
-  schema = `t_mig7_${randomBytes(4).toString('hex')}`;
-  db = await PostgresDb.open(TEST_DATABASE_URL, { schema, max: 2 });
-  const all = await loadMigrations();
-  await migrate(
-    db,
-    all.filter((m) => m.version < 7),
-  );
+  db = await createPostgresTestDb({ below: 7 });
   const at = new Date().toISOString();
   await db.query(
     `INSERT INTO agents (id, hostname, environment, registered_by, created_at) VALUES ($1, 'web-01', 'staging', 'admin', $2)`,
@@ -81,12 +74,11 @@ beforeAll(async () => {
   );
   await migrate(
     db,
-    all.filter((m) => m.version <= 7),
+    (await loadMigrations()).filter((m) => m.version <= 7),
   );
 });
 
 afterAll(async () => {
-  await db?.exec(`DROP SCHEMA ${schema} CASCADE`);
   await db?.close();
 });
 
