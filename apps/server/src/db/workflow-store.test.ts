@@ -313,7 +313,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     for (const r of runs) expect(await store.getRun(r.id)).toMatchObject({ seq: 2 });
   });
 
-  it("calls each durable commit's onDurable before any caller of its group commit resumes", async () => {
+  it("calls each durable commit's onDurable, then lets their I/O go, before any caller of its group commit resumes", async () => {
     const [a, b] = [sampleRun(crypto.randomUUID()), sampleRun(crypto.randomUUID())];
     for (const run of [a, b]) await store.insertRun(run, started(run));
     const order: string[] = [];
@@ -328,13 +328,17 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
         .then(() => order.push(`resumed ${run.id === a.id ? 'a' : 'b'}`));
     };
     const settled = await Promise.allSettled([
-      completing(a, () => order.push('durable a')),
+      completing(a, () => {
+        order.push('durable a');
+        // What a socket write's callback does (socket.io sends a client's next frames there): before the callers.
+        process.nextTick(() => order.push('written a'));
+      }),
       completing(b, () => {
         order.push('durable b');
         throw new Error('announcing failed');
       }),
     ]);
-    expect(order).toEqual(['durable a', 'durable b', 'resumed a']);
+    expect(order).toEqual(['durable a', 'durable b', 'written a', 'resumed a']);
     // The callback's failure is its caller's; the write stands.
     expect(settled[1]).toMatchObject({ status: 'rejected', reason: { message: 'announcing failed' } });
     expect(await store.getRun(b.id)).toMatchObject({ seq: 2, status: 'completed' });
@@ -433,7 +437,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       expect(await stored(run.id)).toMatchObject({ doc_lag: 0 });
     });
 
-    it('rewrite the document when the run is left waiting or ends, so whoever reads it next applies no patch', async () => {
+    it('rewrite the document when the run is left waiting, so the decision that reads it next applies no patch', async () => {
       let run = sampleRun(crypto.randomUUID(), { steps: [step('a'), step('b')] });
       await store.insertRun(run, started(run));
       run = await commitChange(store, run, markStep(0, 'in_progress'));
@@ -445,8 +449,23 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
       expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 3 });
       run = await commitChange(store, run, (r) => ({ ...markStep(0, 'in_progress')(r), status: 'running' }));
       expect(await stored(run.id)).toMatchObject({ doc_lag: 1, doc_seq: 3 });
+      // Ended two commits after its document: the short tail stays, and readers still get the whole run.
       run = await commitChange(store, run, (r) => ({ ...markStep(0, 'completed')(r), status: 'completed' }));
-      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 5 });
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 2, doc_seq: 3 });
+      expect(await store.getRun(run.id)).toEqual(run);
+      expect(
+        (await store.listRuns({ state: 'past', name: 'sample', limit: 500 })).find((r) => r.id === run.id),
+      ).toEqual(run);
+    });
+
+    it('rewrite the document of a run that ends more than four commits after it, so its readers open few batches', async () => {
+      let run = sampleRun(crypto.randomUUID(), { steps: [step('a'), step('b'), step('c')] });
+      await store.insertRun(run, started(run));
+      for (const i of [0, 1, 2]) run = await commitChange(store, run, markStep(i, 'in_progress'));
+      run = await commitChange(store, run, markStep(0, 'completed'));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 4, doc_seq: 1 });
+      run = await commitChange(store, run, (r) => ({ ...markStep(1, 'completed')(r), status: 'completed' }));
+      expect(await stored(run.id)).toMatchObject({ doc_lag: 0, doc_seq: 6 });
       expect(await store.getRun(run.id)).toEqual(run);
     });
 

@@ -57,6 +57,8 @@ interface PendingCommit {
 interface StoredDoc {
   bytes: number;
   tailBytes: number;
+  /** Commits since the document: a reader opens one batch for each. */
+  tailCommits: number;
   columns: string;
 }
 
@@ -103,6 +105,13 @@ const MIN_DOC_BYTES = 2048;
  * it replaces did; a reader then applies up to four documents' worth of patches (a fraction of a millisecond).
  */
 const TAIL_PER_DOC = 4;
+
+/**
+ * Commits an ended run may keep after its document. Whoever reads an ended run (its page, the list of past runs)
+ * opens one batch per commit since the document, so a longer tail is written out as the run ends; a short one is
+ * not: rewriting the document of every run that ended took a third of an approval's time (README, Performance).
+ */
+const ENDED_TAIL_COMMITS = 4;
 
 /** Unfinished runs whose stored document one store remembers by default (about 100 bytes each). */
 const MAX_REMEMBERED_DOCS = 50_000;
@@ -215,7 +224,7 @@ export class SqlWorkflowStore implements WorkflowStore {
         this.owner,
       ],
     );
-    this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, columns: docColumnsOf(run) });
+    this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, tailCommits: 0, columns: docColumnsOf(run) });
   }
 
   /** Stored documents of the unfinished runs this store wrote or rewrote (see `StoredDoc`). */
@@ -239,12 +248,14 @@ export class SqlWorkflowStore implements WorkflowStore {
    * than `TAIL_PER_DOC` documents (so a reader applies a bounded tail of patches, and a transition's
    * share of rewriting stays the same however large the run grows), or a column read from the document would
    * change, or the store does not know the stored document (written by another controller, or before a
-   * restart), or the run is left waiting or ended. Returns the document to write, as JSON, or null.
+   * restart), or the run is left waiting, or it ends with more than `ENDED_TAIL_COMMITS` commits since its
+   * document. Returns the document to write, as JSON, or null.
    */
   private documentFor(run: WorkflowRun, patches: readonly (string | undefined)[]): string | null {
     const stored = this.docs.get(run.id);
     const ended = TERMINAL_RUN_STATUSES.includes(run.status);
     let tailBytes = stored?.tailBytes ?? 0;
+    const tailCommits = (stored?.tailCommits ?? 0) + 1;
     let unpatched = false;
     for (const patch of patches) {
       if (patch === undefined) unpatched = true;
@@ -252,23 +263,25 @@ export class SqlWorkflowStore implements WorkflowStore {
     }
     const columns = docColumnsOf(run);
     // A transition that does not say what it changed (a caller that did not diff) is stored whole. So is a run left
-    // waiting or ended: nobody holds it in memory any more, and whoever reads it next (a decision, the history, the
-    // run's page) then reads a current document instead of its commits' batches.
+    // waiting: nobody holds it in memory any more, and its next reader is a decision, on the way to its next step.
     const rewrite =
       unpatched ||
       run.status === 'waiting' ||
-      ended ||
+      (ended && tailCommits > ENDED_TAIL_COMMITS) ||
       !stored ||
       stored.columns !== columns ||
       tailBytes > TAIL_PER_DOC * Math.max(stored.bytes, MIN_DOC_BYTES);
+    if (ended) this.docs.delete(run.id); // it commits no more here (a compensation is stored whole: unknown doc)
     if (!rewrite) {
-      stored!.tailBytes = tailBytes;
+      if (!ended) {
+        stored!.tailBytes = tailBytes;
+        stored!.tailCommits = tailCommits;
+      }
       return null;
     }
     // Serialised once: its length is remembered, its text is what the statement carries.
     const doc = JSON.stringify(run);
-    if (ended) this.docs.delete(run.id);
-    else this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, columns });
+    if (!ended) this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, tailCommits: 0, columns });
     return doc;
   }
 
@@ -344,6 +357,9 @@ export class SqlWorkflowStore implements WorkflowStore {
           failures.set(c, err);
         }
       }
+      // Then one event-loop turn before the callers resume: socket.io sends a client's first frame at once and
+      // queues the rest until that write's callback, which would otherwise wait behind every caller's next step.
+      if (durable.some((c) => c.onDurable)) await new Promise((resolve) => setImmediate(resolve));
       for (const c of durable) {
         if (failures.has(c)) c.reject(failures.get(c));
         else c.resolve();
