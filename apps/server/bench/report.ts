@@ -186,7 +186,7 @@ function buildSections(cfg: BenchConfig): Section[] {
       title: `4. Commit → Socket.IO client: createApp on 127.0.0.1, one WebSocket client on workflows:subscribe, ${int(cfg.realtimeRuns)} runs per load level`,
       rows: cfg.realtimeInFlight.flatMap((inFlight, i) => realtimeRows(inFlight, i)),
       notes: [
-        'latency = client handler ran − store commit resolved, on one clock (the client shares the process)',
+        'latency = client handler ran − store commit resolved, on one machine-wide clock (the client is a process of its own)',
         `${Math.min(cfg.warmupRuns, cfg.realtimeRuns)} warm-up runs before the first level, not counted`,
       ],
     },
