@@ -58,7 +58,9 @@ export interface CommitOptions {
   /**
    * Called as soon as the transition is durable, with the rest of its group commit and before any of their
    * callers resume: the journal announces there, so a batch's events go out together rather than each after the
-   * work its caller does next. If it throws, the commit's promise rejects with that error (the write stands).
+   * work its caller does next. The callers resume an event-loop turn later, so what the callbacks started (the
+   * socket writes of those events) finishes first. If it throws, the commit's promise rejects with that error
+   * (the write stands).
    */
   onDurable?: () => void;
 }
