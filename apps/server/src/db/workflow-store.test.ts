@@ -1,7 +1,7 @@
 import { diffRun, type StepRecord, type WorkflowRun } from '@deploybot/shared';
 import { pendingStep } from '@deploybot/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EventRecord, StaleRunError } from '../engine/ports';
+import { ConcurrencyConflict, type EventRecord, StaleRunError } from '../engine/ports';
 import { TEST_DATABASES } from '../testing/test-db';
 import type { Db } from './db';
 import { SqlWorkflowStore } from './workflow-store';
@@ -275,6 +275,42 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     expect(upper).not.toBe(b);
   });
 
+  it('inserts runs started together in one group commit; a taken id or concurrency key refuses only that run', async () => {
+    const statements: string[] = [];
+    const counted: Db = Object.assign(Object.create(db) as Db, {
+      query: (sql: string, params?: unknown[]) => {
+        statements.push(sql);
+        return db.query(sql, params);
+      },
+    });
+    const on = new SqlWorkflowStore(counted);
+    const runs = Array.from({ length: 3 }, () => sampleRun(crypto.randomUUID()));
+    await Promise.all(runs.map((r) => on.insertRun(r, started(r))));
+    expect(statements).toHaveLength(1);
+    for (const r of runs) expect(await on.getRun(r.id)).toEqual(r);
+
+    const fresh = sampleRun(crypto.randomUUID());
+    const [again, alongside] = await Promise.allSettled([
+      on.insertRun(runs[0]!, started(runs[0]!)),
+      on.insertRun(fresh, started(fresh)),
+    ]);
+    expect(again).toMatchObject({
+      status: 'rejected',
+      reason: { message: `run ${runs[0]!.id} already exists` },
+    });
+    expect(alongside).toMatchObject({ status: 'fulfilled' });
+    expect(await on.getRun(fresh.id)).toEqual(fresh);
+
+    const key = `shop-${crypto.randomUUID()}`;
+    const holder = sampleRun(crypto.randomUUID(), { concurrencyKey: key });
+    const second = sampleRun(crypto.randomUUID(), { concurrencyKey: key });
+    await on.insertRun(holder, started(holder));
+    const refused = await on.insertRun(second, started(second)).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ConcurrencyConflict);
+    expect(refused).toMatchObject({ concurrencyKey: key, activeRunId: holder.id });
+    expect(await on.getRun(second.id)).toBeNull();
+  });
+
   it('sends one group commit at a time: what arrives while one is out goes together in the next', async () => {
     // The real database, with the first group commit held back until the others have been asked for.
     let release = () => {};
@@ -293,7 +329,7 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     });
     const on = new SqlWorkflowStore(gated);
     const runs = Array.from({ length: 4 }, () => sampleRun(crypto.randomUUID()));
-    for (const r of runs) await on.insertRun(r, started(r));
+    for (const r of runs) await store.insertRun(r, started(r));
     const commitOf = (r: WorkflowRun) =>
       on.commit({ ...r, seq: 2 }, [
         { runId: r.id, seq: 2, type: 'step.started', stepId: 'a', at: r.createdAt, detail: null },

@@ -45,6 +45,8 @@ interface PendingCommit {
   run: WorkflowRun;
   events: readonly EventRecord[];
   asOwner: boolean;
+  /** A new run (its `run.started`): inserted, not updated. */
+  insert?: boolean;
   onDurable?: () => void;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -175,12 +177,30 @@ export class SqlWorkflowStore implements WorkflowStore {
     this.rememberedDocs = options.rememberedDocs ?? MAX_REMEMBERED_DOCS;
   }
 
+  /**
+   * A new run and its first event, in the group commit like any transition (runs started together are one
+   * statement, not one each). A run with a concurrency key goes alone: if another run holds the key, only its own
+   * insert is refused, with the holder named.
+   */
   async insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
+    if (run.concurrencyKey) return this.insertKeyed(run, event, run.concurrencyKey);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ run, events: [event], asOwner: false, insert: true, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private async insertKeyed(run: WorkflowRun, event: EventRecord, key: string): Promise<void> {
+    let committed: Set<string>;
     try {
-      await this.insertRow(run, event);
+      committed = await this.write([{ run, events: [event], asOwner: false, insert: true }]);
     } catch (err) {
-      if (!run.concurrencyKey || !isKeyConflict(err)) throw err;
-      throw new ConcurrencyConflict(run.concurrencyKey, await this.activeRunOf(run.concurrencyKey));
+      this.docs.delete(run.id);
+      throw err;
+    }
+    if (!committed.has(run.id)) {
+      this.docs.delete(run.id);
+      throw new ConcurrencyConflict(key, await this.activeRunOf(key));
     }
   }
 
@@ -190,41 +210,6 @@ export class SqlWorkflowStore implements WorkflowStore {
       [key],
     );
     return rows[0]?.id ?? null;
-  }
-
-  private async insertRow(run: WorkflowRun, event: EventRecord): Promise<void> {
-    const doc = JSON.stringify(run);
-    const commit = commitTextOf([event], [undefined]);
-    // One statement: the run and its first event land together or not at all.
-    await this.db.query(
-      `WITH ins AS (
-         INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at,
-                                    deadline_at, seq, doc, doc_seq, definition_hash, concurrency_key, wait_keys, owner)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $9, $13, $14, $15, $16)
-         RETURNING id)
-       , batch AS (INSERT INTO workflow_batches (commits) SELECT jsonb_build_array($11::jsonb) FROM ins RETURNING id)
-       INSERT INTO workflow_commits (run_id, seq, batch_id, pos, marks)
-       SELECT $1, $9, batch.id, 0, $12::jsonb FROM batch`,
-      [
-        run.id,
-        run.name,
-        run.version,
-        run.status,
-        run.currentStep,
-        run.startedBy,
-        run.createdAt,
-        deadlineOf(run),
-        event.seq,
-        doc,
-        commit.events,
-        commit.marks,
-        run.definitionHash ?? null,
-        run.concurrencyKey ?? null,
-        waitKeysOf(run),
-        this.owner,
-      ],
-    );
-    this.rememberDoc(run.id, { bytes: doc.length, tailBytes: 0, tailCommits: 0, columns: docColumnsOf(run) });
   }
 
   /** Stored documents of the unfinished runs this store wrote or rewrote (see `StoredDoc`). */
@@ -338,10 +323,8 @@ export class SqlWorkflowStore implements WorkflowStore {
     const seen = new Set<string>();
     const now = batch.filter((c) => !seen.has(c.run.id) && seen.add(c.run.id));
     for (const later of batch.filter((c) => !now.includes(c))) {
-      this.commit(later.run, later.events, { asOwner: later.asOwner, onDurable: later.onDurable }).then(
-        later.resolve,
-        later.reject,
-      );
+      this.pending.push(later);
+      this.scheduleFlush();
     }
     try {
       const committed = await this.write(now);
@@ -366,7 +349,8 @@ export class SqlWorkflowStore implements WorkflowStore {
       }
       const taken = await this.takenOver(refused);
       for (const c of refused) {
-        c.reject(taken.has(c.run.id) ? new LeaseLostError(c.run.id) : new StaleRunError(c.run.id));
+        if (c.insert) c.reject(new Error(`run ${c.run.id} already exists`));
+        else c.reject(taken.has(c.run.id) ? new LeaseLostError(c.run.id) : new StaleRunError(c.run.id));
       }
     } catch (err) {
       for (const c of now) {
@@ -421,9 +405,9 @@ export class SqlWorkflowStore implements WorkflowStore {
    * of a busy controller.
    */
   private async write(
-    batch: readonly Pick<PendingCommit, 'run' | 'events' | 'asOwner'>[],
+    batch: readonly Pick<PendingCommit, 'run' | 'events' | 'asOwner' | 'insert'>[],
   ): Promise<Set<string>> {
-    const input = batch.map(({ run, events, asOwner }, ord) => {
+    const input = batch.map(({ run, events, asOwner, insert }, ord) => {
       // Serialised once: its length decides whether to rewrite the document, and the text is what is stored.
       const patches = events.map((e) => (e.patch === undefined ? undefined : JSON.stringify(e.patch)));
       const commit = commitTextOf(events, patches);
@@ -442,13 +426,25 @@ export class SqlWorkflowStore implements WorkflowStore {
         events: commit.events,
         marks: commit.marks,
         ord,
+        // What only an insert writes; an update leaves these out, and the statement reads them as null.
+        ...(insert && {
+          is_new: true,
+          name: run.name,
+          version: run.version,
+          started_by: run.startedBy,
+          created_at: run.createdAt,
+          definition_hash: run.definitionHash ?? null,
+          concurrency_key: run.concurrencyKey ?? null,
+        }),
       };
     });
     const rows = await this.db.query<{ run_id: string }>(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb)
            AS t(id uuid, status text, current_step text, updated_at timestamptz, deadline_at timestamptz, seq int,
-                from_seq int, doc jsonb, wait_keys text[], owner uuid, events jsonb, marks jsonb, ord int)),
+                from_seq int, doc jsonb, wait_keys text[], owner uuid, events jsonb, marks jsonb, ord int,
+                is_new boolean, name text, version int, started_by text, created_at timestamptz, definition_hash text,
+                concurrency_key text)),
        upd AS (
          UPDATE workflow_runs r
             SET status = i.status, current_step = i.current_step, updated_at = i.updated_at,
@@ -458,9 +454,18 @@ export class SqlWorkflowStore implements WorkflowStore {
            FROM input i
           WHERE r.id = i.id AND r.seq = i.from_seq - 1 AND (i.owner IS NULL OR r.owner = i.owner)
          RETURNING r.id),
+       ins AS (
+         INSERT INTO workflow_runs (id, name, version, status, current_step, started_by, created_at, updated_at,
+                                    deadline_at, seq, doc, doc_seq, definition_hash, concurrency_key, wait_keys, owner)
+         SELECT i.id, i.name, i.version, i.status, i.current_step, i.started_by, i.created_at, i.created_at,
+                i.deadline_at, i.seq, i.doc, i.seq, i.definition_hash, i.concurrency_key, i.wait_keys, $2::uuid
+           FROM input i WHERE i.is_new
+         -- An id or a concurrency key taken already: that run is refused, not the statement.
+         ON CONFLICT DO NOTHING
+         RETURNING id),
        done AS (
          SELECT i.id, i.seq, i.events, i.marks, (row_number() OVER (ORDER BY i.ord) - 1)::int AS pos
-           FROM input i JOIN upd ON upd.id = i.id),
+           FROM input i JOIN (SELECT id FROM upd UNION ALL SELECT id FROM ins) w ON w.id = i.id),
        batch AS (
          INSERT INTO workflow_batches (commits)
          SELECT jsonb_agg(d.events ORDER BY d.pos) FROM done d HAVING count(*) > 0
@@ -468,7 +473,7 @@ export class SqlWorkflowStore implements WorkflowStore {
        INSERT INTO workflow_commits (run_id, seq, batch_id, pos, marks)
        SELECT d.id, d.seq, batch.id, d.pos, d.marks FROM done d CROSS JOIN batch
        RETURNING run_id`,
-      [batchJson(input)],
+      [batchJson(input), this.owner],
     );
     return new Set(rows.map((r) => r.run_id));
   }
