@@ -25,23 +25,28 @@ export class TimedStore implements WorkflowStore {
     this.committedAt.clear();
   }
 
-  insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
-    return this.timed([event], () => this.inner.insertRun(run, event));
+  insertRun(run: WorkflowRun, event: EventRecord, opts?: Pick<CommitOptions, 'onDurable'>): Promise<void> {
+    return this.timed([event], () => this.inner.insertRun(run, event, this.stamping([event], opts)));
   }
 
   commit(run: WorkflowRun, events: readonly EventRecord[], opts?: CommitOptions): Promise<void> {
+    return this.timed(events, () => this.inner.commit(run, events, this.stamping(events, opts)));
+  }
+
+  /** Durable is when the store says so, which is before its caller resumes (and before it announces). */
+  private stamping<T extends Pick<CommitOptions, 'onDurable'>>(
+    events: readonly EventRecord[],
+    opts: T | undefined,
+  ): T | undefined {
     const onDurable = opts?.onDurable;
-    // Durable is when the store says so, which is before its caller resumes (and before it announces).
-    const stamped: CommitOptions | undefined = onDurable
-      ? {
-          ...opts,
-          onDurable: () => {
-            this.stamp(events, wallClockMs());
-            onDurable();
-          },
-        }
-      : opts;
-    return this.timed(events, () => this.inner.commit(run, events, stamped));
+    if (!onDurable) return opts;
+    return {
+      ...opts,
+      onDurable: () => {
+        this.stamp(events, wallClockMs());
+        onDurable();
+      },
+    };
   }
 
   private stamp(events: readonly EventRecord[], at: number): void {

@@ -285,8 +285,17 @@ describe.each(TEST_DATABASES)('SqlWorkflowStore on $name', ({ create }) => {
     });
     const on = new SqlWorkflowStore(counted);
     const runs = Array.from({ length: 3 }, () => sampleRun(crypto.randomUUID()));
-    await Promise.all(runs.map((r) => on.insertRun(r, started(r))));
+    const order: string[] = [];
+    await Promise.all(
+      runs.map((r, i) =>
+        on
+          .insertRun(r, started(r), { onDurable: () => order.push(`durable ${i}`) })
+          .then(() => order.push(`resumed ${i}`)),
+      ),
+    );
     expect(statements).toHaveLength(1);
+    // Announced with the rest of the group commit, before any of its callers goes on.
+    expect(order).toEqual(['durable 0', 'durable 1', 'durable 2', 'resumed 0', 'resumed 1', 'resumed 2']);
     for (const r of runs) expect(await on.getRun(r.id)).toEqual(r);
 
     const fresh = sampleRun(crypto.randomUUID());

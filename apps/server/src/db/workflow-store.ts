@@ -182,10 +182,25 @@ export class SqlWorkflowStore implements WorkflowStore {
    * statement, not one each). A run with a concurrency key goes alone: if another run holds the key, only its own
    * insert is refused, with the holder named.
    */
-  async insertRun(run: WorkflowRun, event: EventRecord): Promise<void> {
-    if (run.concurrencyKey) return this.insertKeyed(run, event, run.concurrencyKey);
+  async insertRun(
+    run: WorkflowRun,
+    event: EventRecord,
+    opts: Pick<CommitOptions, 'onDurable'> = {},
+  ): Promise<void> {
+    if (run.concurrencyKey) {
+      await this.insertKeyed(run, event, run.concurrencyKey);
+      return opts.onDurable?.();
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ run, events: [event], asOwner: false, insert: true, resolve, reject });
+      this.pending.push({
+        run,
+        events: [event],
+        asOwner: false,
+        insert: true,
+        onDurable: opts.onDurable,
+        resolve,
+        reject,
+      });
       this.scheduleFlush();
     });
   }

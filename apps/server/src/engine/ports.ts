@@ -23,9 +23,9 @@ export interface RunFilter {
 export interface WorkflowStore {
   /**
    * Inserts a new run with its first event (seq 1), atomically. Throws `ConcurrencyConflict` when the run is
-   * active and another active run holds its concurrency key.
+   * active and another active run holds its concurrency key. `onDurable` as for `commit`.
    */
-  insertRun(run: WorkflowRun, event: EventRecord): Promise<void>;
+  insertRun(run: WorkflowRun, event: EventRecord, opts?: Pick<CommitOptions, 'onDurable'>): Promise<void>;
   /**
    * Writes the run's new state and appends its events (consecutive seqs, the last one `run.seq`) atomically,
    * only if the stored seq is the first event's seq - 1. Throws `StaleRunError` when another writer got there

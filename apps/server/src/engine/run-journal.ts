@@ -126,10 +126,16 @@ export class RunJournal {
 
   /** Inserts a new run, which is this controller's. */
   async insert(run: WorkflowRun, event: EventRecord): Promise<void> {
-    await this.store.insertRun(run, event);
-    this.cache.set(run.id, run);
-    this.own(run.id, event.seq);
-    this.announce(event, run);
+    let published = false;
+    // Announced the moment it is durable, with the rest of its group commit (see commitAll).
+    const publish = () => {
+      published = true;
+      this.cache.set(run.id, run);
+      this.own(run.id, event.seq);
+      this.announce(event, run);
+    };
+    await this.store.insertRun(run, event, { onDurable: publish });
+    if (!published) publish();
   }
 
   /** Makes a transition durable, then announces it. Call under the run's lock. */
