@@ -410,8 +410,9 @@ export class SqlWorkflowStore implements WorkflowStore {
   }
 
   /**
-   * Writes each run's new state and appends its events, in one statement. Optimistic concurrency: a run's
-   * update only matches if nobody committed since its first new event's seq - 1; its events land only with it.
+   * Writes each run's new state (inserting the new runs) and appends its events, in one statement. Optimistic
+   * concurrency: a run's update only matches if nobody committed since its first new event's seq - 1, and a new
+   * run's insert only if its id and concurrency key are free; its events land only with it.
    * The events of every commit that lands go into one `workflow_batches` row, which PostgreSQL compresses (the
    * commits of a hundred runs are much alike), and each commit gets a small `workflow_commits` row saying where
    * its events are (migration 018).
