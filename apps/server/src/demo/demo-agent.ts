@@ -90,12 +90,8 @@ export async function startDemoAgent(opts: {
     // issued for another controller URL (a different port): enroll it afresh rather than leave the demo without
     // an agent.
     await fleet.agents.revoke(registered.id, 'demo');
-    registered = null;
-  }
-  if (!registered) {
-    // Enrolling afresh. A credential still in the demo dir was issued by a database that is gone (a new data dir
-    // at the same path), and the agent would present it instead of the join token, and never get in.
     await rm(join(stateDir, AGENT_STATE_FILE), { force: true });
+    registered = null;
   }
   const enrollment = registered ? null : await fleet.agents.issueJoinToken(DEMO_AGENT_HOSTNAME, 'demo', null);
   const args = [

@@ -239,42 +239,6 @@ describe('the demo agent, on a controller that listens on loopback only', () => 
   });
 });
 
-describe('the demo agent, after the data dir is wiped and the demo dir kept', () => {
-  it('enrolls afresh instead of presenting the credential the old database issued', async () => {
-    const dataDir = join(tmp, 'wiped', 'data');
-    const env = {
-      HOST: '127.0.0.1',
-      HOME: join(tmp, 'wiped'),
-      TMPDIR: join(tmp, 'wiped-tmp'),
-      DEPLOYBOT_DATA_DIR: dataDir,
-    };
-    await mkdir(env.TMPDIR, { recursive: true });
-    const online = (list: AgentDto[]) =>
-      list.some((a) => a.hostname === 'demo-agent' && a.status === 'online');
-    const first = await startMain(env);
-    let firstAgents: number[] = [];
-    try {
-      await waitFor('the demo agent to come online', () => agents(first), online);
-      firstAgents = childrenOf(first.child.pid!);
-    } finally {
-      await first.stop();
-    }
-    // The old agent lets go of its state dir as it exits; the wiped controller starts after that.
-    await waitFor(
-      'the first demo agent to exit',
-      async () => firstAgents.filter((pid) => existsSync(`/proc/${pid}`)),
-      (alive) => alive.length === 0,
-    );
-    await rm(dataDir, { recursive: true, force: true });
-    const second = await startMain(env);
-    try {
-      await waitFor('the demo agent to come online on the new database', () => agents(second), online);
-    } finally {
-      await second.stop();
-    }
-  }, 240_000);
-});
-
 describe('the demo on a controller others can reach', () => {
   it('stays off when HOST is beyond loopback, and the log says why', async () => {
     const c = await startMain({
